@@ -1,0 +1,137 @@
+"""The banner's weight and its start-up cost in Chromium.
+
+Two figures, each with its target:
+
+* the bundle ``consentgate/static/banner.js`` (JavaScript and CSS together) gzipped at level 9,
+  as ``npm run check`` measures it: at most 6,000 bytes;
+* the main-thread time from the banner script's first statement to the banner being in the page
+  (the performance marks ``consentgate:start`` and ``consentgate:shown``; everything between them
+  runs synchronously), on the demo site's home page with the injection, in headless Chromium,
+  median of N fresh page loads (each in a new context: no cookie, so the banner shows): at most 10 ms.
+
+Pages and the banner are served from memory through Playwright's routing (no server, nothing leaves
+the machine); third-party requests are answered empty (there are none before a choice).
+
+    .venv/bin/python bench/bench_banner.py [--runs 31] [--strict] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Route, sync_playwright
+
+from consentgate.banner_assets import BANNER_PATH, Injection, banner_response_body
+from consentgate.catalog import Catalog
+from consentgate.config import load_config
+from consentgate.rewriter import RewritePlan, rewrite
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGIN = "http://bench.consentgate.test"
+SIZE_TARGET = 6000
+TIME_TARGET_MS = 10.0
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _page_html() -> bytes:
+    """The demo home page as the gate serves it to a visitor without a choice."""
+    if str(ROOT) not in sys.path:  # run as a script: the demo site lives in examples/
+        sys.path.insert(0, str(ROOT))
+    from examples.marketing_site.app import render_page
+
+    config = load_config()
+    catalog = Catalog.builtin().with_config(config)
+    plan = RewritePlan(catalog, injection=Injection(config, catalog).render, categories=config.category_names)
+    return rewrite(plan, config.optional_categories, render_page("/").encode())
+
+
+def measure(runs: int) -> dict[str, Any]:
+    bundle = banner_response_body()
+    html = _page_html()
+    injection = Injection(load_config()).render()
+    durations: list[float] = []
+
+    def handle(route: Route) -> None:
+        url = route.request.url
+        if url == ORIGIN + "/":
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        elif url.startswith(ORIGIN + BANNER_PATH):
+            route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=bundle)
+        else:
+            route.fulfill(status=204, body="")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            for i in range(runs + 1):
+                context = browser.new_context()
+                context.route("**/*", handle)
+                page = context.new_page()
+                page.goto(ORIGIN + "/")
+                page.wait_for_function("() => performance.getEntriesByName('consentgate:shown').length > 0")
+                duration = page.evaluate(
+                    "() => performance.measure('cg', 'consentgate:start', 'consentgate:shown').duration"
+                )
+                context.close()
+                if i > 0:  # the first load warms the browser's caches and JIT: not counted
+                    durations.append(float(duration))
+        finally:
+            browser.close()
+    durations.sort()
+    return {
+        "bundle_bytes": len(bundle),
+        "bundle_gzip_bytes": len(gzip.compress(bundle, 9)),
+        "injection_bytes": len(injection),
+        "injection_gzip_bytes": len(gzip.compress(injection, 9)),
+        "runs": runs,
+        "shown_ms_median": statistics.median(durations),
+        "shown_ms_min": durations[0],
+        "shown_ms_p90": durations[min(len(durations) - 1, int(len(durations) * 0.9))],
+        "shown_ms_max": durations[-1],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=31, help="page loads measured (default 31)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
+    r = measure(args.runs)
+    size_ok = r["bundle_gzip_bytes"] <= SIZE_TARGET
+    time_ok = r["shown_ms_median"] <= TIME_TARGET_MS
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print(
+            f"banner.js              {r['bundle_bytes']:>7} bytes, {r['bundle_gzip_bytes']:>5} gzipped"
+            f"   target <= {SIZE_TARGET}  {'ok' if size_ok else 'MISSED'}"
+        )
+        print(
+            f"injection (per page)   {r['injection_bytes']:>7} bytes, {r['injection_gzip_bytes']:>5} gzipped"
+        )
+        print(
+            f"script start -> shown  median {r['shown_ms_median']:.1f} ms  (min {r['shown_ms_min']:.1f}, "
+            f"p90 {r['shown_ms_p90']:.1f}, max {r['shown_ms_max']:.1f}; {r['runs']} loads)"
+            f"   target <= {TIME_TARGET_MS:g} ms  {'ok' if time_ok else 'MISSED'}"
+        )
+    return 0 if (size_ok and time_ok) or not args.strict else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

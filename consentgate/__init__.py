@@ -1,0 +1,23 @@
+"""consentgate: a server-side consent gate for marketing websites.
+
+Wrap any ASGI app in :class:`ConsentMiddleware`; the app reads the visitor's :class:`Consent`
+from ``scope["consent"]``.
+"""
+
+from .config import Config, load_config
+from .consent import Consent
+from .errors import ConfigError, ConsentGateError, HTTPError, StoreError
+from .middleware import ConsentMiddleware
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Consent",
+    "ConsentGateError",
+    "ConsentMiddleware",
+    "HTTPError",
+    "StoreError",
+    "load_config",
+]
+
+__version__ = "0.1.0"

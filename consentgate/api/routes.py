@@ -1,0 +1,310 @@
+"""The ``/consentgate/api/v1/`` routes: status lookups, the changes feed, opt-outs and links."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from starlette.types import Receive, Scope, Send
+
+from ..consent_routes import read_json, send_json
+from ..errors import HTTPError
+from ..identity import IdentityError, identifiers_for, subject_kind
+from ..outbox import FLAGS, events_for_record, iso_time, record_flags, record_source
+from ..records import ConsentRecord
+from .auth import KeyAuth
+from .openapi import openapi_document
+from .status import statuses
+
+if TYPE_CHECKING:
+    from ..middleware import ConsentMiddleware
+
+__all__ = ["PREFIX", "ApiRoutes"]
+
+PREFIX = "/consentgate/api/v1/"
+MAX_BULK = 1000
+MAX_BODY = 256 * 1024
+CHANNELS: tuple[str, ...] = ("phone", "sms", "email", "form", "api")
+#: How long an opt-out received through another channel is kept in the ledger (two years).
+OPT_OUT_KEEP = 730 * 86400.0
+_CURSOR_PREFIX = "c1."
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+class ApiRoutes:
+    """Answers every path under :data:`PREFIX` (installed as a prefix route of the gate)."""
+
+    def __init__(self, gate: ConsentMiddleware) -> None:
+        self.gate = gate
+        self.auth = KeyAuth(gate.config.api)
+        self._openapi = json.dumps(openapi_document(gate.config), separators=(",", ":")).encode()
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"][len(PREFIX) :]
+        method: str = scope["method"]
+        if method == "HEAD":
+            method = "GET"
+        if path == "openapi.json":
+            _allow(method, "GET")
+            await self._send_openapi(send)
+            return
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        if path.startswith("subjects/"):
+            _allow(method, "GET")
+            await self._check(headers, "read")
+            await self._subject(send, path[len("subjects/") :])
+        elif path == "subjects":
+            _allow(method, "POST")
+            await self._check(headers, "read")
+            await self._bulk(send, await read_json(receive, headers, limit=MAX_BODY))
+        elif path == "changes":
+            _allow(method, "GET")
+            await self._check(headers, "read")
+            await self._changes(send, scope)
+        elif path == "opt-outs":
+            _allow(method, "POST")
+            key_id = await self._check(headers, "write")
+            await self._opt_out(send, await read_json(receive, headers, limit=MAX_BODY), key_id)
+        elif path == "links":
+            _allow(method, "POST")
+            await self._check(headers, "write")
+            await self._link(send, await read_json(receive, headers, limit=MAX_BODY))
+        else:
+            raise HTTPError(
+                404, "not_found", f"The API has no route {scope['path']!r}; see {PREFIX}openapi.json."
+            )
+
+    async def _check(self, headers: Mapping[bytes, bytes], needed: str) -> str:
+        key = await self.auth.check(await self.gate.store(), headers, needed)
+        return key.key_id
+
+    async def _send_openapi(self, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(self._openapi)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": self._openapi})
+
+    # --- status -----------------------------------------------------------------------------------
+
+    async def _subject(self, send: Send, subject: str) -> None:
+        _check_subject(subject)
+        [status] = await statuses(await self.gate.store(), [subject])
+        if not status["found"]:
+            raise HTTPError(404, "unknown_subject", f"No record and no link is known for {subject!r}.")
+        await send_json(send, 200, status)
+
+    async def _bulk(self, send: Send, body: Any) -> None:
+        if not isinstance(body, dict) or set(body) != {"subjects"} or not isinstance(body["subjects"], list):
+            raise HTTPError(400, "bad_request", 'Send {"subjects": [subject, ...]}.')
+        subjects = body["subjects"]
+        if not 1 <= len(subjects) <= MAX_BULK:
+            raise HTTPError(400, "bad_request", f"'subjects' must hold 1 to {MAX_BULK} subjects.")
+        for subject in subjects:
+            if not isinstance(subject, str):
+                raise HTTPError(400, "bad_subject", "Every subject must be a string.")
+            _check_subject(subject)
+        results = await statuses(await self.gate.store(), subjects)
+        await send_json(send, 200, {"results": results})
+
+    # --- the changes feed ---------------------------------------------------------------------------
+
+    async def _changes(self, send: Send, scope: Scope) -> None:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        unknown = sorted(set(query) - {"after", "limit"})
+        if unknown:
+            raise HTTPError(
+                400, "bad_request", f"Unknown query parameter {unknown[0]!r}; use 'after' and 'limit'."
+            )
+        after = _decode_cursor(query["after"][-1]) if "after" in query else 0
+        limit_text = query.get("limit", ["100"])[-1]
+        if not _DIGITS.fullmatch(limit_text) or not 1 <= int(limit_text) <= MAX_BULK:
+            raise HTTPError(400, "bad_limit", f"'limit' must be a whole number from 1 to {MAX_BULK}.")
+        limit = int(limit_text)
+        store = await self.gate.store()
+        rows = await store.changes(after, limit + 1)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        linked: dict[str, set[str]] = {}
+        if rows:
+            for identifier, consent_id in await store.links_of([r.consent_id for _, r in rows]):
+                linked.setdefault(consent_id, set()).add(identifier)
+                linked.setdefault(identifier, set()).add(consent_id)
+        changes = [_change(seq, record, sorted(linked.get(record.consent_id, ()))) for seq, record in rows]
+        last = rows[-1][0] if rows else after
+        await send_json(send, 200, {"changes": changes, "next": _encode_cursor(last), "has_more": has_more})
+
+    # --- writes -------------------------------------------------------------------------------------
+
+    async def _opt_out(self, send: Send, body: Any, key_id: str) -> None:
+        subject, channel, flags = self._parse_opt_out(body)
+        store = await self.gate.store()
+        if subject_kind(subject) == "consent_id" and not await store.records(subject):
+            raise HTTPError(404, "unknown_subject", f"No record is known for consent id {subject!r}.")
+        config = self.gate.config
+        refused = set()
+        if "analytics" in flags:
+            refused.add("analytics")
+        if {"sale_sharing", "targeted_advertising"} & set(flags):
+            refused.add("advertising")
+        now = time.time()
+        record = ConsentRecord(
+            record_id=uuid.uuid4().hex,
+            consent_id=subject,
+            time=now,
+            action="api_opt_out",
+            categories={"necessary": True}
+            | {name: False for name in config.category_names if name in refused},
+            config_revision=config.revision,
+            shown_hash="",
+            expires_at=now + OPT_OUT_KEEP,
+            source=channel,
+            extra={"opt_outs": list(flags), "channel": channel, "api_key": key_id},
+        )
+        events = events_for_record(config, record, channel=channel)
+        stored = await store.append(record, events=events)
+        if events:
+            self.gate.wake_webhooks()
+        [status] = await statuses(store, [subject])
+        await send_json(send, 201, {"record_id": stored.record_id, "subject": subject, "status": status})
+
+    def _parse_opt_out(self, body: Any) -> tuple[str, str, tuple[str, ...]]:
+        if not isinstance(body, dict):
+            raise HTTPError(400, "bad_request", "The body must be a JSON object.")
+        unknown = sorted(set(body) - {"subject", "email", "phone", "user_id", "channel", "opt_outs"})
+        if unknown:
+            raise HTTPError(400, "bad_request", f"Unknown field {unknown[0]!r}.")
+        given = [name for name in ("subject", "email", "phone", "user_id") if name in body]
+        if len(given) != 1:
+            raise HTTPError(
+                400, "bad_request", "Send exactly one of 'subject', 'email', 'phone' and 'user_id'."
+            )
+        subject = self._subject_of(body, given[0])
+        channel = body.get("channel")
+        if channel not in CHANNELS:
+            raise HTTPError(400, "bad_channel", f"'channel' must be one of {', '.join(CHANNELS)}.")
+        flags = body.get("opt_outs", list(FLAGS))
+        if (
+            not isinstance(flags, list)
+            or not flags
+            or any(not isinstance(f, str) or f not in FLAGS for f in flags)
+            or len(set(flags)) != len(flags)
+        ):
+            raise HTTPError(
+                400, "bad_opt_outs", f"'opt_outs' must list distinct flags among {', '.join(FLAGS)}."
+            )
+        return subject, channel, tuple(f for f in FLAGS if f in flags)
+
+    def _subject_of(self, body: Mapping[str, Any], field: str) -> str:
+        value = body[field]
+        if field == "subject":
+            if not isinstance(value, str):
+                raise HTTPError(400, "bad_subject", "'subject' must be a string.")
+            _check_subject(value)
+            return value
+        if not isinstance(value, str) or (field == "user_id" and not value):
+            raise HTTPError(400, "bad_identifier", f"'{field}' must be a string.")
+        try:
+            [identifier] = identifiers_for(region=self.gate.config.identity.phone_region, **{field: value})
+        except IdentityError as exc:
+            raise HTTPError(400, "bad_identifier", str(exc)) from None
+        return identifier
+
+    async def _link(self, send: Send, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise HTTPError(400, "bad_request", "The body must be a JSON object.")
+        unknown = sorted(set(body) - {"consent_id", "email", "phone", "user_id", "identifiers"})
+        if unknown:
+            raise HTTPError(400, "bad_request", f"Unknown field {unknown[0]!r}.")
+        consent_id = body.get("consent_id")
+        if not isinstance(consent_id, str) or subject_kind(consent_id) != "consent_id":
+            raise HTTPError(400, "bad_subject", "'consent_id' must be the consent id of a visitor.")
+        found: list[str] = []
+        for field in ("email", "phone", "user_id"):
+            if field in body:
+                found.append(self._subject_of(body, field))
+        extra = body.get("identifiers", [])
+        if not isinstance(extra, list) or len(extra) > 100:
+            raise HTTPError(400, "bad_request", "'identifiers' must be a list of at most 100 identifiers.")
+        for identifier in extra:
+            if not isinstance(identifier, str) or subject_kind(identifier) in (None, "consent_id"):
+                raise HTTPError(
+                    400,
+                    "bad_identifier",
+                    "'identifiers' must hold 'email:<sha256>', 'phone:<sha256>' or 'user:<id>'.",
+                )
+            found.append(identifier)
+        if not found:
+            raise HTTPError(
+                400, "bad_request", "Send at least one of 'email', 'phone', 'user_id' and 'identifiers'."
+            )
+        store = await self.gate.store()
+        if not await store.records(consent_id):
+            raise HTTPError(404, "unknown_subject", f"No record is known for consent id {consent_id!r}.")
+        found = list(dict.fromkeys(found))
+        added = await store.add_links(consent_id, found, now=time.time(), source="api")
+        await send_json(send, 200, {"consent_id": consent_id, "linked": found, "added": added})
+
+
+def _allow(method: str, allowed: str) -> None:
+    if method != allowed:
+        raise HTTPError(
+            405, "method_not_allowed", f"{method} is not allowed here; use {allowed}.", {"Allow": allowed}
+        )
+
+
+def _check_subject(subject: str) -> None:
+    if subject_kind(subject) is None:
+        raise HTTPError(
+            400,
+            "bad_subject",
+            "A subject is a consent id, 'email:<sha256 hex>', 'phone:<sha256 hex>' or 'user:<id>'.",
+        )
+
+
+def _change(seq: int, record: ConsentRecord, linked: list[str]) -> dict[str, Any]:
+    return {
+        "cursor": _encode_cursor(seq),
+        "subject": record.consent_id,
+        "kind": subject_kind(record.consent_id) or "unknown",
+        "record_id": record.record_id,
+        "time": iso_time(record.time),
+        "action": record.action,
+        "source": record_source(record),
+        "categories": dict(record.categories),
+        "opt_outs": record_flags(record),
+        "linked": linked,
+    }
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        text = ""
+    number = text[len(_CURSOR_PREFIX) :]
+    if not text.startswith(_CURSOR_PREFIX) or not _DIGITS.fullmatch(number):
+        raise HTTPError(
+            400,
+            "bad_cursor",
+            "'after' must be a cursor from a previous page ('next' or a change's 'cursor').",
+        )
+    return int(number)

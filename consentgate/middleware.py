@@ -1,0 +1,248 @@
+"""ConsentMiddleware: routing and orchestration only.
+
+Per request: answer the gate's own routes, or work out the visitor's :class:`Consent`, put it in
+``scope["consent"]`` and hand the response to a :class:`_Responder` that gates it on the way back.
+Everything that depends only on the configuration is computed once in ``__init__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .admin import install_admin
+from .api import install_api
+from .banner_assets import BANNER_PATH, Injection, serve_banner
+from .catalog import Catalog
+from .config import Config, load_config
+from .consent import Consent
+from .consent_cookie import CookieCodec
+from .consent_routes import ConsentRoutes
+from .cookie_filter import CookieFilter
+from .decision import Decider
+from .html_response import HtmlRewriting
+from .identity import link_with
+from .request_log import RequestLog
+from .retention import start_background
+from .store import Store, open_store
+from .worker import InAppWorker
+
+__all__ = ["ConsentMiddleware"]
+
+_OWN_PREFIX = "/consentgate/"
+_GPC_PATH = "/.well-known/gpc.json"
+
+
+class ConsentMiddleware:
+    """Wrap any ASGI app in the consent gate.
+
+    ``secret_key`` signs the consent cookie: a string, or a list of strings for rotation (the first
+    signs, all verify). ``config`` is a path to a TOML file, a :class:`Config`, or None for the
+    defaults; keyword ``overrides`` replace top-level config keys. ``store`` injects a store
+    (default: one opened from ``config.database`` on first use).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: str | Sequence[str] | None = None,
+        config: str | os.PathLike[str] | Config | None = None,
+        *,
+        store: Store | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.app = app
+        self.config = load_config(config, **overrides)
+        self.codec = CookieCodec(
+            secret_key or "", self.config.category_names, self.config.cookie.max_age_days * 86400
+        )
+        self.decider = Decider(self.config)
+        self._store = store
+        self._store_ready = False
+        self._store_lock = asyncio.Lock()
+        self._retention: asyncio.Task[None] | None = None
+        self._cookie_prefix = self.config.cookie.name + "="
+        self.default_state_cookie = _default_state_cookies(self.config)
+        # The service catalog (built-in plus the site's [services]) and the Set-Cookie filter.
+        self.catalog = Catalog.builtin().with_config(self.config)
+        self.cookie_filter = CookieFilter(self.catalog, self.config)
+        # The response path: text/html with refused categories made inert and the banner injected.
+        self.injection = Injection(self.config, self.catalog)
+        self.routes = ConsentRoutes(self)
+        self.html = HtmlRewriting(self.config, self.catalog, self.injection.render)
+        # The banner bundle, cacheable for a year under its versioned URL (banner_assets).
+        self.routes.add(BANNER_PATH, "GET", serve_banner)
+        # One minimal log line per request (None when logging is off), and the admin page.
+        self.request_log = RequestLog.for_gate(self)
+        install_admin(self)
+        # The marketing-systems API under /consentgate/api/v1/ and the in-app webhook worker (issue 6).
+        self.api = install_api(self)
+        self.webhooks = InAppWorker.for_gate(self)
+
+    # --- the store, opened lazily so lifespan passes through untouched ---------------------------
+
+    async def store(self) -> Store:
+        """The opened store (opened on first use)."""
+        if self._store_ready:
+            assert self._store is not None
+            return self._store
+        async with self._store_lock:
+            if self._store is None:
+                self._store = open_store(self.config.database, migrate=self.config.ledger.migrate_on_start)
+            if not self._store_ready:
+                await self._store.open()
+                self._store_ready = True
+                # Retention: prune expired consent records now and every ledger.prune_interval_hours.
+                self._retention = start_background(self._store, self.config)
+        return self._store
+
+    async def aclose(self) -> None:
+        """Close the store (tests and the CLI call this; servers may leave it to process exit)."""
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        if self.request_log is not None:
+            await self.request_log.aclose()
+        if self._retention is not None:
+            self._retention.cancel()
+            self._retention = None
+        if self._store is not None and self._store_ready:
+            self._store_ready = False
+            await self._store.close()
+
+    # --- per request ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope["consentgate"] = self  # for consentgate.link(request, ...) in the app
+        if self.webhooks is not None:
+            self.webhooks.ensure_started()
+        if self.request_log is not None:
+            await self.request_log.around(self._dispatch, scope, receive, send)
+        else:
+            await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path.startswith(_OWN_PREFIX) or path == _GPC_PATH:
+            await self.routes.handle(scope, receive, send)
+            return
+        consent = self.consent_for(scope)
+        scope["consent"] = consent
+        await _Responder(self, consent).run(scope, receive, send)
+
+    async def link(
+        self,
+        request_or_scope: Any,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        user_id: str | int | None = None,
+    ) -> list[str]:
+        """Link the visitor's consent id to identifiers (stored hashed); see :mod:`consentgate.identity`."""
+        return await link_with(self, request_or_scope, email=email, phone=phone, user_id=user_id)
+
+    def wake_webhooks(self) -> None:
+        """Tell the in-app webhook worker that the outbox has new events."""
+        if self.webhooks is not None:
+            self.webhooks.wake()
+
+    def consent_for(self, scope: Scope) -> Consent:
+        """The visitor's consent for this request, from its headers alone (no I/O)."""
+        cookie = gpc = dnt = b""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie = value if not cookie else cookie + b"; " + value
+            elif name == b"sec-gpc":
+                gpc = value
+            elif name == b"dnt":
+                dnt = value
+        choice = None
+        if cookie:
+            raw = _cookie_value(cookie.decode("latin-1"), self._cookie_prefix)
+            if raw:
+                choice = self.codec.decode(raw)
+        region = self.decider.region(dict(scope["headers"])) if self.decider.uses_region else None
+        return self.decider.decide(choice, region=region, gpc=gpc.strip() == b"1", dnt=dnt.strip() == b"1")
+
+
+class _Responder:
+    """Per-request state for the way back: gates the response the app sends."""
+
+    __slots__ = ("consent", "gate")
+
+    def __init__(self, gate: ConsentMiddleware, consent: Consent) -> None:
+        self.gate = gate
+        self.consent = consent
+
+    async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cookie_filter = self.gate.cookie_filter
+        consent = self.consent
+
+        # response path: text/html bodies are rewritten as they stream (consentgate.html_response).
+        send = self.gate.html.wrap(scope, consent, send)
+
+        # An undecided visitor under the opt-out regime has tags granted by default; the banner
+        # (which cannot read the signed cookie) learns that from a session state cookie set on pages.
+        default_state = None if consent.decided else self.gate.default_state_cookie.get(consent.granted)
+
+        async def gated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # cookie filter: Set-Cookie headers of refused categories are dropped here.
+                headers = message.get("headers", ())
+                kept = cookie_filter.filter(headers, consent.granted)
+                if default_state is not None and _is_html(kept):
+                    kept = [*kept, default_state]
+                if kept is not headers:
+                    message = {**message, "headers": kept}
+            await send(message)
+
+        await self.gate.app(scope, receive, gated_send)
+
+
+def _is_html(headers: Any) -> bool:
+    for name, value in headers:
+        if name == b"content-type":
+            return bool(value[:9].lower() == b"text/html")
+    return False
+
+
+def _cookie_value(header: str, prefix: str) -> str | None:
+    """The value of the cookie named by ``prefix`` (``"name="``) in a Cookie header, else None."""
+    start = 0
+    while True:
+        at = header.find(prefix, start)
+        if at < 0:
+            return None
+        # Only a match at the start of a cookie pair counts ("xconsentgate=" is another cookie).
+        if at == 0 or header[at - 1] in "; ":
+            end = header.find(";", at)
+            value = header[at + len(prefix) : end if end >= 0 else None].strip()
+            return value.strip('"')
+        start = at + 1
+
+
+def _default_state_cookies(config: Config) -> dict[frozenset[str], tuple[bytes, bytes]]:
+    """``Set-Cookie`` headers of the readable state cookie for undecided visitors, by granted set.
+
+    Only defaults that grant more than ``necessary`` need one (the opt-out regime, with or without
+    GPC): the banner treats a visitor without a state cookie as having refused everything.
+    """
+    names = config.category_names
+    refusable = set(config.signals.gpc_refuses)
+    grants = [frozenset(names), frozenset(n for n in names if n not in refusable)]
+    headers: dict[frozenset[str], tuple[bytes, bytes]] = {}
+    for granted in grants:
+        if granted == {"necessary"}:
+            continue
+        value = "-".join(n for n in names if n in granted)
+        cookie = f"{config.cookie.name}_state={config.revision}.0.{value}; Path=/; SameSite=Lax"
+        if config.cookie.domain:
+            cookie += f"; Domain={config.cookie.domain}"
+        headers[granted] = (b"set-cookie", cookie.encode("latin-1"))
+    return headers

@@ -1,0 +1,217 @@
+"""The versioned schema: ordered, additive migrations for SQLite and PostgreSQL.
+
+Each migration runs once, in its own transaction, and is recorded in ``schema_version``. Migrations
+only add (tables, columns, indexes): a migration that drops or deletes is refused by the test suite,
+so upgrading consentgate never loses a record. A later feature appends a :class:`Migration` with the
+next version number; it never edits one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["LATEST", "MIGRATIONS", "Migration"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step, written once per dialect."""
+
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+_LEDGER_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        record_id TEXT NOT NULL UNIQUE,
+        consent_id TEXT NOT NULL,
+        time REAL NOT NULL,
+        keep_until REAL NOT NULL,
+        content_hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        prev_record_id TEXT NOT NULL DEFAULT '',
+        data TEXT,
+        tombstoned_at REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS records_consent ON records (consent_id, seq)",
+    "CREATE INDEX IF NOT EXISTS records_time ON records (time)",
+    """CREATE TABLE IF NOT EXISTS heads (
+        consent_id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        prev_hash TEXT NOT NULL DEFAULT '',
+        prev_record_id TEXT NOT NULL DEFAULT '',
+        count INTEGER NOT NULL,
+        keep_until REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS heads_keep_until ON heads (keep_until)",
+    """CREATE TABLE IF NOT EXISTS shown (
+        hash TEXT PRIMARY KEY,
+        body BLOB NOT NULL,
+        first_seen REAL NOT NULL
+    )""",
+)
+
+# consent_id sorts bytewise ("C") so verify walks chains in the same order on both backends and
+# keyset pages over (consent_id, seq) use the index.
+_LEDGER_POSTGRES = (
+    """CREATE TABLE IF NOT EXISTS records (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        record_id TEXT NOT NULL UNIQUE,
+        consent_id TEXT COLLATE "C" NOT NULL,
+        time DOUBLE PRECISION NOT NULL,
+        keep_until DOUBLE PRECISION NOT NULL,
+        content_hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        prev_record_id TEXT NOT NULL DEFAULT '',
+        data TEXT,
+        tombstoned_at DOUBLE PRECISION
+    )""",
+    "CREATE INDEX IF NOT EXISTS records_consent ON records (consent_id, seq)",
+    "CREATE INDEX IF NOT EXISTS records_time ON records (time)",
+    """CREATE TABLE IF NOT EXISTS heads (
+        consent_id TEXT COLLATE "C" PRIMARY KEY,
+        hash TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        prev_hash TEXT NOT NULL DEFAULT '',
+        prev_record_id TEXT NOT NULL DEFAULT '',
+        count BIGINT NOT NULL,
+        keep_until DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS heads_keep_until ON heads (keep_until)",
+    """CREATE TABLE IF NOT EXISTS shown (
+        hash TEXT PRIMARY KEY,
+        body BYTEA NOT NULL,
+        first_seen DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+_LOG_ROLLUPS_SQLITE = (
+    # Hourly request-log aggregates (consentgate/rollup.py): counts only, never an IP.
+    """CREATE TABLE IF NOT EXISTS log_rollups (
+        hour INTEGER NOT NULL,
+        dimension TEXT NOT NULL,
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (hour, dimension, key)
+    )""",
+    # One row per rolled-up batch of raw lines, so a roll-up retried after a crash counts nothing twice.
+    """CREATE TABLE IF NOT EXISTS log_rollup_batches (
+        batch_id TEXT PRIMARY KEY,
+        lines INTEGER NOT NULL,
+        rolled_at REAL NOT NULL
+    )""",
+)
+
+_LOG_ROLLUPS_POSTGRES = (
+    """CREATE TABLE IF NOT EXISTS log_rollups (
+        hour BIGINT NOT NULL,
+        dimension TEXT NOT NULL,
+        key TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (hour, dimension, key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS log_rollup_batches (
+        batch_id TEXT PRIMARY KEY,
+        lines BIGINT NOT NULL,
+        rolled_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+# Issue 6: API keys (hashed), identity links (hashes only), the webhook outbox (one row per event and
+# subscription, written in the transaction of the record that causes it; leased by delivery workers).
+_API_SQLITE = (
+    """CREATE TABLE IF NOT EXISTS api_keys (
+        key_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    )""",
+    """CREATE TABLE IF NOT EXISTS identity_links (
+        identifier TEXT NOT NULL,
+        consent_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (identifier, consent_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS identity_links_consent ON identity_links (consent_id, identifier)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        msg_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        retry_from REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        lease_until REAL NOT NULL DEFAULT 0,
+        lease_owner TEXT NOT NULL DEFAULT '',
+        last_status INTEGER,
+        last_error TEXT NOT NULL DEFAULT '',
+        done_at REAL,
+        UNIQUE (msg_id, endpoint)
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox (endpoint, subject, id) WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id)",
+)
+
+_API_POSTGRES = (
+    """CREATE TABLE IF NOT EXISTS api_keys (
+        key_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
+    )""",
+    """CREATE TABLE IF NOT EXISTS identity_links (
+        identifier TEXT COLLATE "C" NOT NULL,
+        consent_id TEXT COLLATE "C" NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (identifier, consent_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS identity_links_consent ON identity_links (consent_id, identifier)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msg_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        subject TEXT COLLATE "C" NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        retry_from DOUBLE PRECISION NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at DOUBLE PRECISION NOT NULL,
+        lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+        lease_owner TEXT NOT NULL DEFAULT '',
+        last_status INTEGER,
+        last_error TEXT NOT NULL DEFAULT '',
+        done_at DOUBLE PRECISION,
+        UNIQUE (msg_id, endpoint)
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox (endpoint, subject, id) WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "consent ledger: records, chain heads, shown texts", _LEDGER_SQLITE, _LEDGER_POSTGRES),
+    Migration(2, "request-log hourly roll-ups", _LOG_ROLLUPS_SQLITE, _LOG_ROLLUPS_POSTGRES),
+    Migration(3, "API keys, identity links, webhook outbox", _API_SQLITE, _API_POSTGRES),
+)
+
+#: The version a fully migrated database is at.
+LATEST: int = MIGRATIONS[-1].version

@@ -1,0 +1,1 @@
+"""Example apps behind consentgate (the demo marketing site, FastAPI, Litestar)."""

@@ -1,0 +1,156 @@
+"""A real webhook receiver on 127.0.0.1 that verifies signatures with the ``standardwebhooks`` library.
+
+Used by the webhook, worker and bench code; its own tests check that it accepts only what a
+Standard Webhooks receiver should (so a passing delivery test means a real peer verified us).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from consentgate.webhooks import new_secret, secret_bytes, signed_headers
+from tests.conftest import free_port
+
+
+class Receiver:
+    """A threaded HTTP receiver. ``mode``: ``ok`` (2xx), ``fail`` (500) or ``slow`` (answers late).
+
+    ``delivered`` maps each acknowledged ``webhook-id`` to its verified JSON payload; ``attempts``
+    counts every request per id; ``bad`` counts requests whose signature did not verify.
+    """
+
+    def __init__(self, secret: str, *, port: int | None = None, slow_seconds: float = 2.0) -> None:
+        self.secret = secret
+        self.port = port or free_port()
+        self.mode = "ok"
+        self.slow_seconds = slow_seconds
+        self.delivered: dict[str, Any] = {}
+        self.order: list[str] = []
+        self.attempts: Counter[str] = Counter()
+        self.bad = 0
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._webhook = Webhook(secret)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                msg_id = headers.get("webhook-id", "")
+                try:
+                    payload = receiver._webhook.verify(body, headers)
+                except WebhookVerificationError:
+                    with receiver.lock:
+                        receiver.bad += 1
+                    self._answer(400)
+                    return
+                with receiver.lock:
+                    receiver.attempts[msg_id] += 1
+                    mode = receiver.mode
+                if mode == "fail":
+                    self._answer(500)
+                    return
+                if mode == "slow":
+                    time.sleep(receiver.slow_seconds)
+                with receiver.lock:
+                    if msg_id not in receiver.delivered:
+                        receiver.order.append(msg_id)
+                    receiver.delivered[msg_id] = payload
+                self._answer(204)
+
+            def _answer(self, status: int) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up (timeout) or went away
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (the port refuses connections until :meth:`start` again)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.delivered) >= count:
+                    return True
+            time.sleep(0.02)
+        return False
+
+
+@pytest.fixture
+def receiver() -> Any:
+    r = Receiver(new_secret()).start()
+    yield r
+    r.stop()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    return httpx.post(url, content=body, headers=headers, trust_env=False).status_code
+
+
+def test_receiver_accepts_our_signature(receiver: Receiver) -> None:
+    body = json.dumps({"type": "consent.updated", "data": {}}).encode()
+    headers = signed_headers(secret_bytes(receiver.secret), "msg_1", int(time.time()), body)
+    assert _post(receiver.url, body, headers) == 204
+    assert receiver.delivered == {"msg_1": {"type": "consent.updated", "data": {}}}
+
+
+def test_receiver_refuses_other_secret_tampering_and_old_timestamps(receiver: Receiver) -> None:
+    body = b'{"type":"consent.updated"}'
+    other = signed_headers(secret_bytes(new_secret()), "msg_2", int(time.time()), body)
+    assert _post(receiver.url, body, other) == 400
+    good = signed_headers(secret_bytes(receiver.secret), "msg_3", int(time.time()), body)
+    assert _post(receiver.url, body + b" ", good) == 400
+    old = signed_headers(secret_bytes(receiver.secret), "msg_4", int(time.time()) - 3600, body)
+    assert _post(receiver.url, body, old) == 400
+    assert receiver.bad == 3
+    assert receiver.delivered == {}
+
+
+def test_receiver_down_refuses_connections(receiver: Receiver) -> None:
+    receiver.stop()
+    with pytest.raises(httpx.ConnectError):
+        _post(receiver.url, b"{}", {})
+    receiver.start()
+    body = b"{}"
+    assert (
+        _post(receiver.url, body, signed_headers(secret_bytes(receiver.secret), "m", int(time.time()), body))
+        == 204
+    )
