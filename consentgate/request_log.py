@@ -12,11 +12,12 @@ The IP is truncated (:mod:`consentgate.client_ip`) and the user agent reduced to
 the full values. The path never carries the query string; the referrer is cut to its origin;
 cookies, ``Authorization`` and bodies are never read. ``consent`` is null on the gate's own routes.
 
-How it is written: the request path builds a small object and puts a ``LogRecord`` on an in-memory
-queue (:class:`logging.handlers.QueueHandler`, logger ``consentgate.requests``); a
-:class:`~logging.handlers.QueueListener` thread turns it into JSON and hands it to the destination
-handler. The file handler buffers lines and writes them when the queue runs dry (or every 64 KiB),
-one ``write`` per batch, so the cost does not grow with a flush per line.
+How it is written: the request path builds the JSON line as text (from fragments cached per
+distinct user agent, referrer, consent state and second) and appends it to an in-memory deque; a
+writer thread wakes every 0.2 s and passes the waiting lines, one ``LogRecord`` each, through the
+``consentgate.requests`` logger (:attr:`RequestLog.logger`) to the destination handler and to any
+handler a site adds. The file handler buffers lines and writes them once per batch (or every 64 KiB),
+so the cost does not grow with a flush per line.
 
 Where raw lines live: with ``destination = "file"``, in files stamped with the hour (or day) of
 the lines they hold, beside ``logging.path``: ``requests.log`` → ``requests.2026-11-23T12.log``.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import fcntl
 import functools
@@ -39,9 +41,9 @@ import json
 import logging
 import logging.handlers
 import os
-import queue
 import re
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -70,44 +72,30 @@ Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 _MAX_PATH = 256
 #: Buffered bytes after which the file handler writes even if the queue is not empty.
 _FLUSH_AT = 64 * 1024
-#: How long the listener thread naps after the queue runs dry, so lines are written in batches.
+#: How often the writer thread wakes to write the lines waiting (the most a line waits).
 _BATCH_SECONDS = 0.2
 
 
 # --- the line ------------------------------------------------------------------------------------
+#
+# The line is built on the request path as text, from fragments cached per distinct value (a site
+# sees few distinct user agents, referrer origins, consent states and seconds), because building a
+# dict and ``json.dumps`` per request, plus a stock ``LogRecord``, cost several times more than the
+# few string joins below; the request log's whole budget is a few percent of a small request.
 
-
-class _Line:
-    """One request's sanitized fields; ``str()`` is the JSON line (built on the listener thread)."""
-
-    __slots__ = ("consent", "fields")
-
-    def __init__(self, fields: dict[str, Any], consent: Consent | None) -> None:
-        self.fields = fields
-        self.consent = consent
-
-    def as_dict(self) -> dict[str, Any]:
-        data = dict(self.fields)
-        data["t"] = _iso(data["t"])
-        consent = self.consent
-        data["consent"] = (
-            None
-            if consent is None
-            else {
-                "decided": consent.decided,
-                "granted": sorted(consent.granted),
-                "gpc": consent.gpc,
-                "region": consent.region,
-            }
-        )
-        return data
-
-    def __str__(self) -> str:
-        return json.dumps(self.as_dict(), separators=(",", ":"))
+#: Most distinct values each fragment cache keeps before it starts again (bounds memory).
+_CACHE_SIZE = 4096
 
 
 def _iso(t: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _json_text(value: str) -> str:
+    """``value`` as a JSON string (the common case, plain printable ASCII, without ``json``)."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return json.dumps(value)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -124,6 +112,73 @@ def _origin(referrer: str) -> str | None:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _ua_fragment(user_agent: bytes) -> str:
+    ua = summarize(user_agent.decode("latin-1"))
+    return (
+        f'"browser":{_json_text(ua.browser)},"browser_major":{_json_text(ua.browser_major)},'
+        f'"os":{_json_text(ua.os)},"device":{_json_text(ua.device)},"bot":{"true" if ua.bot else "false"}'
+    )
+
+
+def _referrer_fragment(referrer: bytes) -> str:
+    origin = _origin(referrer.decode("latin-1")) if referrer else None
+    return "null" if origin is None else _json_text(origin)
+
+
+def _consent_fragment(consent: Consent) -> str:
+    region = "null" if consent.region is None else _json_text(consent.region)
+    granted = ",".join(_json_text(name) for name in sorted(consent.granted))
+    return (
+        f'{{"decided":{"true" if consent.decided else "false"},"granted":[{granted}],'
+        f'"gpc":{"true" if consent.gpc else "false"},"region":{region}}}'
+    )
+
+
+class _Fragments:
+    """Cached JSON fragments of one request log (one per process; only touched by the event loop)."""
+
+    __slots__ = ("consent", "referrer", "second", "user_agent")
+
+    def __init__(self) -> None:
+        self.user_agent: dict[bytes, str] = {}
+        self.referrer: dict[bytes, str] = {}
+        self.consent: dict[tuple[bool, frozenset[str], bool, str | None], str] = {}
+        self.second: tuple[int, str] = (-1, "")
+
+    def time(self, t: int) -> str:
+        second = self.second
+        if second[0] != t:
+            second = self.second = (t, f'{{"t":"{_iso(t)}"')
+        return second[1]
+
+    def of_user_agent(self, value: bytes) -> str:
+        fragment = self.user_agent.get(value)
+        if fragment is None:
+            if len(self.user_agent) >= _CACHE_SIZE:
+                self.user_agent.clear()
+            fragment = self.user_agent[value] = _ua_fragment(value)
+        return fragment
+
+    def of_referrer(self, value: bytes) -> str:
+        fragment = self.referrer.get(value)
+        if fragment is None:
+            if len(self.referrer) >= _CACHE_SIZE:
+                self.referrer.clear()
+            fragment = self.referrer[value] = _referrer_fragment(value)
+        return fragment
+
+    def of_consent(self, consent: object) -> str:
+        if not isinstance(consent, Consent):
+            return "null"  # the gate's own routes
+        key = (consent.decided, consent.granted, consent.gpc, consent.region)
+        fragment = self.consent.get(key)
+        if fragment is None:
+            if len(self.consent) >= _CACHE_SIZE:
+                self.consent.clear()
+            fragment = self.consent[key] = _consent_fragment(consent)
+        return fragment
 
 
 # --- the request path ----------------------------------------------------------------------------
@@ -148,13 +203,6 @@ class _Tap:
         await self.send_on(message)
 
 
-class _NoFormatQueueHandler(logging.handlers.QueueHandler):
-    """Puts the record on the queue as it is: formatting happens on the listener thread."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record
-
-
 class RequestLog:
     """Writes one line per request. Build it with :meth:`for_gate` or directly for tests.
 
@@ -176,11 +224,13 @@ class RequestLog:
         )
         self.destination = handler if handler is not None else _destination(config)
         self.destination.setFormatter(logging.Formatter("%(message)s"))
-        self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self._logger = logging.Logger(LOGGER_NAME, logging.INFO)
         self._logger.propagate = False
-        self._logger.addHandler(_NoFormatQueueHandler(self._queue))
-        self._listener: _Listener | None = None
+        self._logger.addHandler(self.destination)
+        self._fragments = _Fragments()
+        # Lines wait here for the writer thread: a deque append is the whole cost on the request path.
+        self._lines: collections.deque[tuple[str, int]] = collections.deque()
+        self._writer: _Writer | None = None
         self._on_first: list[Callable[[], None]] = []
         self._on_close: list[Callable[[], Awaitable[None]]] = []
 
@@ -201,7 +251,8 @@ class RequestLog:
 
     @property
     def logger(self) -> logging.Logger:
-        """The ``consentgate.requests`` logger (add handlers to it to copy lines elsewhere)."""
+        """The ``consentgate.requests`` logger of this gate: every line passes through it, on the
+        writer thread (add handlers to it to copy lines elsewhere)."""
         return self._logger
 
     def on_first_request(self, callback: Callable[[], None]) -> None:
@@ -209,22 +260,24 @@ class RequestLog:
         self._on_first.append(callback)
 
     def start(self) -> None:
-        """Start the listener thread (done on the first request; idempotent)."""
-        if self._listener is None:
-            self._listener = _Listener(self._queue, self.destination)
-            self._listener.start()
+        """Start the writer thread (done on the first request; idempotent)."""
+        if self._writer is None:
+            self._writer = _Writer(self._lines, self._logger)
+            self._writer.start()
             atexit.register(self.close)
 
     def close(self) -> None:
-        """Write every queued line and stop the listener thread."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
+        """Write every waiting line and stop the writer thread."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
             atexit.unregister(self.close)
-            listener.stop()
+            writer.stop()
+        else:
+            _write(self._lines, self._logger)
         self.destination.flush()
 
     async def aclose(self) -> None:
-        """Stop the roll-up schedule (if any), then write every queued line and stop the listener."""
+        """Stop the roll-up schedule (if any), then write every waiting line and stop the writer."""
         closers, self._on_close = self._on_close, []
         for closer in closers:
             await closer()
@@ -232,7 +285,7 @@ class RequestLog:
 
     async def around(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
         """Run ``handler`` for one request and log it once the response is done."""
-        if self._listener is None:
+        if self._writer is None:
             self.start()
             callbacks, self._on_first = self._on_first, []
             for callback in callbacks:
@@ -243,9 +296,9 @@ class RequestLog:
         try:
             await handler(scope, receive, tap.send)
         finally:
-            self._emit(scope, started, time.perf_counter() - t0, tap)
+            self._emit(scope, int(started), time.perf_counter() - t0, tap)
 
-    def _emit(self, scope: Scope, started: float, elapsed: float, tap: _Tap) -> None:
+    def _emit(self, scope: Scope, started: int, elapsed: float, tap: _Tap) -> None:
         user_agent = referrer = b""
         headers = scope["headers"]
         for name, value in headers:
@@ -253,50 +306,101 @@ class RequestLog:
                 user_agent = value
             elif name == b"referer":
                 referrer = value
-        ua = summarize(user_agent.decode("latin-1"))
-        fields = {
-            "t": int(started),
-            "method": scope["method"],
-            "path": scope["path"][:_MAX_PATH],
-            # No response started: the app failed, and the server answers 500.
-            "status": tap.status or 500,
-            "ms": round(elapsed * 1000, 2),
-            "bytes": tap.bytes,
-            "ip": self.client_ip.truncated(scope, headers),
-            "browser": ua.browser,
-            "browser_major": ua.browser_major,
-            "os": ua.os,
-            "device": ua.device,
-            "bot": ua.bot,
-            "referrer": _origin(referrer.decode("latin-1")) if referrer else None,
-        }
-        consent = scope.get("consent")
-        line = _Line(fields, consent if isinstance(consent, Consent) else None)
-        record = logging.LogRecord(LOGGER_NAME, logging.INFO, __file__, 0, line, None, None)
-        self._logger.handle(record)
+        fragments = self._fragments
+        ip = self.client_ip.truncated(scope, headers)
+        path = scope["path"]
+        # No response started: the app failed, and the server answers 500.
+        line = (
+            f'{fragments.time(started)},"method":{_json_text(scope["method"])},'
+            f'"path":{_json_text(path[:_MAX_PATH])},"status":{tap.status or 500},'
+            f'"ms":{round(elapsed * 1000, 2)},"bytes":{tap.bytes},'
+            f'"ip":{"null" if ip is None else _json_text(ip)},{fragments.of_user_agent(user_agent)},'
+            f'"referrer":{fragments.of_referrer(referrer)},'
+            f'"consent":{fragments.of_consent(scope.get("consent"))}}}'
+        )
+        self._lines.append((line, started))
 
 
-# --- the listener side ---------------------------------------------------------------------------
+# --- the writer side -----------------------------------------------------------------------------
 
 
-class _Listener(logging.handlers.QueueListener):
-    """A queue listener that lets its handlers flush whenever the queue runs dry."""
+class _LineRecord(logging.LogRecord):
+    """A ``LogRecord`` of one request line, built without the stock constructor.
 
-    def __init__(self, records: queue.SimpleQueue[logging.LogRecord], handler: logging.Handler) -> None:
-        super().__init__(records, handler)
-        self._records = records
+    The stock one looks up the thread, process and source location of every record, which costs
+    more than the rest of the line; a line's only facts are its text and its time.
+    """
 
-    def dequeue(self, block: bool) -> logging.LogRecord:
+    def __init__(self, line: str, t: int) -> None:  # no super().__init__(): see above
+        self.__dict__.update(_RECORD_TEMPLATE)
+        self.msg = line
+        self.created = float(t)
+
+
+_RECORD_TEMPLATE: dict[str, Any] = {
+    "name": LOGGER_NAME,
+    "args": (),
+    "levelname": "INFO",
+    "levelno": logging.INFO,
+    "pathname": __file__,
+    "filename": os.path.basename(__file__),
+    "module": __name__.rpartition(".")[2],
+    "exc_info": None,
+    "exc_text": None,
+    "stack_info": None,
+    "lineno": 0,
+    "funcName": "around",
+    "msecs": 0.0,
+    "relativeCreated": 0.0,
+    "thread": None,
+    "threadName": None,
+    "processName": None,
+    "process": None,
+    "taskName": None,
+}
+
+
+def _write(lines: collections.deque[tuple[str, int]], logger: logging.Logger) -> None:
+    """Pass every waiting line through ``logger``, then let its handlers write the batch."""
+    popleft = lines.popleft
+    handle = logger.handle
+    while True:
         try:
-            return self._records.get_nowait()
-        except queue.Empty:
-            for handler in self.handlers:
-                handler.flush()
-        # Under load the queue runs dry after almost every line; waking per line (and writing per
-        # line) took the GIL from the event loop about as long as the request itself. Napping here
-        # lets lines pile up and be formatted and written in batches; a line waits at most this long.
-        time.sleep(_BATCH_SECONDS)
-        return self._records.get(block)
+            line, t = popleft()
+        except IndexError:
+            break
+        handle(_LineRecord(line, t))
+    for handler in logger.handlers:
+        handler.flush()
+
+
+class _Writer(threading.Thread):
+    """Wakes every ``_BATCH_SECONDS``, passes the lines waiting then through the logger, flushes.
+
+    Waking per line (and writing per line) took the GIL from the event loop about as long as the
+    request itself; in batches, a line waits at most ``_BATCH_SECONDS`` and costs a few microseconds.
+    """
+
+    def __init__(self, lines: collections.deque[tuple[str, int]], logger: logging.Logger) -> None:
+        super().__init__(name="consentgate-request-log", daemon=True)
+        self._lines = lines
+        self._logger = logger
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(_BATCH_SECONDS):
+            self._write_safely()
+        self._write_safely()
+
+    def _write_safely(self) -> None:
+        try:
+            _write(self._lines, self._logger)
+        except Exception as exc:  # a broken handler must not stop the log for good
+            print(f"consentgate: request log writer: {exc!r}", file=sys.stderr)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
 
 
 def _destination(config: LoggingConfig) -> logging.Handler:
@@ -308,8 +412,8 @@ def _destination(config: LoggingConfig) -> logging.Handler:
 class StampedFileHandler(logging.Handler):
     """Appends lines to files stamped with the hour (or day) of each line's own time.
 
-    Lines are buffered per file and written on :meth:`flush` (the listener calls it when the queue
-    runs dry) with :func:`append_locked`, one write per batch.
+    Lines are buffered per file and written on :meth:`flush` (the writer thread calls it after each
+    batch) with :func:`append_locked`, one write per batch.
     """
 
     def __init__(
@@ -320,13 +424,19 @@ class StampedFileHandler(logging.Handler):
         self.rotation: Literal["hourly", "daily"] = rotation
         self._pending: dict[Path, list[str]] = {}
         self._size = 0
+        self._hour: tuple[int, Path] = (-1, self.base)
+
+    def _target(self, t: int) -> Path:
+        # Cached per hour: building the stamped name costs more than the rest of a line's write.
+        hour = t // 3600
+        if self._hour[0] != hour:
+            self._hour = (hour, stamped_path(self.base, self.rotation, t))
+        return self._hour[1]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = self.format(record)
-            msg = record.msg
-            when = msg.fields["t"] if isinstance(msg, _Line) else int(record.created)
-            target = stamped_path(self.base, self.rotation, when)
+            target = self._target(int(record.created))
             self._pending.setdefault(target, []).append(text + "\n")
             self._size += len(text) + 1
             if self._size >= _FLUSH_AT:
