@@ -7,6 +7,7 @@ from ``scope["consent"]``.
 from .config import Config, load_config
 from .consent import Consent
 from .errors import ConfigError, ConsentGateError, HTTPError, StoreError
+from .identity import IdentityError, link
 from .middleware import ConsentMiddleware
 
 __all__ = [
@@ -16,7 +17,9 @@ __all__ = [
     "ConsentGateError",
     "ConsentMiddleware",
     "HTTPError",
+    "IdentityError",
     "StoreError",
+    "link",
     "load_config",
 ]
 
