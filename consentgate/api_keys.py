@@ -19,7 +19,7 @@ __all__ = ["SCOPES", "ApiKey", "hash_key", "new_key", "parse_key", "verify_key"]
 Scope = Literal["read", "write"]
 SCOPES: tuple[str, ...] = ("read", "write")
 
-_KEY_RE = re.compile(r"^cgk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,100})$")
+_KEY_RE = re.compile(r"^cgk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,100})\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -483,7 +483,7 @@ OCD_COLUMNS: Final = (
     "User Privacy & GDPR Rights Portals",
     "Wildcard match",
 )
-_NAME_OK = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z:\[\]]+$")
+_NAME_OK = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z:\[\]]+\Z")
 #: How much a wrong row costs decides which of two rows for one name wins: the more protective.
 _RANK = {"advertising": 4, "analytics": 3, _FUNCTIONAL: 2, None: 1, "necessary": 0}
 

@@ -484,10 +484,10 @@ def plain_data(value: Any) -> Any:
 
 # --- cross-field checks ---------------------------------------------------------------------------
 
-_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
+_COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
 
 
 def _validate(config: Config) -> None:
@@ -542,8 +542,8 @@ def _known_category(config: Config, name: str, key: str) -> None:
         )
 
 
-_SERVICE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
-_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$")
+_SERVICE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}\Z")
+_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*\Z")
 
 
 def _check_services(config: Config) -> None:

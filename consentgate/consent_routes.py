@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["ConsentRoutes", "read_json", "send_json"]
 
 MAX_BODY = 16 * 1024
-_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 _NO_STORE = (b"cache-control", b"no-store")
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]

@@ -13,7 +13,7 @@ from .consent_cookie import StoredChoice
 __all__ = ["Decider"]
 
 _CACHE_SIZE = 8192
-_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
 
 
 class Decider:

@@ -333,7 +333,7 @@ def _md(text: str) -> str:
 
 # --- language -------------------------------------------------------------------------------------
 
-_LANG_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_LANG_RE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
 
 def negotiate_language(

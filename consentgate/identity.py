@@ -40,10 +40,10 @@ __all__ = [
     "user_identifier",
 ]
 
-_HASHED_RE = re.compile(r"^(email|phone):[0-9a-f]{64}$")
-_USER_RE = re.compile(r"^user:[A-Za-z0-9._@+\-]{1,128}$")
+_HASHED_RE = re.compile(r"^(email|phone):[0-9a-f]{64}\Z")
+_USER_RE = re.compile(r"^user:[A-Za-z0-9._@+\-]{1,128}\Z")
 #: Consent ids are ``secrets.token_urlsafe(16)`` (22 characters); accept a little more for imports.
-_CONSENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+_CONSENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}\Z")
 _MAX_EMAIL = 320
 
 

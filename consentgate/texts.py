@@ -179,8 +179,8 @@ CATEGORY_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-_LANG_RE = re.compile(r"^[a-z]{2,3}$")
-_CATEGORY_KEY_RE = re.compile(r"^([a-z][a-z0-9_]{0,31})\.(label|description)$")
+_LANG_RE = re.compile(r"^[a-z]{2,3}\Z")
+_CATEGORY_KEY_RE = re.compile(r"^([a-z][a-z0-9_]{0,31})\.(label|description)\Z")
 
 
 def check_texts(texts: Mapping[str, Mapping[str, str]], categories: tuple[str, ...]) -> None:

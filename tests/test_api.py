@@ -220,7 +220,8 @@ async def test_unknown_and_malformed_subjects(web: httpx.AsyncClient, read_key: 
     response = await web.get(f"{API}/subjects/email:{sha('nobody')}", headers=bearer(read_key))
     assert response.status_code == 404
     assert response.json()["error"] == "unknown_subject"
-    for bad in ("email:xyz", "phone:" + "A" * 64, "a b", "short", "user:" + "x" * 200):
+    bad_subjects = ("email:xyz", "phone:" + "A" * 64, "a b", "short", "user:" + "x" * 200, "user:42%0A")
+    for bad in (*bad_subjects, f"email:{sha('x')}%0A", "abcdefghij%0A"):  # %0A: a trailing newline
         response = await web.get(f"{API}/subjects/{bad}", headers=bearer(read_key))
         assert response.status_code == 400, bad
         assert response.json()["error"] == "bad_subject"
@@ -379,6 +380,8 @@ async def test_opt_out_by_hashed_subject_and_by_consent_id(web: httpx.AsyncClien
         ({"subject": "unknown-consent-id-000", "channel": "sms"}, 404, "unknown_subject"),
         ({"email": "a@example.com", "channel": "sms", "extra": 1}, 400, "bad_request"),
         ("just a string", 400, "bad_request"),
+        ({"user_id": "42\n", "channel": "sms"}, 400, "bad_identifier"),
+        ({"subject": "user:42\n", "channel": "sms"}, 400, "bad_subject"),
     ],
 )
 async def test_opt_out_errors(
