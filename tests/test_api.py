@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -20,6 +21,8 @@ from consentgate import ConsentMiddleware
 from consentgate.api_keys import ApiKey, hash_key, new_key
 from consentgate.identity import link
 from tests.conftest import ORIGIN, GateFactory, client_for, site_app
+from tests.store_support import postgres_schema, postgres_url
+from tests.test_api_store import settle
 
 API = "/consentgate/api/v1"
 SAME_ORIGIN = {"origin": ORIGIN, "sec-fetch-site": "same-origin"}
@@ -508,11 +511,82 @@ async def test_changes_feed_pages_through_every_change_in_order(
     assert resumed["changes"][0]["record_id"] == seen[2]["record_id"]
 
 
+def cursor_of(text: str) -> str:
+    """A cursor as the feed writes them: base64url without padding."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def position_of(cursor: str) -> tuple[int, int]:
+    """The ``(txid, seq)`` inside a cursor of this version ("c2.<txid>.<seq>")."""
+    version, txid, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(".")
+    assert version == "c2"
+    return int(txid), int(seq)
+
+
+async def page_all(web: httpx.AsyncClient, key: str, after: str | None = None) -> list[dict[str, Any]]:
+    """Every change after ``after``, one per page, following 'next'."""
+    seen: list[dict[str, Any]] = []
+    while True:
+        params = {"limit": "1"} | ({"after": after} if after else {})
+        response = await web.get(f"{API}/changes", params=params, headers=bearer(key))
+        assert response.status_code == 200
+        page = response.json()
+        seen += page["changes"]
+        after = page["next"]
+        if not page["has_more"]:
+            return seen
+
+
+async def test_changes_feed_still_reads_cursors_of_the_first_version(
+    web: httpx.AsyncClient, read_key: str
+) -> None:
+    """A "c1.<seq>" cursor, kept by a client from before cursors held a transaction id, resumes in place."""
+    for action in ("accept_all", "reject_all", "accept_all"):
+        web.cookies.clear()
+        await choose(web, {"action": action})
+    seen = await page_all(web, read_key)
+    assert len(seen) == 3
+    resumed = await page_all(web, read_key, cursor_of(f"c1.{position_of(seen[0]['cursor'])[1]}"))
+    assert [c["record_id"] for c in resumed] == [c["record_id"] for c in seen[1:]]
+
+
+@pytest.mark.postgres
+async def test_changes_feed_on_postgres(make_gate: GateFactory) -> None:
+    """The same feed over HTTP on PostgreSQL: cursors carry a transaction id, and old cursors still work."""
+    with postgres_schema() as schema:
+        gate = make_gate(linking_app(), database=postgres_url(schema), api={"key_cache_seconds": 0.0})
+        try:
+            async with client_for(gate) as web:
+                key = await make_key(gate, "read")
+                subjects: list[str] = []
+                for action in ("accept_all", "reject_all", "accept_all"):
+                    web.cookies.clear()
+                    subjects.append(await choose(web, {"action": action}))
+                await settle(await gate.store())
+                seen = await page_all(web, key)
+                assert [(c["subject"], c["action"]) for c in seen] == list(
+                    zip(subjects, ("accept_all", "reject_all", "accept_all"), strict=True)
+                )
+                txids = [position_of(c["cursor"])[0] for c in seen]
+                assert all(txid > 0 for txid in txids) and txids == sorted(txids)
+                resumed = await page_all(web, key, cursor_of(f"c1.{position_of(seen[0]['cursor'])[1]}"))
+                assert [c["record_id"] for c in resumed] == [c["record_id"] for c in seen[1:]]
+                last = seen[-1]["cursor"]
+                empty = (await web.get(f"{API}/changes", params={"after": last}, headers=bearer(key))).json()
+                assert empty == {"changes": [], "next": last, "has_more": False}
+        finally:
+            await gate.aclose()
+
+
 @pytest.mark.parametrize(
     ("params", "error"),
     [
         ({"after": "garbage!"}, "bad_cursor"),
         ({"after": "YzEueA"}, "bad_cursor"),
+        ({"after": cursor_of("c2.1")}, "bad_cursor"),
+        ({"after": cursor_of("c2.1.2.3")}, "bad_cursor"),
+        ({"after": cursor_of("c2.-1.2")}, "bad_cursor"),
+        ({"after": cursor_of("c3.1.2")}, "bad_cursor"),
         ({"limit": "0"}, "bad_limit"),
         ({"limit": "1001"}, "bad_limit"),
         ({"limit": "²"}, "bad_limit"),

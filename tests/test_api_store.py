@@ -12,8 +12,19 @@ import pytest
 from consentgate.api_keys import ApiKey, hash_key, new_key
 from consentgate.errors import StoreError
 from consentgate.outbox import OutboxEvent, Outcome
-from consentgate.store import Store
-from tests.store_support import BACKENDS, backend_store, make_record
+from consentgate.records import ConsentRecord
+from consentgate.store import SQLiteStore, Store
+from consentgate.store.api_base import Position
+from consentgate.store.base import encode_content
+from consentgate.store.schema import LATEST, MIGRATIONS
+from tests.store_support import (
+    BACKENDS,
+    backend_store,
+    make_record,
+    postgres_schema,
+    postgres_url,
+    raw_execute,
+)
 
 #: Later than any outbox row the tests write (rows are due from the wall-clock time they are written).
 T = time.time() + 3600.0
@@ -52,15 +63,192 @@ async def test_links_are_idempotent_and_found_both_ways(store: Store) -> None:
     assert sorted(await store.linked_consent_ids("email:a")) == ["cid-1", "cid-2"]
 
 
+async def settle(store: Store) -> None:
+    """Wait until no write transaction open on the server holds the PostgreSQL feed back.
+
+    The feed stops below the oldest write transaction open anywhere on the server, and another test
+    run sharing the server may hold one for a moment. SQLite has nothing to wait for.
+    """
+    if isinstance(store, SQLiteStore):
+        return
+    deadline = time.monotonic() + 30.0
+    sql = (
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())"
+        " > (SELECT txid FROM records ORDER BY txid DESC LIMIT 1) IS NOT FALSE"
+    )
+    while not raw_execute(store, sql)[0][0]:
+        assert time.monotonic() < deadline, "a transaction on the PostgreSQL server stayed open for 30 s"
+        await asyncio.sleep(0.02)
+
+
+async def drain(store: Store, after: Position) -> tuple[list[ConsentRecord], Position]:
+    """Page through the feed from ``after``, two at a time, as a client does: records and last position."""
+    seen: list[ConsentRecord] = []
+    while page := await store.changes(after, 2):
+        seen += [record for _, record in page]
+        after = page[-1][0]
+    return seen, after
+
+
+def ids(records: list[ConsentRecord]) -> list[str]:
+    return [r.record_id for r in records]
+
+
 async def test_changes_page_in_append_order(store: Store) -> None:
     stored = [await store.append(make_record(f"c{i % 2}", when=float(100 - i))) for i in range(5)]
-    page = await store.changes(0, 3)
+    await settle(store)
+    page = await store.changes((0, 0), 3)
     assert [r.record_id for _, r in page] == [r.record_id for r in stored[:3]]
     rest = await store.changes(page[-1][0], 10)
     assert [r.record_id for _, r in rest] == [r.record_id for r in stored[3:]]
     assert await store.changes(rest[-1][0], 10) == []
     await store.tombstone(["c0"], now=1.0)
-    assert {r.consent_id for _, r in await store.changes(0, 10)} == {"c1"}
+    assert {r.consent_id for _, r in await store.changes((0, 0), 10)} == {"c1"}
+
+
+async def test_a_position_in_seq_order_resumes_after_that_record(store: Store) -> None:
+    """``(0, seq)``, what a "c1" cursor of the first feed held, resumes right after record ``seq``."""
+    stored = [await store.append(make_record(f"s{i}")) for i in range(4)]
+    await settle(store)
+    everything = await store.changes((0, 0), 10)
+    assert [r for _, r in everything] == stored
+    seq = everything[1][0][1]
+    assert [r for _, r in await store.changes((0, seq), 10)] == stored[2:]
+    # The positions answered from there page on as usual.
+    [(position, third)] = await store.changes((0, seq), 1)
+    assert [third, *(r for _, r in await store.changes(position, 10))] == stored[2:]
+    assert await store.changes((0, everything[-1][0][1]), 10) == []
+
+
+@pytest.mark.postgres
+async def test_postgres_feed_never_passes_a_record_still_being_written(tmp_path: Path) -> None:
+    """Issue 6: seq is handed out at insert, but transactions commit in any order.
+
+    Transaction A inserts a record and stays open; B inserts a later one (a higher seq) and commits.
+    Paged by seq alone, a reader saw B, moved its cursor past A's seq and never saw A.
+    """
+    import asyncpg
+
+    from consentgate.store.postgres import APPEND_SQL, append_args
+
+    async with backend_store("postgres", tmp_path) as store:
+        before = await store.append(make_record("before"))
+        await settle(store)
+        seen, cursor = await drain(store, (0, 0))
+        assert ids(seen) == [before.record_id]
+        a, b = make_record("a"), make_record("b")
+        conn = await asyncpg.connect(store.url)  # type: ignore[attr-defined]
+        try:
+            transaction = conn.transaction()
+            await transaction.start()
+            await conn.fetchrow(APPEND_SQL, *append_args(a, None))  # the store's own insert, left open
+            await store.append(b)
+            # The race is real: A holds the lower seq, and outside A only B is there.
+            a_seq = await conn.fetchval("SELECT seq FROM records WHERE record_id = $1", a.record_id)
+            outside = "SELECT record_id, seq FROM records WHERE record_id <> ? ORDER BY seq"
+            [(b_id, b_seq)] = raw_execute(store, outside, [before.record_id])
+            assert b_id == b.record_id and a_seq < b_seq
+            while_open, cursor = await drain(store, cursor)
+            # B began after A, so it waits behind A's open transaction (it is not lost either way).
+            assert while_open == []
+            await transaction.commit()
+        finally:
+            await conn.close()
+        await settle(store)
+        after_commit, cursor = await drain(store, cursor)
+        # Every record exactly once, paging only with the positions the feed answered.
+        assert sorted(ids(while_open + after_commit)) == sorted([a.record_id, b.record_id])
+        assert await store.changes(cursor, 10) == []
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_keeps_the_feed_and_its_old_cursors() -> None:
+    """Records written before migration 4 stay in the feed, and a "c1" cursor of then resumes in place."""
+    import asyncpg
+
+    from consentgate.store.postgres import PostgresStore
+
+    old = [make_record(f"old{i}") for i in range(3)]
+    with postgres_schema() as schema:
+        url = postgres_url(schema)
+        conn = await asyncpg.connect(url)
+        try:  # a database as the release before migration 4 left it
+            await conn.execute(
+                "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+                " applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            for migration in MIGRATIONS[:3]:
+                for statement in migration.postgres:
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_version VALUES ($1, 'old', 0)", migration.version)
+            seqs = [
+                await conn.fetchval(
+                    "INSERT INTO records (record_id, consent_id, time, keep_until, content_hash, prev_hash,"
+                    " hash, data) VALUES ($1, $2, $3, $3, 'x', '', 'y', $4) RETURNING seq",
+                    r.record_id,
+                    r.consent_id,
+                    r.time,
+                    encode_content(r),
+                )
+                for r in old
+            ]
+            await conn.execute(  # the chain head of the last one, as the old append left it
+                "INSERT INTO heads (consent_id, hash, record_id, count, keep_until)"
+                " VALUES ($1, 'y', $2, 1, $3)",
+                old[2].consent_id,
+                old[2].record_id,
+                old[2].time,
+            )
+        finally:
+            await conn.close()
+        store = PostgresStore(url)
+        await store.open()  # migrates
+        try:
+            assert await store.schema_version() == LATEST
+            new = await store.append(make_record(old[2].consent_id))
+            assert new.prev_hash == "y"  # the upgraded head chains it
+            await settle(store)
+            seen, _ = await drain(store, (0, 0))
+            assert ids(seen) == [*ids(old), new.record_id]
+            # A client that had paged up to the second old record before the upgrade goes on from there.
+            assert ids((await drain(store, (0, seqs[1])))[0]) == [old[2].record_id, new.record_id]
+        finally:
+            await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_feed_keeps_each_consent_id_in_chain_order(tmp_path: Path) -> None:
+    """Two records of one consent id come in the feed in their chain's order.
+
+    Transaction Y writes first (so it has the lower transaction id) and appends to the consent id only
+    after X, which began writing later, appended to it and committed: the feed must not put Y's
+    withdrawal before X's acceptance, or a marketing system would keep the acceptance.
+    """
+    import asyncpg
+
+    from consentgate.store.postgres import APPEND_SQL, append_args
+
+    async with backend_store("postgres", tmp_path) as store:
+        accept = make_record("visitor", action="accept_all")
+        withdraw = make_record("visitor", action="withdraw", when=accept.time + 1.0)
+        x = await asyncpg.connect(store.url)  # type: ignore[attr-defined]
+        y = await asyncpg.connect(store.url)  # type: ignore[attr-defined]
+        try:
+            async with y.transaction():
+                await y.fetchrow(APPEND_SQL, *append_args(make_record("someone else"), None))
+                async with x.transaction():
+                    await x.fetchrow(APPEND_SQL, *append_args(accept, None))
+                    x_txid = await x.fetchval("SELECT pg_current_xact_id()")
+                y_txid = await y.fetchval("SELECT pg_current_xact_id()")
+                assert y_txid < x_txid
+                await y.fetchrow(APPEND_SQL, *append_args(withdraw, None))
+        finally:
+            await x.close()
+            await y.close()
+        assert [r.action for r in await store.records("visitor")] == ["accept_all", "withdraw"]
+        await settle(store)
+        seen, _ = await drain(store, (0, 0))
+        assert [r.action for r in seen if r.consent_id == "visitor"] == ["accept_all", "withdraw"]
 
 
 async def test_events_are_written_with_their_record(store: Store) -> None:

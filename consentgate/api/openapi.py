@@ -225,9 +225,24 @@ def openapi_document(config: Config) -> dict[str, Any]:
                 "get": {
                     "operationId": "getChanges",
                     "summary": "Every change, oldest first, paged with an opaque cursor",
+                    "description": (
+                        "Changes come oldest first (those of one subject in the order they were made),"
+                        " and paging with 'next' (or a change's 'cursor') returns every change exactly"
+                        " once: a change still being written never ends up behind a cursor already"
+                        " handed out. On PostgreSQL the feed therefore stops short of the oldest write"
+                        " transaction still open on the database server, so a long-running transaction"
+                        " there delays new changes until it ends; it never loses one. Cursors are"
+                        " opaque; cursors of earlier versions are still accepted."
+                    ),
                     "security": auth,
                     "parameters": [
-                        {"name": "after", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "required": False,
+                            "description": "a cursor from a previous page; without it, the oldest change first",
+                            "schema": {"type": "string"},
+                        },
                         {
                             "name": "limit",
                             "in": "query",

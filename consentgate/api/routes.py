@@ -19,6 +19,7 @@ from ..errors import HTTPError
 from ..identity import IdentityError, identifiers_for, subject_kind
 from ..outbox import FLAGS, events_for_record, iso_time, record_flags, record_source
 from ..records import ConsentRecord
+from ..store.api_base import Position
 from .auth import KeyAuth
 from .openapi import openapi_document
 from .status import statuses
@@ -34,7 +35,9 @@ MAX_BODY = 256 * 1024
 CHANNELS: tuple[str, ...] = ("phone", "sms", "email", "form", "api")
 #: How long an opt-out received through another channel is kept in the ledger (two years).
 OPT_OUT_KEEP = 730 * 86400.0
-_CURSOR_PREFIX = "c1."
+#: Cursors are opaque to clients: base64url of "c2.<txid>.<seq>", a store position (api_base.Position).
+#: "c1.<seq>" cursors, from before the feed paged in commit order, are still read, as (0, seq).
+_CURSOR = re.compile(r"c1\.(?P<seq>[0-9]{1,18})|c2\.(?P<txid>[0-9]{1,18})\.(?P<seq2>[0-9]{1,18})")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
@@ -130,7 +133,7 @@ class ApiRoutes:
             raise HTTPError(
                 400, "bad_request", f"Unknown query parameter {unknown[0]!r}; use 'after' and 'limit'."
             )
-        after = _decode_cursor(query["after"][-1]) if "after" in query else 0
+        after = _decode_cursor(query["after"][-1]) if "after" in query else (0, 0)
         limit_text = query.get("limit", ["100"])[-1]
         if not _DIGITS.fullmatch(limit_text) or not 1 <= int(limit_text) <= MAX_BULK:
             raise HTTPError(400, "bad_limit", f"'limit' must be a whole number from 1 to {MAX_BULK}.")
@@ -144,7 +147,7 @@ class ApiRoutes:
             for identifier, consent_id in await store.links_of([r.consent_id for _, r in rows]):
                 linked.setdefault(consent_id, set()).add(identifier)
                 linked.setdefault(identifier, set()).add(consent_id)
-        changes = [_change(seq, record, sorted(linked.get(record.consent_id, ()))) for seq, record in rows]
+        changes = [_change(pos, record, sorted(linked.get(record.consent_id, ()))) for pos, record in rows]
         last = rows[-1][0] if rows else after
         await send_json(send, 200, {"changes": changes, "next": _encode_cursor(last), "has_more": has_more})
 
@@ -276,9 +279,9 @@ def _check_subject(subject: str) -> None:
         )
 
 
-def _change(seq: int, record: ConsentRecord, linked: list[str]) -> dict[str, Any]:
+def _change(position: Position, record: ConsentRecord, linked: list[str]) -> dict[str, Any]:
     return {
-        "cursor": _encode_cursor(seq),
+        "cursor": _encode_cursor(position),
         "subject": record.consent_id,
         "kind": subject_kind(record.consent_id) or "unknown",
         "record_id": record.record_id,
@@ -291,20 +294,23 @@ def _change(seq: int, record: ConsentRecord, linked: list[str]) -> dict[str, Any
     }
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode().rstrip("=")
+def _encode_cursor(position: Position) -> str:
+    txid, seq = position
+    return base64.urlsafe_b64encode(f"c2.{txid}.{seq}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> int:
+def _decode_cursor(cursor: str) -> Position:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, ValueError):
         text = ""
-    number = text[len(_CURSOR_PREFIX) :]
-    if not text.startswith(_CURSOR_PREFIX) or not _DIGITS.fullmatch(number):
+    match = _CURSOR.fullmatch(text)
+    if match is None:
         raise HTTPError(
             400,
             "bad_cursor",
             "'after' must be a cursor from a previous page ('next' or a change's 'cursor').",
         )
-    return int(number)
+    if match["seq"] is not None:  # c1: a seq alone; the store resumes after that record
+        return (0, int(match["seq"]))
+    return (int(match["txid"]), int(match["seq2"]))

@@ -14,7 +14,10 @@ from ..errors import StoreError
 from ..outbox import Delivery, Outcome
 from ..records import ConsentRecord
 
-__all__ = ["ApiStoreMixin"]
+__all__ = ["ApiStoreMixin", "Position"]
+
+#: A place in the changes feed: ``(txid, seq)`` (see :meth:`ApiStoreMixin.changes`).
+Position = tuple[int, int]
 
 
 def _missing(what: str) -> StoreError:
@@ -58,10 +61,16 @@ class ApiStoreMixin:
 
     # --- the changes feed ---------------------------------------------------------------------------
 
-    async def changes(self, after: int, limit: int) -> list[tuple[int, ConsentRecord]]:
-        """Up to ``limit`` ``(position, record)`` after position ``after``, in append order.
+    async def changes(self, after: Position, limit: int) -> list[tuple[Position, ConsentRecord]]:
+        """Up to ``limit`` ``(position, record)`` after position ``after``, oldest first.
 
-        Positions only grow; tombstones are left out.
+        A position is ``(txid, seq)``, compared as a tuple; ``(0, 0)`` is the start. Positions only
+        grow, and a record that commits later never gets a position at or below one already
+        returned, so paging with the last position returned sees every record exactly once. The
+        records of one consent id come in their chain's order.
+        Tombstones are left out. SQLite commits in seq order and answers ``(0, seq)``; PostgreSQL
+        answers the writing transaction's id, and reads ``(0, seq)`` (a cursor from before the
+        feed kept transaction ids) as "after record ``seq``".
         """
         raise _missing("page through changes")
 

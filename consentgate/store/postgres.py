@@ -41,24 +41,30 @@ from .schema import LATEST, MIGRATIONS
 __all__ = ["APPEND_SQL", "PostgresStore", "append_args"]
 
 # The link hash is sha256 over prev_hash + "\n" + content_hash, exactly as records.link_hash does.
+# txid places the record in the changes feed (postgres_api.py): this transaction's id, or the chain's
+# latest record's if larger. A transaction can have its id before another that appends to the same
+# consent id first (a batch that wrote another consent id first); the feed would then list this record
+# before the one it follows in the chain. The larger id keeps the chain order, and the feed's horizon
+# still holds: the txid is never below the writing transaction's own.
 APPEND_SQL = """
 WITH head AS (
-    INSERT INTO heads AS h (consent_id, hash, record_id, prev_hash, prev_record_id, count, keep_until)
+    INSERT INTO heads AS h (consent_id, hash, record_id, prev_hash, prev_record_id, count, keep_until, txid)
     VALUES ($1::text, encode(sha256(convert_to(E'\\n' || $2::text, 'UTF8')), 'hex'), $3::text, '', '',
-            1, $4::float8)
+            1, $4::float8, pg_current_xact_id())
     ON CONFLICT (consent_id) DO UPDATE SET
         prev_hash = h.hash,
         prev_record_id = h.record_id,
         hash = encode(sha256(convert_to(h.hash || E'\\n' || $2::text, 'UTF8')), 'hex'),
         record_id = EXCLUDED.record_id,
         count = h.count + 1,
-        keep_until = GREATEST(h.keep_until, EXCLUDED.keep_until)
-    RETURNING h.prev_hash, h.prev_record_id, h.hash
+        keep_until = GREATEST(h.keep_until, EXCLUDED.keep_until),
+        txid = GREATEST(h.txid, EXCLUDED.txid)
+    RETURNING h.prev_hash, h.prev_record_id, h.hash, h.txid
 )
 INSERT INTO records (record_id, consent_id, time, keep_until, content_hash, prev_hash, hash,
-                     prev_record_id, data)
+                     prev_record_id, data, txid)
 SELECT $3::text, $1::text, $5::float8, $4::float8, $2::text, head.prev_hash, head.hash,
-       head.prev_record_id, $6::text
+       head.prev_record_id, $6::text, head.txid
 FROM head
 RETURNING prev_hash, hash
 """

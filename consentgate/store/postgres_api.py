@@ -16,7 +16,7 @@ from ..api_keys import ApiKey
 from ..errors import StoreError
 from ..outbox import Delivery, OutboxEvent, Outcome, outbox_rows
 from ..records import ConsentRecord
-from .api_base import ApiStoreMixin
+from .api_base import ApiStoreMixin, Position
 from .base import decode_record
 
 __all__ = ["PostgresApiMixin", "write_events"]
@@ -39,6 +39,47 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING {_DELIVERY_COLUMNS}
+"""
+
+# The changes feed (issue 6). seq is handed out at insert, but transactions commit in any order: paging
+# by seq alone, a reader that sees seq 11 while seq 10 is still in flight moves past 10 for good. So
+# the feed pages by (txid, seq), txid being the id of the transaction that wrote the record (or a
+# larger one, to keep a consent id's chain order: APPEND_SQL in postgres.py), and stops below the
+# oldest transaction still in flight anywhere in the cluster (the snapshot's xmin). Every record whose
+# txid is below that horizon was written by a transaction that has ended, so it is committed and
+# visible to this statement (or rolled back and gone); a transaction that commits later has an id at
+# or above the horizon, and so have its records, so they sort after any position answered now. The
+# price: one long write transaction (here or in any database of
+# the server, e.g. an idle-in-transaction session or a bulk job) holds the feed back until it ends.
+# It delays changes, it never loses one.
+_CHANGES_SQL = """
+SELECT txid, seq, data, prev_hash, hash FROM records
+WHERE (txid, seq) > ($1::xid8, $2::bigint)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+  AND data IS NOT NULL
+ORDER BY txid, seq
+LIMIT $3
+"""
+
+# A position (0, seq) names a place in seq order only: a "c1" cursor, written before migration 4.
+# Any real txid is above 0, so read as such it would replay the whole feed. Instead the feed resumes
+# at (the smallest txid of the records after seq, seq): every record after seq sorts after that, and
+# a record at or below seq only if its txid is larger. Records from before the migration all share
+# its txid, so for a cursor written before the upgrade this is exactly the place it named. (A c1
+# cursor from an older server still running during the upgrade may see a record again: a repeat,
+# never a gap.) One statement, so the subquery and the horizon see one snapshot; nothing after seq
+# yet: no rows, and the route answers the same position, so the next call maps it again.
+# ORDER BY ... LIMIT 1 rather than min(): PostgreSQL 13 has no min(xid8).
+_CHANGES_AFTER_SEQ_SQL = """
+SELECT txid, seq, data, prev_hash, hash FROM records
+WHERE (txid, seq) > (
+        (SELECT txid FROM records WHERE seq > $1 AND data IS NOT NULL ORDER BY txid LIMIT 1),
+        $1::bigint
+      )
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+  AND data IS NOT NULL
+ORDER BY txid, seq
+LIMIT $2
 """
 
 
@@ -153,14 +194,13 @@ class PostgresApiMixin(ApiStoreMixin):
 
     # --- the changes feed ---------------------------------------------------------------------------
 
-    async def changes(self, after: int, limit: int) -> list[tuple[int, ConsentRecord]]:
-        rows = await self._run(
-            "SELECT seq, data, prev_hash, hash FROM records WHERE seq > $1 AND data IS NOT NULL"
-            " ORDER BY seq LIMIT $2",
-            after,
-            limit,
-        )
-        return [(row[0], decode_record(row[1], row[2], row[3])) for row in rows]
+    async def changes(self, after: Position, limit: int) -> list[tuple[Position, ConsentRecord]]:
+        txid, seq = after
+        if txid == 0 and seq > 0:
+            rows = await self._run(_CHANGES_AFTER_SEQ_SQL, seq, limit)
+        else:
+            rows = await self._run(_CHANGES_SQL, txid, seq, limit)
+        return [((int(row[0]), row[1]), decode_record(row[2], row[3], row[4])) for row in rows]
 
     # --- the webhook outbox -------------------------------------------------------------------------
 

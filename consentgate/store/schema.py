@@ -207,10 +207,32 @@ _API_POSTGRES = (
     "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id)",
 )
 
+# Issue 6, the changes feed on PostgreSQL: seq is handed out at insert but transactions commit in any
+# order, so paging by seq alone skips a row whose transaction commits after a later seq was read. Each
+# record keeps the id of the transaction that wrote it (or a later one, see heads.txid), and the feed
+# pages by (txid, seq) up to the oldest transaction still in flight (postgres_api.py). heads.txid is
+# the records.txid of the chain's latest record: the append takes the larger of it and its own, so a
+# consent id's records keep their chain order in the feed (postgres.py). pg_current_xact_id() is
+# stable, not volatile, so the columns are added without rewriting the tables: rows already there all
+# get the migration's own transaction id, which is committed (and below the feed's horizon) once the
+# migration is. The index is built inside the migration's transaction, so appends wait while it is
+# built (once, at upgrade). SQLite has one writer connection: seq order is commit order there, so it
+# needs no column, only the version number, which keeps both schemas at the same version.
+_FEED_SQLITE: tuple[str, ...] = ()
+
+_FEED_POSTGRES = (
+    "ALTER TABLE records ADD COLUMN IF NOT EXISTS txid xid8 NOT NULL DEFAULT pg_current_xact_id()",
+    "ALTER TABLE heads ADD COLUMN IF NOT EXISTS txid xid8 NOT NULL DEFAULT pg_current_xact_id()",
+    "CREATE INDEX IF NOT EXISTS records_feed ON records (txid, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "consent ledger: records, chain heads, shown texts", _LEDGER_SQLITE, _LEDGER_POSTGRES),
     Migration(2, "request-log hourly roll-ups", _LOG_ROLLUPS_SQLITE, _LOG_ROLLUPS_POSTGRES),
     Migration(3, "API keys, identity links, webhook outbox", _API_SQLITE, _API_POSTGRES),
+    Migration(
+        4, "changes feed without gaps: records.txid, heads.txid (PostgreSQL)", _FEED_SQLITE, _FEED_POSTGRES
+    ),
 )
 
 #: The version a fully migrated database is at.

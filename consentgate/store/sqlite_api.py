@@ -18,7 +18,7 @@ from ..api_keys import ApiKey
 from ..errors import StoreError
 from ..outbox import Delivery, OutboxEvent, Outcome, outbox_rows
 from ..records import ConsentRecord
-from .api_base import ApiStoreMixin
+from .api_base import ApiStoreMixin, Position
 from .base import decode_record
 
 __all__ = ["SQLiteApiMixin", "write_events"]
@@ -191,15 +191,17 @@ class SQLiteApiMixin(ApiStoreMixin):
 
     # --- the changes feed ---------------------------------------------------------------------------
 
-    async def changes(self, after: int, limit: int) -> list[tuple[int, ConsentRecord]]:
+    async def changes(self, after: Position, limit: int) -> list[tuple[Position, ConsentRecord]]:
+        # One writer connection commits in seq order, so seq alone is the feed's order here: every
+        # position is (0, seq), and the txid half of a position from elsewhere is ignored.
         rows = await self._read(
             lambda c: c.execute(
                 "SELECT seq, data, prev_hash, hash FROM records WHERE seq > ? AND data IS NOT NULL"
                 " ORDER BY seq LIMIT ?",
-                (after, limit),
+                (after[1], limit),
             ).fetchall()
         )
-        return [(row[0], decode_record(row[1], row[2], row[3])) for row in rows]
+        return [((0, row[0]), decode_record(row[1], row[2], row[3])) for row in rows]
 
     # --- the webhook outbox -------------------------------------------------------------------------
 
