@@ -21,6 +21,10 @@ from consentgate.webhooks import new_secret, secret_bytes, signed_headers
 from tests.conftest import free_port
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+
+
 class Receiver:
     """A threaded HTTP receiver. ``mode``: ``ok`` (2xx), ``fail`` (500) or ``slow`` (answers late).
 
@@ -88,7 +92,9 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        # The standard library listens with a backlog of 5: a worker's 64 connections at once
+        # would be refused and retried, which is the receiver's fault, not the sender's.
+        server = _Server(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
