@@ -8,16 +8,18 @@ What a line holds is what diagnostics need and no more::
      "consent": {"decided": true, "granted": ["necessary", "analytics"], "gpc": false, "region": "FR"}}
 
 The IP is truncated (:mod:`consentgate.client_ip`) and the user agent reduced to its summary
-(:mod:`consentgate.useragent`) on the request path, before the line exists, so no handler ever sees
-the full values. The path never carries the query string; the referrer is cut to its origin;
-cookies, ``Authorization`` and bodies are never read. ``consent`` is null on the gate's own routes.
+(:mod:`consentgate.useragent`) before the line exists, so no handler ever sees the full values
+(they stay in memory, with the request's own, until the line is built). The path never carries the
+query string; the referrer is cut to its origin; cookies, ``Authorization`` and bodies are never
+read. ``consent`` is null on the gate's own routes.
 
-How it is written: the request path builds the JSON line as text (from fragments cached per
-distinct user agent, referrer, consent state and second) and appends it to an in-memory deque; a
-writer thread wakes every 0.2 s and passes the waiting lines, one ``LogRecord`` each, through the
-``consentgate.requests`` logger (:attr:`RequestLog.logger`) to the destination handler and to any
-handler a site adds. The file handler buffers lines and writes them once per batch (or every 64 KiB),
-so the cost does not grow with a flush per line.
+How it is written: the request path appends the request's facts (time, method, path, status,
+duration, bytes, peer, header list, consent) to an in-memory deque, and that is all it does. A
+writer thread wakes every 0.2 s, builds the waiting lines as JSON text (from fragments cached per
+distinct user agent, referrer, consent state and second) and passes them, one ``LogRecord`` each,
+through the ``consentgate.requests`` logger (:attr:`RequestLog.logger`) to the destination handler
+and to any handler a site adds. The file handler buffers lines and writes them once per batch (or
+every 64 KiB), so the cost does not grow with a flush per line.
 
 Where raw lines live: with ``destination = "file"``, in files stamped with the hour (or day) of
 the lines they hold, beside ``logging.path``: ``requests.log`` → ``requests.2026-11-23T12.log``.
@@ -83,6 +85,7 @@ _BATCH_SECONDS = 0.2
 # dict and ``json.dumps`` per request, plus a stock ``LogRecord``, cost several times more than the
 # few string joins below; the request log's whole budget is a few percent of a small request.
 
+_METHODS = {m: f'"{m}"' for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 #: Most distinct values each fragment cache keeps before it starts again (bounds memory).
 _CACHE_SIZE = 4096
 
@@ -137,7 +140,7 @@ def _consent_fragment(consent: Consent) -> str:
 
 
 class _Fragments:
-    """Cached JSON fragments of one request log (one per process; only touched by the event loop)."""
+    """Cached JSON fragments of one request log (only the writer thread touches them)."""
 
     __slots__ = ("consent", "referrer", "second", "user_agent")
 
@@ -179,6 +182,40 @@ class _Fragments:
                 self.consent.clear()
             fragment = self.consent[key] = _consent_fragment(consent)
         return fragment
+
+
+_Facts = tuple[int, float, int, int, str, str, Any, Any, Any]
+
+
+class _LineBuilder:
+    """Turns one request's facts into its JSON line (on the writer thread only: the caches are its own)."""
+
+    __slots__ = ("client_ip", "fragments")
+
+    def __init__(self, client_ip: ClientIP) -> None:
+        self.client_ip = client_ip
+        self.fragments = _Fragments()
+
+    def line(self, facts: _Facts) -> str:
+        started, elapsed, status, sent, method, path, client, headers, consent = facts
+        user_agent = referrer = b""
+        for name, value in headers:
+            if name == b"user-agent":
+                user_agent = value
+            elif name == b"referer":
+                referrer = value
+        fragments = self.fragments
+        # The full address never leaves this function: only the truncated one is in the line.
+        ip = self.client_ip.truncated({"client": client}, headers)
+        # No response started: the app failed, and the server answers 500.
+        return (
+            f'{fragments.time(started)},"method":{_METHODS.get(method) or _json_text(method)},'
+            f'"path":{_json_text(path[:_MAX_PATH])},"status":{status or 500},'
+            f'"ms":{round(elapsed * 1000, 2)},"bytes":{sent},'
+            f'"ip":{"null" if ip is None else _json_text(ip)},{fragments.of_user_agent(user_agent)},'
+            f'"referrer":{fragments.of_referrer(referrer)},'
+            f'"consent":{fragments.of_consent(consent)}}}'
+        )
 
 
 # --- the request path ----------------------------------------------------------------------------
@@ -223,13 +260,14 @@ class RequestLog:
             config.trusted_proxies, header=config.proxy_header, profile=config.ip_profile
         )
         self.destination = handler if handler is not None else _destination(config)
-        self.destination.setFormatter(logging.Formatter("%(message)s"))
+        self.destination.setFormatter(_LineFormatter())
         self._logger = logging.Logger(LOGGER_NAME, logging.INFO)
         self._logger.propagate = False
         self._logger.addHandler(self.destination)
-        self._fragments = _Fragments()
-        # Lines wait here for the writer thread: a deque append is the whole cost on the request path.
-        self._lines: collections.deque[tuple[str, int]] = collections.deque()
+        self._builder = _LineBuilder(self.client_ip)
+        # Each request's facts wait here for the writer thread: a deque append is the whole cost of
+        # the line on the request path.
+        self._facts: collections.deque[_Facts] = collections.deque()
         self._writer: _Writer | None = None
         self._on_first: list[Callable[[], None]] = []
         self._on_close: list[Callable[[], Awaitable[None]]] = []
@@ -262,7 +300,7 @@ class RequestLog:
     def start(self) -> None:
         """Start the writer thread (done on the first request; idempotent)."""
         if self._writer is None:
-            self._writer = _Writer(self._lines, self._logger)
+            self._writer = _Writer(self._facts, self._builder, self._logger)
             self._writer.start()
             atexit.register(self.close)
 
@@ -273,7 +311,7 @@ class RequestLog:
             atexit.unregister(self.close)
             writer.stop()
         else:
-            _write(self._lines, self._logger)
+            _write(self._facts, self._builder, self._logger)
         self.destination.flush()
 
     async def aclose(self) -> None:
@@ -299,26 +337,23 @@ class RequestLog:
             self._emit(scope, int(started), time.perf_counter() - t0, tap)
 
     def _emit(self, scope: Scope, started: int, elapsed: float, tap: _Tap) -> None:
-        user_agent = referrer = b""
-        headers = scope["headers"]
-        for name, value in headers:
-            if name == b"user-agent":
-                user_agent = value
-            elif name == b"referer":
-                referrer = value
-        fragments = self._fragments
-        ip = self.client_ip.truncated(scope, headers)
-        path = scope["path"]
-        # No response started: the app failed, and the server answers 500.
-        line = (
-            f'{fragments.time(started)},"method":{_json_text(scope["method"])},'
-            f'"path":{_json_text(path[:_MAX_PATH])},"status":{tap.status or 500},'
-            f'"ms":{round(elapsed * 1000, 2)},"bytes":{tap.bytes},'
-            f'"ip":{"null" if ip is None else _json_text(ip)},{fragments.of_user_agent(user_agent)},'
-            f'"referrer":{fragments.of_referrer(referrer)},'
-            f'"consent":{fragments.of_consent(scope.get("consent"))}}}'
+        # Only the facts, captured now (the app may change the scope later); the line is built on the
+        # writer thread. Built here it cost three times what it costs there: one line at a time,
+        # between a server's other work, Python's code and data are cold, while the writer builds
+        # hundreds in a row.
+        self._facts.append(
+            (
+                started,
+                elapsed,
+                tap.status,
+                tap.bytes,
+                scope["method"],
+                scope["path"],
+                scope.get("client"),
+                scope["headers"],
+                scope.get("consent"),
+            )
         )
-        self._lines.append((line, started))
 
 
 # --- the writer side -----------------------------------------------------------------------------
@@ -360,30 +395,46 @@ _RECORD_TEMPLATE: dict[str, Any] = {
 }
 
 
-def _write(lines: collections.deque[tuple[str, int]], logger: logging.Logger) -> None:
-    """Pass every waiting line through ``logger``, then let its handlers write the batch."""
-    popleft = lines.popleft
+class _LineFormatter(logging.Formatter):
+    """Formats a record as its message alone: the line is already JSON (and has no exception).
+
+    Same output as ``Formatter("%(message)s")`` for these records, without its per-record
+    ``%``-formatting of the record's whole ``__dict__``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+def _write(facts: collections.deque[_Facts], builder: _LineBuilder, logger: logging.Logger) -> None:
+    """Build the line of every request waiting, pass each through ``logger``, then let its handlers
+    write the batch."""
+    popleft = facts.popleft
+    line = builder.line
     handle = logger.handle
     while True:
         try:
-            line, t = popleft()
+            item = popleft()
         except IndexError:
             break
-        handle(_LineRecord(line, t))
+        handle(_LineRecord(line(item), item[0]))
     for handler in logger.handlers:
         handler.flush()
 
 
 class _Writer(threading.Thread):
-    """Wakes every ``_BATCH_SECONDS``, passes the lines waiting then through the logger, flushes.
+    """Wakes every ``_BATCH_SECONDS``, builds and logs the lines of the requests waiting, flushes.
 
     Waking per line (and writing per line) took the GIL from the event loop about as long as the
     request itself; in batches, a line waits at most ``_BATCH_SECONDS`` and costs a few microseconds.
     """
 
-    def __init__(self, lines: collections.deque[tuple[str, int]], logger: logging.Logger) -> None:
+    def __init__(
+        self, facts: collections.deque[_Facts], builder: _LineBuilder, logger: logging.Logger
+    ) -> None:
         super().__init__(name="consentgate-request-log", daemon=True)
-        self._lines = lines
+        self._facts = facts
+        self._builder = builder
         self._logger = logger
         self._stopping = threading.Event()
 
@@ -394,7 +445,7 @@ class _Writer(threading.Thread):
 
     def _write_safely(self) -> None:
         try:
-            _write(self._lines, self._logger)
+            _write(self._facts, self._builder, self._logger)
         except Exception as exc:  # a broken handler must not stop the log for good
             print(f"consentgate: request log writer: {exc!r}", file=sys.stderr)
 
