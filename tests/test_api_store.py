@@ -309,6 +309,20 @@ async def test_an_expired_lease_is_claimed_again_and_a_stale_retry_is_ignored(st
     assert len(await store.claim_deliveries("w2", now=T + 50.0, lease=5.0, limit=10)) == 1
 
 
+async def test_events_waiting_behind_a_retry_are_not_due(store: Store) -> None:
+    # Without this, a worker would open a write transaction at every poll to claim nothing, for as
+    # long as the first event of a subject backs off (up to 3 days).
+    for _ in range(3):
+        await store.append(make_record("s"), events=[CRM])
+    [first] = await store.claim_deliveries("w", now=T + 1.0, lease=5.0, limit=10)
+    await store.finish_deliveries(
+        "w", [Outcome(first.id, "pending", next_at=T + 60.0, error="x")], now=T + 2.0
+    )
+    assert not await store.has_due_deliveries(now=T + 30.0)
+    assert await store.claim_deliveries("w", now=T + 30.0, lease=5.0, limit=10) == []
+    assert await store.has_due_deliveries(now=T + 60.0)
+
+
 async def test_concurrent_claims_never_share_a_delivery(store: Store) -> None:
     for i in range(60):
         await store.append(make_record(f"s{i}"), events=[CRM])

@@ -41,6 +41,17 @@ WHERE id IN (
 RETURNING {_DELIVERY_COLUMNS}
 """
 
+# Due: what _CLAIM_SQL would claim (an event waiting behind an earlier one of its subject is not).
+_DUE_SQL = """
+SELECT 1 FROM outbox o
+WHERE o.state = 'pending' AND o.next_at <= $1 AND o.lease_until <= $1
+  AND NOT EXISTS (
+      SELECT 1 FROM outbox p
+      WHERE p.state = 'pending' AND p.endpoint = o.endpoint AND p.subject = o.subject AND p.id < o.id
+  )
+LIMIT 1
+"""
+
 # The changes feed (issue 6). seq is handed out at insert, but transactions commit in any order: paging
 # by seq alone, a reader that sees seq 11 while seq 10 is still in flight moves past 10 for good. So
 # the feed pages by (txid, seq), txid being the id of the transaction that wrote the record (or a
@@ -210,7 +221,7 @@ class PostgresApiMixin(ApiStoreMixin):
 
     async def has_due_deliveries(self, *, now: float) -> bool:
         rows = await self._run(
-            "SELECT 1 FROM outbox WHERE state = 'pending' AND next_at <= $1 AND lease_until <= $1 LIMIT 1",
+            _DUE_SQL,
             now,
         )
         return bool(rows)

@@ -44,6 +44,17 @@ WHERE id IN (
 RETURNING {_DELIVERY_COLUMNS}
 """
 
+# Due: what _CLAIM_SQL would claim (an event waiting behind an earlier one of its subject is not).
+_DUE_SQL = """
+SELECT 1 FROM outbox o
+WHERE o.state = 'pending' AND o.next_at <= ? AND o.lease_until <= ?
+  AND NOT EXISTS (
+      SELECT 1 FROM outbox p
+      WHERE p.state = 'pending' AND p.endpoint = o.endpoint AND p.subject = o.subject AND p.id < o.id
+  )
+LIMIT 1
+"""
+
 
 def write_events(
     conn: sqlite3.Connection, record: ConsentRecord, events: Sequence[OutboxEvent], now: float
@@ -213,7 +224,7 @@ class SQLiteApiMixin(ApiStoreMixin):
     async def has_due_deliveries(self, *, now: float) -> bool:
         row = await self._read(
             lambda c: c.execute(
-                "SELECT 1 FROM outbox WHERE state = 'pending' AND next_at <= ? AND lease_until <= ? LIMIT 1",
+                _DUE_SQL,
                 (now, now),
             ).fetchone()
         )
