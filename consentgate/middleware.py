@@ -122,8 +122,13 @@ class ConsentMiddleware:
         scope["consentgate"] = self  # for consentgate.link(request, ...) in the app
         if self.webhooks is not None:
             self.webhooks.ensure_started()
-        if self.request_log is not None:
-            await self.request_log.around(self._dispatch, scope, receive, send)
+        log = self.request_log
+        if log is not None:
+            tap = log.begin(send)
+            try:
+                await self._dispatch(scope, receive, tap.send)
+            finally:
+                log.end(scope, tap)
         else:
             await self._dispatch(scope, receive, send)
 

@@ -184,29 +184,20 @@ class _Fragments:
         return fragment
 
 
-_Facts = tuple[int, float, int, int, str, str, Any, Any, Any]
+_Facts = tuple[int, float, int, int, str, str, "str | None", bytes, bytes, Any]
 
 
 class _LineBuilder:
     """Turns one request's facts into its JSON line (on the writer thread only: the caches are its own)."""
 
-    __slots__ = ("client_ip", "fragments")
+    __slots__ = ("fragments",)
 
-    def __init__(self, client_ip: ClientIP) -> None:
-        self.client_ip = client_ip
+    def __init__(self) -> None:
         self.fragments = _Fragments()
 
     def line(self, facts: _Facts) -> str:
-        started, elapsed, status, sent, method, path, client, headers, consent = facts
-        user_agent = referrer = b""
-        for name, value in headers:
-            if name == b"user-agent":
-                user_agent = value
-            elif name == b"referer":
-                referrer = value
+        started, elapsed, status, sent, method, path, ip, user_agent, referrer, consent = facts
         fragments = self.fragments
-        # The full address never leaves this function: only the truncated one is in the line.
-        ip = self.client_ip.truncated({"client": client}, headers)
         # No response started: the app failed, and the server answers 500.
         return (
             f'{fragments.time(started)},"method":{_METHODS.get(method) or _json_text(method)},'
@@ -224,20 +215,24 @@ class _LineBuilder:
 class _Tap:
     """Per-request: watches what the app sends (status, body bytes) and passes it on unchanged."""
 
-    __slots__ = ("bytes", "send_on", "status")
+    __slots__ = ("bytes", "send_on", "started", "status", "t0")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, started: float) -> None:
         self.send_on = send
         self.status = 0
         self.bytes = 0
+        self.started = started
+        self.t0 = time.perf_counter()
 
-    async def send(self, message: Message) -> None:
+    def send(self, message: Message) -> Awaitable[None]:
+        # Not a coroutine: it hands back the awaitable of the server's send, which the app awaits,
+        # so watching costs no coroutine of its own per message.
         kind = message["type"]
         if kind == "http.response.body":
             self.bytes += len(message.get("body", b""))
         elif kind == "http.response.start":
             self.status = message["status"]
-        await self.send_on(message)
+        return self.send_on(message)
 
 
 class RequestLog:
@@ -264,7 +259,7 @@ class RequestLog:
         self._logger = logging.Logger(LOGGER_NAME, logging.INFO)
         self._logger.propagate = False
         self._logger.addHandler(self.destination)
-        self._builder = _LineBuilder(self.client_ip)
+        self._builder = _LineBuilder()
         # Each request's facts wait here for the writer thread: a deque append is the whole cost of
         # the line on the request path.
         self._facts: collections.deque[_Facts] = collections.deque()
@@ -323,24 +318,42 @@ class RequestLog:
 
     async def around(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
         """Run ``handler`` for one request and log it once the response is done."""
+        tap = self.begin(send)
+        try:
+            await handler(scope, receive, tap.send)
+        finally:
+            self.end(scope, tap)
+
+    def begin(self, send: Send) -> _Tap:
+        """Start watching one request: the app sends through the returned tap's ``send``.
+
+        :meth:`around` in two halves, for the gate's own ``__call__``: one coroutine fewer per request.
+        """
         if self._writer is None:
             self.start()
             callbacks, self._on_first = self._on_first, []
             for callback in callbacks:
                 callback()
-        started = self.clock()
-        t0 = time.perf_counter()
-        tap = _Tap(send)
-        try:
-            await handler(scope, receive, tap.send)
-        finally:
-            self._emit(scope, int(started), time.perf_counter() - t0, tap)
+        return _Tap(send, self.clock())
+
+    def end(self, scope: Scope, tap: _Tap) -> None:
+        """Log the request that ``tap`` watched (call it once the app has returned or raised)."""
+        self._emit(scope, int(tap.started), time.perf_counter() - tap.t0, tap)
 
     def _emit(self, scope: Scope, started: int, elapsed: float, tap: _Tap) -> None:
-        # Only the facts, captured now (the app may change the scope later); the line is built on the
-        # writer thread. Built here it cost three times what it costs there: one line at a time,
-        # between a server's other work, Python's code and data are cold, while the writer builds
-        # hundreds in a row.
+        # Only the facts, and only small ones: the IP truncated now, the two header values the line
+        # needs (holding the whole header list until the writer runs kept every request's headers
+        # alive for 0.2 s, and the server paid for the cold memory). The line is built on the writer
+        # thread: built here it cost three times what it costs there, one at a time between the
+        # server's other work, with Python's code and data cold, while the writer builds hundreds
+        # in a row.
+        user_agent = referrer = b""
+        headers = scope["headers"]
+        for name, value in headers:
+            if name == b"user-agent":
+                user_agent = value
+            elif name == b"referer":
+                referrer = value
         self._facts.append(
             (
                 started,
@@ -349,8 +362,9 @@ class RequestLog:
                 tap.bytes,
                 scope["method"],
                 scope["path"],
-                scope.get("client"),
-                scope["headers"],
+                self.client_ip.truncated(scope, headers),
+                user_agent,
+                referrer,
                 scope.get("consent"),
             )
         )
@@ -411,7 +425,8 @@ def _write(facts: collections.deque[_Facts], builder: _LineBuilder, logger: logg
     write the batch."""
     popleft = facts.popleft
     line = builder.line
-    handle = logger.handle
+    # Logger.handle is "unless disabled or filtered out, callHandlers": decided once per batch here.
+    handle = logger.handle if logger.disabled or logger.filters else logger.callHandlers
     while True:
         try:
             item = popleft()
