@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -251,6 +252,47 @@ async def test_stdout_destination(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (line["path"], line["ip"], line["browser"]) == ("/", "203.0.113.0", "Firefox")
     assert "utm_source" not in out and CLIENT_V4 not in out
     assert not (tmp_path / "logs").exists()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.formatted: list[str] = []
+        self.threads: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.formatted.append(self.format(record))
+        self.threads.add(threading.current_thread().name)
+
+
+async def test_a_site_handler_on_the_logger_gets_every_line_off_the_request_path(tmp_path: Path) -> None:
+    gate = make_gate(tmp_path)
+    assert gate.request_log is not None
+    collect = _Collect()
+    collect.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    gate.request_log.logger.addHandler(collect)
+    async with client(gate) as c:
+        for path in ("/whoami", "/pricing?x=1", "/whoami"):
+            await c.get(path, headers={"user-agent": FIREFOX})
+    await gate.aclose()
+    assert len(collect.formatted) == 3
+    for text, path in zip(collect.formatted, ("/whoami", "/pricing", "/whoami"), strict=True):
+        level, name, line = text.split(" ", 2)
+        assert (level, name) == ("INFO", "consentgate.requests")
+        assert json.loads(line)["path"] == path
+    assert collect.threads == {"consentgate-request-log"}  # the writer thread, not the event loop
+    assert [json.loads(t.split(" ", 2)[2]) for t in collect.formatted] == lines(tmp_path)
+
+
+async def test_a_filter_on_the_logger_is_honoured(tmp_path: Path) -> None:
+    gate = make_gate(tmp_path)
+    assert gate.request_log is not None
+    gate.request_log.logger.addFilter(lambda record: '"path":"/pricing"' not in record.getMessage())
+    async with client(gate) as c:
+        for path in ("/whoami", "/pricing", "/whoami"):
+            await c.get(path)
+    await gate.aclose()
+    assert [line["path"] for line in lines(tmp_path)] == ["/whoami", "/whoami"]
 
 
 async def test_logging_off_writes_nothing(tmp_path: Path) -> None:
