@@ -7,19 +7,18 @@ What a line holds is what diagnostics need and no more::
      "os": "Windows", "device": "pc", "bot": false, "referrer": "https://www.google.com",
      "consent": {"decided": true, "granted": ["necessary", "analytics"], "gpc": false, "region": "FR"}}
 
-The IP is truncated (:mod:`consentgate.client_ip`) and the user agent reduced to its summary
-(:mod:`consentgate.useragent`) before the line exists, so no handler ever sees the full values
-(they stay in memory, with the request's own, until the line is built). The path never carries the
-query string; the referrer is cut to its origin; cookies, ``Authorization`` and bodies are never
-read. ``consent`` is null on the gate's own routes.
+The IP is truncated (:mod:`consentgate.client_ip`) on the request path and the user agent reduced
+to its summary (:mod:`consentgate.useragent`) before the line exists, so no handler ever sees the
+full values. The path never carries the query string; the referrer is cut to its origin; cookies,
+``Authorization`` and bodies are never read. ``consent`` is null on the gate's own routes.
 
 How it is written: the request path appends the request's facts (time, method, path, status,
-duration, bytes, peer, header list, consent) to an in-memory deque, and that is all it does. A
-writer thread wakes every 0.2 s, builds the waiting lines as JSON text (from fragments cached per
-distinct user agent, referrer, consent state and second) and passes them, one ``LogRecord`` each,
-through the ``consentgate.requests`` logger (:attr:`RequestLog.logger`) to the destination handler
-and to any handler a site adds. The file handler buffers lines and writes them once per batch (or
-every 64 KiB), so the cost does not grow with a flush per line.
+duration, bytes, truncated IP, the User-Agent and Referer values, consent) to an in-memory deque,
+and that is all it does. A writer thread wakes every 0.2 s, builds the waiting lines as JSON text
+(from fragments cached per distinct user agent, referrer, consent state and second) and passes them,
+one ``LogRecord`` each, through the ``consentgate.requests`` logger (:attr:`RequestLog.logger`) to
+the destination handler and to any handler a site adds. The file handler buffers lines and writes
+them once per batch (or every 64 KiB), so the cost does not grow with a flush per line.
 
 Where raw lines live: with ``destination = "file"``, in files stamped with the hour (or day) of
 the lines they hold, beside ``logging.path``: ``requests.log`` → ``requests.2026-11-23T12.log``.
