@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from typing import Any, Final
 
 from starlette.types import Message, Scope, Send
@@ -114,6 +114,19 @@ class HtmlRewriting:
 _WAIT, _REWRITE, _PASS = range(3)
 
 
+class _Held:
+    """An awaitable that is already done: what ``send`` gives back for a message it holds on to."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+
+_HELD = _Held()
+
+
 class _HtmlResponder:
     __slots__ = ("_codec", "_coding", "_gate", "_nonce", "_rewriter", "_send", "_start", "_state", "blocked")
 
@@ -128,17 +141,20 @@ class _HtmlResponder:
         self._nonce: str | None = None
         self._coding = b""
 
-    async def send(self, message: Message) -> None:
-        state = self._state
-        if state == _PASS:
-            await self._send(message)
-            return
-        kind = message["type"]
-        if kind == "http.response.start":
+    def send(self, message: Message) -> Awaitable[None]:
+        # Not a coroutine on the common path: a response that is not HTML is passed straight on, and
+        # so is the awaitable of the server's send; only HTML goes through the rewriting coroutine.
+        if self._state == _PASS:
+            return self._send(message)
+        if message["type"] == "http.response.start":
             self._begin(message)
-            if self._state == _PASS:
-                await self._send(message)
-        elif kind == "http.response.body":
+            return self._send(message) if self._state == _PASS else _HELD
+        return self._send_slowly(message)
+
+    async def _send_slowly(self, message: Message) -> None:
+        state = self._state
+        kind = message["type"]
+        if kind == "http.response.body":
             if state == _WAIT:
                 await self._first_body(message)
             else:
