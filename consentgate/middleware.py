@@ -139,7 +139,7 @@ class ConsentMiddleware:
             return self.routes.handle(scope, receive, send)
         consent = self.consent_for(scope)
         scope["consent"] = consent
-        return _Responder(self, consent).run(scope, receive, send)
+        return self.app(scope, receive, _Responder(self, consent, scope, send).send)
 
     async def link(
         self,
@@ -181,41 +181,41 @@ class _Responder:
 
     Its ``send`` is a plain function that hands back the awaitable of the next ``send``: gating
     a message is synchronous work, so it costs no coroutine of its own per message (on a small
-    response, the coroutines of the wrappers cost more than the gate's actual work).
+    response, the coroutines of the wrappers cost more than the gate's actual work). The HTML
+    rewriting responder is only put in the way of a response that may be HTML.
     """
 
-    __slots__ = ("consent", "default_state", "gate", "send_on")
+    __slots__ = ("consent", "default_state", "gate", "scope", "send_on")
 
-    def __init__(self, gate: ConsentMiddleware, consent: Consent) -> None:
+    def __init__(self, gate: ConsentMiddleware, consent: Consent, scope: Scope, send: Send) -> None:
         self.gate = gate
         self.consent = consent
+        self.scope = scope
+        self.send_on = send
         # An undecided visitor under the opt-out regime has tags granted by default; the banner
         # (which cannot read the signed cookie) learns that from a session state cookie set on pages.
         self.default_state = None if consent.decided else gate.default_state_cookie.get(consent.granted)
-
-    def run(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The app's call for this request, with the gated ``send`` (await it)."""
-        # response path: text/html bodies are rewritten as they stream (consentgate.html_response).
-        self.send_on = self.gate.html.wrap(scope, self.consent, send)
-        return self.gate.app(scope, receive, self.send)
 
     def send(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             # cookie filter: Set-Cookie headers of refused categories are dropped here.
             headers = message.get("headers", ())
             kept = self.gate.cookie_filter.filter(headers, self.consent.granted)
-            default_state = self.default_state
-            if default_state is not None and _is_html(kept):
-                kept = [*kept, default_state]
+            if _may_be_html(kept):
+                if self.default_state is not None:
+                    kept = [*kept, self.default_state]
+                # response path: text/html bodies are rewritten as they stream (html_response.py).
+                self.send_on = self.gate.html.wrap(self.scope, self.consent, self.send_on)
             if kept is not headers:
                 message = {**message, "headers": kept}
         return self.send_on(message)
 
 
-def _is_html(headers: Any) -> bool:
+def _may_be_html(headers: Any) -> bool:
+    """Whether the Content-Type could be HTML (html_response decides exactly; this only rules out)."""
     for name, value in headers:
-        if name == b"content-type":
-            return bool(value[:9].lower() == b"text/html")
+        if len(name) == 12 and name.lower() == b"content-type":
+            return b"text/html" in value.lower()
     return False
 
 
