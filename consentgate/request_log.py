@@ -7,13 +7,13 @@ What a line holds is what diagnostics need and no more::
      "os": "Windows", "device": "pc", "bot": false, "referrer": "https://www.google.com",
      "consent": {"decided": true, "granted": ["necessary", "analytics"], "gpc": false, "region": "FR"}}
 
-The IP is truncated (:mod:`consentgate.client_ip`) on the request path and the user agent reduced
-to its summary (:mod:`consentgate.useragent`) before the line exists, so no handler ever sees the
-full values. The path never carries the query string; the referrer is cut to its origin; cookies,
+The IP is truncated (:mod:`consentgate.client_ip`) and the user agent reduced to its summary
+(:mod:`consentgate.useragent`) before the line exists, so no handler ever sees the full values. The path never carries the query string; the referrer is cut to its origin; cookies,
 ``Authorization`` and bodies are never read. ``consent`` is null on the gate's own routes.
 
 How it is written: the request path appends the request's facts (time, method, path, status,
-duration, bytes, truncated IP, the User-Agent and Referer values, consent) to an in-memory deque,
+duration, bytes, the socket peer or, behind a trusted proxy, the truncated IP, the User-Agent and
+Referer values, consent) to an in-memory deque,
 and that is all it does. A writer thread wakes every 0.2 s, builds the waiting lines as JSON text
 (from fragments cached per distinct user agent, referrer, consent state and second) and passes them,
 one ``LogRecord`` each, through the ``consentgate.requests`` logger (:attr:`RequestLog.logger`) to
@@ -55,7 +55,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import Message, Receive, Scope, Send
 
-from .client_ip import ClientIP
+from .client_ip import ClientIP, truncate
 from .config import LoggingConfig
 from .consent import Consent
 from .useragent import summarize
@@ -138,74 +138,66 @@ def _consent_fragment(consent: Consent) -> str:
     )
 
 
-class _Fragments:
-    """Cached JSON fragments of one request log (only the writer thread touches them)."""
-
-    __slots__ = ("consent", "referrer", "second", "user_agent")
-
-    def __init__(self) -> None:
-        self.user_agent: dict[bytes, str] = {}
-        self.referrer: dict[bytes, str] = {}
-        self.consent: dict[tuple[bool, frozenset[str], bool, str | None], str] = {}
-        self.second: tuple[int, str] = (-1, "")
-
-    def time(self, t: int) -> str:
-        second = self.second
-        if second[0] != t:
-            second = self.second = (t, f'{{"t":"{_iso(t)}"')
-        return second[1]
-
-    def of_user_agent(self, value: bytes) -> str:
-        fragment = self.user_agent.get(value)
-        if fragment is None:
-            if len(self.user_agent) >= _CACHE_SIZE:
-                self.user_agent.clear()
-            fragment = self.user_agent[value] = _ua_fragment(value)
-        return fragment
-
-    def of_referrer(self, value: bytes) -> str:
-        fragment = self.referrer.get(value)
-        if fragment is None:
-            if len(self.referrer) >= _CACHE_SIZE:
-                self.referrer.clear()
-            fragment = self.referrer[value] = _referrer_fragment(value)
-        return fragment
-
-    def of_consent(self, consent: object) -> str:
-        if not isinstance(consent, Consent):
-            return "null"  # the gate's own routes
-        key = (consent.decided, consent.granted, consent.gpc, consent.region)
-        fragment = self.consent.get(key)
-        if fragment is None:
-            if len(self.consent) >= _CACHE_SIZE:
-                self.consent.clear()
-            fragment = self.consent[key] = _consent_fragment(consent)
-        return fragment
-
-
-_Facts = tuple[int, float, int, int, str, str, "str | None", bytes, bytes, Any]
+#: time, duration, status, bytes, method, path, address (the truncated IP, or the socket peer when no
+#: proxy is trusted), User-Agent, Referer, consent.
+_Facts = tuple[int, float, int, int, str, str, Any, bytes, bytes, Any]
 
 
 class _LineBuilder:
-    """Turns one request's facts into its JSON line (on the writer thread only: the caches are its own)."""
+    """Turns one request's facts into its JSON line, on the writer thread only (the caches are its own).
 
-    __slots__ = ("fragments",)
+    Every part that repeats is cached as finished JSON text: per distinct user agent, referrer and
+    consent object (the gate shares one immutable ``Consent`` per state, so the object itself is the
+    key; the entry holds it, so its id cannot be reused while cached), and the time per second.
+    """
 
-    def __init__(self) -> None:
-        self.fragments = _Fragments()
+    __slots__ = ("_consent", "_peer_profile", "_referrer", "_second", "_time", "_user_agent")
+
+    def __init__(self, peer_profile: Literal["default", "strict"] | None = None) -> None:
+        #: Set when the facts carry the socket peer (to truncate with this profile), not an IP.
+        self._peer_profile = peer_profile
+        self._user_agent: dict[bytes, str] = {}
+        self._referrer: dict[bytes, str] = {}
+        self._consent: dict[int, tuple[object, str]] = {}
+        self._second = -1
+        self._time = ""
 
     def line(self, facts: _Facts) -> str:
-        started, elapsed, status, sent, method, path, ip, user_agent, referrer, consent = facts
-        fragments = self.fragments
+        started, elapsed, status, sent, method, path, address, user_agent, referrer, consent = facts
+        if self._peer_profile is None:
+            ip = address
+        else:
+            ip = truncate(str(address[0]), self._peer_profile) if address else None
+        if started != self._second:
+            self._second, self._time = started, f'{{"t":"{_iso(started)}"'
+        ua = self._user_agent.get(user_agent) or self._miss(self._user_agent, user_agent, _ua_fragment)
+        origin = self._referrer.get(referrer) or self._miss(self._referrer, referrer, _referrer_fragment)
+        hit = self._consent.get(id(consent))
+        summary = hit[1] if hit is not None and hit[0] is consent else self._consent_miss(consent)
+        # An IP is digits, dots, hex digits and colons: no escaping needed.
+        ip_text = "null" if ip is None else '"' + ip + '"'
         # No response started: the app failed, and the server answers 500.
         return (
-            f'{fragments.time(started)},"method":{_METHODS.get(method) or _json_text(method)},'
+            f'{self._time},"method":{_METHODS.get(method) or _json_text(method)},'
             f'"path":{_json_text(path[:_MAX_PATH])},"status":{status or 500},'
             f'"ms":{round(elapsed * 1000, 2)},"bytes":{sent},'
-            f'"ip":{"null" if ip is None else _json_text(ip)},{fragments.of_user_agent(user_agent)},'
-            f'"referrer":{fragments.of_referrer(referrer)},'
-            f'"consent":{fragments.of_consent(consent)}}}'
+            f'"ip":{ip_text},{ua},"referrer":{origin},"consent":{summary}}}'
         )
+
+    @staticmethod
+    def _miss(cache: dict[bytes, str], value: bytes, build: Callable[[bytes], str]) -> str:
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        fragment = cache[value] = build(value)
+        return fragment
+
+    def _consent_miss(self, consent: object) -> str:
+        # Not a Consent: the gate's own routes (None), or something the app put there.
+        summary = _consent_fragment(consent) if isinstance(consent, Consent) else "null"
+        if len(self._consent) >= _CACHE_SIZE:
+            self._consent.clear()
+        self._consent[id(consent)] = (consent, summary)
+        return summary
 
 
 # --- the request path ----------------------------------------------------------------------------
@@ -258,7 +250,10 @@ class RequestLog:
         self._logger = logging.Logger(LOGGER_NAME, logging.INFO)
         self._logger.propagate = False
         self._logger.addHandler(self.destination)
-        self._builder = _LineBuilder()
+        # With no trusted proxy the address is the socket peer's, and the writer truncates it (the
+        # request path keeps the peer tuple the server made anyway); else the request path does.
+        self._peer_only = not config.trusted_proxies
+        self._builder = _LineBuilder(config.ip_profile if self._peer_only else None)
         # Each request's facts wait here for the writer thread: a deque append is the whole cost of
         # the line on the request path.
         self._facts: collections.deque[_Facts] = collections.deque()
@@ -361,7 +356,7 @@ class RequestLog:
                 tap.bytes,
                 scope["method"],
                 scope["path"],
-                self.client_ip.truncated(scope, headers),
+                scope.get("client") if self._peer_only else self.client_ip.truncated(scope, headers),
                 user_agent,
                 referrer,
                 scope.get("consent"),
@@ -502,7 +497,7 @@ class StampedFileHandler(logging.Handler):
         try:
             text = self.format(record)
             target = self._target(int(record.created))
-            self._pending.setdefault(target, []).append(text + "\n")
+            self._pending.setdefault(target, []).append(text)
             self._size += len(text) + 1
             if self._size >= _FLUSH_AT:
                 self.flush()
@@ -515,7 +510,8 @@ class StampedFileHandler(logging.Handler):
             pending, self._pending, self._size = self._pending, {}, 0
             for target, lines in pending.items():
                 try:
-                    append_locked(target, "".join(lines).encode("utf-8"))
+                    lines.append("")  # the last line's newline
+                    append_locked(target, "\n".join(lines).encode("utf-8"))
                 except OSError as exc:
                     print(
                         f"consentgate: cannot write the request log {str(target)!r}: {exc}", file=sys.stderr
