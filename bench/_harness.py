@@ -17,11 +17,13 @@ import dataclasses
 import math
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,14 +34,17 @@ import httpx
 
 __all__ = [
     "BENCH_DIR",
+    "POSTGRES",
     "ROOT",
     "BenchError",
     "Server",
     "WrkResult",
     "alternate",
     "free_port",
+    "fresh_database",
     "median",
     "parse_wrk",
+    "pin_to",
     "print_table",
     "process_cpu_seconds",
     "run_wrk",
@@ -118,7 +123,7 @@ def uvicorn_server(
         env=child_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        preexec_fn=_pin(SERVER_CPU),
+        preexec_fn=pin_to(SERVER_CPU),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -165,10 +170,12 @@ def run_wrk(
     headers: Mapping[str, str] | None = None,
     timeout: str = "5s",
     server: Server | None = None,
+    script: str | os.PathLike[str] | None = None,
 ) -> WrkResult:
     """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency`` against ``url``.
 
-    With ``server``, also reports the server process's CPU time per request.
+    With ``server``, also reports the server process's CPU time per request; ``script`` is a Lua
+    script for wrk's ``-s`` (requests that vary).
     """
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -178,6 +185,8 @@ def run_wrk(
     ]  # fmt: skip
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", os.fspath(script)]
     command.append(url)
     cpu_before = process_cpu_seconds(server.process.pid) if server else float("nan")
     done = subprocess.run(
@@ -186,7 +195,7 @@ def run_wrk(
         text=True,
         timeout=duration + 60,
         check=False,
-        preexec_fn=_pin(LOAD_CPU),
+        preexec_fn=pin_to(LOAD_CPU),
     )
     cpu_after = process_cpu_seconds(server.process.pid) if server else float("nan")
     if done.returncode != 0:
@@ -198,13 +207,38 @@ def run_wrk(
     return result
 
 
+#: The PostgreSQL server the benchmarks use (the test suite's).
+POSTGRES = os.environ.get("CONSENTGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_database(backend: str, name: str = "ledger") -> Iterator[str]:
+    """A fresh, empty database URL: an SQLite file in a temporary directory, or a new PostgreSQL
+    schema (dropped afterwards)."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / name}.db"
+        return
+    import psycopg  # dev extra; only the PostgreSQL variants need it
+
+    schema = "cgbench_" + secrets.token_hex(4)
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 #: On a machine with two or more cores, the server under test and the load generator each get a
 #: core of their own, so they do not take turns on one (the largest source of noise on 2 cores).
 SERVER_CPU = 1
 LOAD_CPU = 0
 
 
-def _pin(cpu: int) -> Callable[[], None] | None:
+def pin_to(cpu: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins a child process to ``cpu``; None on a machine with one core."""
     available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if len(available) < 2 or cpu not in available:
         return None

@@ -46,8 +46,6 @@ import os
 import platform
 import random
 import resource
-import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,7 +57,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from _harness import (
     LOAD_CPU,
     ROOT,
@@ -67,10 +64,12 @@ from _harness import (
     BenchError,
     Server,
     WrkResult,
+    fresh_database,
     median,
-    parse_wrk,
+    pin_to,
     print_table,
     process_cpu_seconds,
+    run_wrk,
     uvicorn_server,
 )
 from starlette.applications import Starlette
@@ -88,7 +87,6 @@ from consentgate.worker import DeliveryWorker
 TARGET_RATE = 500.0
 TARGET_P99_MS = 10.0
 TARGET_DELIVERIES = 500.0
-POSTGRES = os.environ.get("CONSENTGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SUBJECTS_PATH = "/consentgate/api/v1/subjects/"
 
 _SECRET = "bench-secret-key-not-for-production"
@@ -150,23 +148,6 @@ def receiver_app() -> ASGIApp:
 
 
 # --- databases and seeding --------------------------------------------------------------------------
-
-
-@contextmanager
-def _database(backend: str, name: str) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file in a temporary directory, or a PostgreSQL schema."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-            yield f"sqlite:///{Path(tmp) / name}.db"
-        return
-    schema = "cgbench_" + secrets.token_hex(4)
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def _make_key(store: Store, scope: str) -> str:
@@ -285,14 +266,6 @@ def _check_lookups(url: str, seeded: _Seeded) -> None:
 # --- closed loop: wrk ---------------------------------------------------------------------------------
 
 
-def _pin_to(cpu: int) -> Callable[[], None] | None:
-    # As the harness pins its wrk: only on a machine with two or more cores.
-    available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    if len(available) < 2 or cpu not in available:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
-
 def _lua(subjects: Sequence[str], key: str) -> str:
     """A wrk script: every request asks for a random subject of ``subjects``."""
     paths = ",\n".join(json.dumps(SUBJECTS_PATH + s) for s in subjects)
@@ -308,38 +281,10 @@ def _lua(subjects: Sequence[str], key: str) -> str:
 
 def run_wrk_lookups(server: Server, script: Path, *, duration: float, connections: int) -> WrkResult:
     """wrk ``-t1 -c<connections>`` with the lookup script, on the load core; with server CPU per request."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("wrk is not installed; install it with `apt-get install wrk`.")
-    command = [
-        wrk, "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
-        "-s", str(script), server.url,
-    ]  # fmt: skip
-    cpu_before = process_cpu_seconds(server.process.pid)
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=duration + 60,
-        check=False,
-        preexec_fn=_pin_to(LOAD_CPU),
-    )
-    cpu_after = process_cpu_seconds(server.process.pid)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    result = parse_wrk(done.stdout)
+    result = run_wrk(server.url, duration=duration, connections=connections, server=server, script=script)
     if result.errors:
         raise BenchError(f"{result.errors} of {result.requests} lookups failed")
-    cpu_us = (cpu_after - cpu_before) / max(1, result.requests) * 1e6
-    return WrkResult(
-        result.requests_per_sec,
-        result.requests,
-        result.errors,
-        result.latency_p50_ms,
-        result.latency_p90_ms,
-        result.latency_p99_ms,
-        cpu_us,
-    )
+    return result
 
 
 # --- open loop: a fixed rate, timed from the schedule -----------------------------------------------
@@ -493,7 +438,7 @@ def run_open_loop(server: Server, seeded: _Seeded, *, rate: float, seconds: floa
             text=True,
             timeout=seconds + 120,
             check=False,
-            preexec_fn=_pin_to(LOAD_CPU),
+            preexec_fn=pin_to(LOAD_CPU),
         )
     finally:
         os.unlink(spec.name)
@@ -631,7 +576,7 @@ async def _drain(database: str, gate: ConsentMiddleware, count: int) -> _Drained
 @contextmanager
 def _pinned(cpu: int) -> Iterator[None]:
     """This process (and the threads it starts meanwhile: the store's) on ``cpu`` for the block."""
-    pin = _pin_to(cpu)
+    pin = pin_to(cpu)
     before = os.sched_getaffinity(0) if pin is not None else set()
     if pin is not None:
         pin()
@@ -645,7 +590,7 @@ def _pinned(cpu: int) -> Iterator[None]:
 def bench_deliveries(backend: str, receiver: str, *, events: int) -> DeliveryResult:
     """Seed ``events`` outbox rows, then drain them into ``receiver`` (``uvicorn`` or ``threaded``)."""
     secret = new_secret()
-    with _database(backend, "deliveries") as database, _receiver(receiver, secret) as peer:
+    with fresh_database(backend, "deliveries") as database, _receiver(receiver, secret) as peer:
         gate = asyncio.run(_seed_events(database, peer.url, secret, events))
         peer_cpu = process_cpu_seconds(peer.pid)
         with _pinned(LOAD_CPU):
@@ -690,7 +635,7 @@ def _receiver(kind: str, secret: str) -> Iterator[_Receiver]:
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, _HOOK_SECRET_ENV: secret},
-        preexec_fn=_pin_to(SERVER_CPU),
+        preexec_fn=pin_to(SERVER_CPU),
     )
     assert process.stdin is not None and process.stdout is not None
     stdin, stdout = process.stdin, process.stdout
@@ -757,7 +702,10 @@ def bench_lookups(
     def log(message: str) -> None:
         print(f"  {backend}: {message}", file=sys.stderr, flush=True)
 
-    with _database(backend, "lookups") as database, tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+    with (
+        fresh_database(backend, "lookups") as database,
+        tempfile.TemporaryDirectory(prefix="bench-api-") as tmp,
+    ):
         started = time.perf_counter()
         seeded = asyncio.run(_seed_lookups(database, subjects))
         log(

@@ -16,23 +16,25 @@ import argparse
 import asyncio
 import os
 import platform
-import secrets
-import shutil
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import psycopg
-from _harness import ROOT, BenchError, WrkResult, median, parse_wrk, print_table, uvicorn_server
+from _harness import (
+    ROOT,
+    BenchError,
+    Server,
+    WrkResult,
+    fresh_database,
+    median,
+    print_table,
+    run_wrk,
+    uvicorn_server,
+)
 
 from consentgate.ledger import verify
 from consentgate.store import open_store
 
 TARGET = 1500.0
-POSTGRES = os.environ.get("CONSENTGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 _LUA = """
 wrk.method = "POST"
@@ -42,41 +44,15 @@ wrk.headers["Origin"] = "%(origin)s"
 """
 
 
-def run_wrk_post(url: str, *, duration: float, connections: int) -> WrkResult:
+def run_wrk_post(url: str, *, duration: float, connections: int, server: Server) -> WrkResult:
     """wrk with the choice script against ``url`` (one thread: the other core serves)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("wrk is not installed; install it with `apt-get install wrk`.")
     origin = url.split("/consentgate/")[0]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_LUA % {"origin": origin})
     try:
-        command = [
-            wrk, "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
-            "-s", script.name, url,
-        ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+        return run_wrk(url, duration=duration, connections=connections, server=server, script=script.name)
     finally:
         os.unlink(script.name)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return parse_wrk(done.stdout)
-
-
-@contextmanager
-def _database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="bench-choices-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'ledger.db'}"
-        return
-    schema = "cgbench_" + secrets.token_hex(4)
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def _check(database: str) -> tuple[int, bool]:
@@ -93,16 +69,18 @@ async def _check(database: str) -> tuple[int, bool]:
 def bench_backend(backend: str, *, duration: float, rounds: int, connections: int) -> list[WrkResult]:
     runs: list[WrkResult] = []
     with (
-        _database(backend) as database,
+        fresh_database(backend) as database,
         uvicorn_server(
             "tests.ledger_gate_app:create_app", app_dir=ROOT, env={"CG_DATABASE": database}
         ) as server,
     ):
         url = server.url + "/consentgate/consent"
-        run_wrk_post(url, duration=2, connections=connections)  # warm-up: schema, pools, caches
+        run_wrk_post(
+            url, duration=2, connections=connections, server=server
+        )  # warm-up: schema, pools, caches
         answered, _ = asyncio.run(_check(database))
         for index in range(rounds):
-            result = run_wrk_post(url, duration=duration, connections=connections)
+            result = run_wrk_post(url, duration=duration, connections=connections, server=server)
             if result.errors:
                 raise BenchError(f"{backend}: {result.errors} of {result.requests} choices failed")
             answered += result.requests
