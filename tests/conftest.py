@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +74,14 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    """A real webhook receiver on 127.0.0.1 that verifies signatures (tests/test_webhooks_receiver.py)."""
+    from consentgate.webhooks import new_secret
+    from tests.test_webhooks_receiver import Receiver  # here: that module imports this one
+
+    r = Receiver(new_secret()).start()
+    yield r
+    r.stop()

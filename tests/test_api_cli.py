@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from consentgate import ConsentMiddleware
 from consentgate.cli import main
-from consentgate.webhooks import new_secret
 from tests.conftest import ORIGIN, SECRET, client_for, site_app
 from tests.test_webhooks_receiver import Receiver
 
 API = "/consentgate/api/v1"
 SAME_ORIGIN = {"origin": ORIGIN, "sec-fetch-site": "same-origin"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(new_secret()).start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

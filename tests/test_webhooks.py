@@ -37,13 +37,6 @@ def webhooks(receiver: Receiver, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def receiver() -> Any:
-    r = Receiver(new_secret()).start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 async def hook_gate(make_gate: GateFactory, receiver: Receiver) -> AsyncIterator[ConsentMiddleware]:
     gate = make_gate(webhooks=webhooks(receiver))
     yield gate

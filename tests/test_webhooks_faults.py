@@ -28,7 +28,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from consentgate import ConsentMiddleware
 from consentgate.outbox import Delivery
 from consentgate.store import Store
-from consentgate.webhooks import new_secret
 from tests.conftest import ORIGIN, GateFactory, client_for
 from tests.store_support import BACKENDS, postgres_schema, postgres_url, raw_execute
 from tests.test_api import API, bearer, make_key
@@ -81,13 +80,6 @@ class _Tries(Webhook):
         with self._lock:
             self.payloads[headers["webhook-id"]].append(payload)
         return payload
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(new_secret()).start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

@@ -120,13 +120,6 @@ class Receiver:
         return False
 
 
-@pytest.fixture
-def receiver() -> Any:
-    r = Receiver(new_secret()).start()
-    yield r
-    r.stop()
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     return httpx.post(url, content=body, headers=headers, trust_env=False).status_code
 
