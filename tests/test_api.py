@@ -474,16 +474,10 @@ async def test_changes_feed_pages_through_every_change_in_order(
     seen: list[dict[str, Any]] = []
     cursor = None
     pages = 0
-    while True:
-        params = {"limit": "2"} | ({"after": cursor} if cursor else {})
-        response = await web.get(f"{API}/changes", params=params, headers=bearer(read_key))
-        assert response.status_code == 200
-        page = response.json()
+    async for page in feed_pages(web, read_key, limit=2):
         seen += page["changes"]
         cursor = page["next"]
         pages += 1
-        if not page["has_more"]:
-            break
     assert pages == 2
     email = f"email:{sha('erin@example.com')}"
     assert [(c["subject"], c["action"]) for c in seen] == [
@@ -523,18 +517,24 @@ def position_of(cursor: str) -> tuple[int, int]:
     return int(txid), int(seq)
 
 
-async def page_all(web: httpx.AsyncClient, key: str, after: str | None = None) -> list[dict[str, Any]]:
-    """Every change after ``after``, one per page, following 'next'."""
-    seen: list[dict[str, Any]] = []
+async def feed_pages(
+    web: httpx.AsyncClient, key: str, after: str | None = None, *, limit: int = 1
+) -> AsyncIterator[dict[str, Any]]:
+    """Each page of the changes feed after ``after``, following 'next' until 'has_more' is false."""
     while True:
-        params = {"limit": "1"} | ({"after": after} if after else {})
+        params = {"limit": str(limit)} | ({"after": after} if after else {})
         response = await web.get(f"{API}/changes", params=params, headers=bearer(key))
         assert response.status_code == 200
         page = response.json()
-        seen += page["changes"]
+        yield page
         after = page["next"]
         if not page["has_more"]:
-            return seen
+            return
+
+
+async def page_all(web: httpx.AsyncClient, key: str, after: str | None = None) -> list[dict[str, Any]]:
+    """Every change after ``after``, one per page."""
+    return [change async for page in feed_pages(web, key, after) for change in page["changes"]]
 
 
 async def test_changes_feed_still_reads_cursors_of_the_first_version(
