@@ -79,10 +79,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from consentgate import ConsentMiddleware
-from consentgate.api_keys import ApiKey, hash_key, new_key
+from consentgate.api.keys import ApiKey, hash_key, new_key
 from consentgate.store import Store, open_store
-from consentgate.webhooks import new_secret
-from consentgate.worker import DeliveryWorker
+from consentgate.webhooks.signing import new_secret
+from consentgate.webhooks.worker import DeliveryWorker
 
 TARGET_RATE = 500.0
 TARGET_P99_MS = 10.0

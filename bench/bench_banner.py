@@ -27,10 +27,10 @@ from typing import Any
 
 from playwright.sync_api import Route, sync_playwright
 
-from consentgate.banner_assets import BANNER_PATH, Injection, banner_response_body
-from consentgate.catalog import Catalog
+from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.rewriter import RewritePlan, rewrite
+from consentgate.gate.banner import BANNER_PATH, Injection, banner_response_body
+from consentgate.gate.rewrite.rewriter import RewritePlan, rewrite
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "http://bench.consentgate.test"

@@ -31,7 +31,7 @@ from _harness import (
     uvicorn_server,
 )
 
-from consentgate.ledger import verify
+from consentgate.ledger.verify import verify
 from consentgate.store import open_store
 
 TARGET = 1500.0

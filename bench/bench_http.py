@@ -40,7 +40,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from consentgate import ConsentMiddleware
-from consentgate.cli_demo import load_demo_module
+from consentgate.cli.demo import load_demo_module
 
 JSON_PATH = "/api/status"
 HTML_PATH = "/page"

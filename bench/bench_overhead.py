@@ -21,7 +21,7 @@ from bench_http import JSON_PATH, _tiny_app
 from starlette.types import ASGIApp, Message, Scope
 
 from consentgate import ConsentMiddleware
-from consentgate.consent_cookie import StoredChoice
+from consentgate.consent.cookie import StoredChoice
 
 _SECRET = "bench-secret-key-not-for-production"
 _BROWSER = (

@@ -40,10 +40,10 @@ from typing import Any
 import lolhtml
 from _harness import print_table
 
-from consentgate.banner_assets import Injection
-from consentgate.catalog import Catalog
+from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.rewriter import RewritePlan, Rewriter
+from consentgate.gate.banner import Injection
+from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter
 
 SIZES = {"20 KB": 20 * 1024, "300 KB": 300 * 1024, "2 MB": 2 * 1024 * 1024}
 CHUNK = 64 * 1024

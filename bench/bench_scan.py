@@ -21,11 +21,11 @@ import httpx
 from _harness import print_table, uvicorn_server
 from starlette.types import ASGIApp
 
-from consentgate.catalog import Catalog
-from consentgate.cli_demo import load_demo_module
+from consentgate.catalog.catalog import Catalog
+from consentgate.cli.demo import load_demo_module
 from consentgate.config import Config
-from consentgate.scan_tags import find_tags
-from consentgate.scanner import ScanReport, scan
+from consentgate.scan.scanner import ScanReport, scan
+from consentgate.scan.tags import find_tags
 
 
 def site_app() -> ASGIApp:

@@ -20,7 +20,7 @@ from typing import Any
 
 from _harness import BENCH_DIR, print_table
 
-from consentgate import useragent
+from consentgate.logs import useragent
 
 _RegexResolver: Any
 try:  # Only this benchmark uses the accelerated backend; bench/run works without it.

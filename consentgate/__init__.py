@@ -4,10 +4,10 @@ Wrap any ASGI app in :class:`ConsentMiddleware`; the app reads the visitor's :cl
 from ``scope["consent"]``.
 """
 
+from .api.identity import IdentityError, link
 from .config import Config, load_config
-from .consent import Consent
+from .consent.model import Consent
 from .errors import ConfigError, ConsentGateError, HTTPError, StoreError
-from .identity import IdentityError, link
 from .middleware import ConsentMiddleware
 
 __all__ = [

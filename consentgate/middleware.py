@@ -14,22 +14,22 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .admin import install_admin
+from .admin.page import install_admin
 from .api import install_api
-from .banner_assets import BANNER_PATH, Injection, serve_banner
-from .catalog import Catalog
+from .api.identity import link_with
+from .catalog.catalog import Catalog
 from .config import Config, load_config
-from .consent import Consent
-from .consent_cookie import CookieCodec
-from .consent_routes import ConsentRoutes
-from .cookie_filter import CookieFilter
-from .decision import Decider
-from .html_response import HtmlRewriting
-from .identity import link_with
-from .request_log import RequestLog
-from .retention import start_background
+from .consent.cookie import CookieCodec
+from .consent.decision import Decider
+from .consent.model import Consent
+from .consent.routes import ConsentRoutes
+from .gate.banner import BANNER_PATH, Injection, serve_banner
+from .gate.cookie_filter import CookieFilter
+from .gate.html_response import HtmlRewriting
+from .ledger.retention import start_background
+from .logs.request_log import RequestLog
 from .store import Store, open_store
-from .worker import InAppWorker
+from .webhooks.worker import InAppWorker
 
 __all__ = ["ConsentMiddleware"]
 

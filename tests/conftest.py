@@ -79,7 +79,7 @@ def free_port() -> int:
 @pytest.fixture
 def receiver() -> Iterator[Any]:
     """A real webhook receiver on 127.0.0.1 that verifies signatures (tests/test_webhooks_receiver.py)."""
-    from consentgate.webhooks import new_secret
+    from consentgate.webhooks.signing import new_secret
     from tests.test_webhooks_receiver import Receiver  # here: that module imports this one
 
     r = Receiver(new_secret()).start()

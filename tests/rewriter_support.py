@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import html5lib
 
-from consentgate.rewriter import RewritePlan, Rewriter
+from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter
 
 CORPUS = Path(__file__).parent / "corpus"
 ALL_OPTIONAL = frozenset({"analytics", "advertising", "social"})

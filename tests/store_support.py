@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from consentgate.records import ConsentRecord
+from consentgate.ledger.records import ConsentRecord
 from consentgate.store import SQLiteStore, Store
 
 POSTGRES_URL = os.environ.get("CONSENTGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from consentgate import ConsentMiddleware
-from consentgate.api_keys import ApiKey, hash_key, new_key
-from consentgate.identity import link
+from consentgate.api.identity import link
+from consentgate.api.keys import ApiKey, hash_key, new_key
 from tests.conftest import ORIGIN, GateFactory, client_for, site_app
 from tests.store_support import postgres_schema, postgres_url
 from tests.test_api_store import settle

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from consentgate import ConsentMiddleware
-from consentgate.cli import main
+from consentgate.cli.main import main
 from tests.conftest import ORIGIN, SECRET, client_for, site_app
 from tests.test_webhooks_receiver import Receiver
 

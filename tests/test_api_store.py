@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.api_keys import ApiKey, hash_key, new_key
+from consentgate.api.keys import ApiKey, hash_key, new_key
 from consentgate.errors import StoreError
-from consentgate.outbox import OutboxEvent, Outcome
-from consentgate.records import ConsentRecord
+from consentgate.ledger.records import ConsentRecord
 from consentgate.store import SQLiteStore, Store
 from consentgate.store.api_base import Position
 from consentgate.store.base import encode_content
 from consentgate.store.schema import LATEST, MIGRATIONS
+from consentgate.webhooks.outbox import OutboxEvent, Outcome
 from tests.store_support import (
     BACKENDS,
     backend_store,

@@ -12,7 +12,10 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from consentgate.banner_assets import (
+from consentgate.catalog.catalog import Catalog
+from consentgate.config import load_config
+from consentgate.errors import ConfigError
+from consentgate.gate.banner import (
     BANNER_PATH,
     BANNER_VERSION,
     Injection,
@@ -22,12 +25,8 @@ from consentgate.banner_assets import (
     json_for_script,
     serve_banner,
 )
-from consentgate.catalog import Catalog
-from consentgate.config import load_config
-from consentgate.errors import ConfigError
-from consentgate.texts import LANGUAGES, TEXT_KEYS
-
-from .conftest import GateFactory, client_for
+from consentgate.gate.texts import LANGUAGES, TEXT_KEYS
+from tests.conftest import GateFactory, client_for
 
 STATIC = resources.files("consentgate").joinpath("static")
 CONFIG_RE = re.compile(rb'<script type="application/json" id="consentgate-config">(.*?)</script>', re.S)

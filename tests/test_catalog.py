@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from consentgate.catalog import OCD_COLUMNS, Catalog, CookieRule
+from consentgate.catalog.catalog import OCD_COLUMNS, Catalog, CookieRule
 from consentgate.config import DEFAULT_CATEGORIES, load_config
 from consentgate.errors import ConfigError
 
@@ -456,7 +456,9 @@ def test_cookie_rules_are_case_sensitive(catalog: Catalog) -> None:
 
 
 def _services_toml() -> dict[str, object]:
-    return tomllib.loads(resources.files("consentgate").joinpath("data/services.toml").read_text("utf-8"))
+    return tomllib.loads(
+        resources.files("consentgate.catalog").joinpath("data/services.toml").read_text("utf-8")
+    )
 
 
 def test_builtin_data_is_consistent(catalog: Catalog) -> None:
@@ -481,7 +483,7 @@ def test_builtin_data_is_consistent(catalog: Catalog) -> None:
 
 
 def test_open_cookie_database_ships_whole_with_its_licence() -> None:
-    data = resources.files("consentgate").joinpath("data")
+    data = resources.files("consentgate.catalog").joinpath("data")
     text = data.joinpath("open-cookie-database.csv").read_text("utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     assert len(rows) >= 2000

@@ -11,7 +11,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from consentgate import ConsentMiddleware
-from consentgate.consent_cookie import CookieCodec, StoredChoice
+from consentgate.consent.cookie import CookieCodec, StoredChoice
 from consentgate.store import open_store
 from tests.conftest import ORIGIN, SECRET, GateFactory, client_for
 

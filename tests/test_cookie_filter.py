@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from consentgate.catalog import Catalog
+from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.cookie_filter import CookieFilter, Header
+from consentgate.gate.cookie_filter import CookieFilter, Header
 from tests.conftest import ORIGIN, GateFactory, client_for
 
 APP_COOKIES = ["_ga", "_fbp", "ajs_anonymous_id", "session", "csrftoken", "acme_track_1"]

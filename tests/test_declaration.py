@@ -10,9 +10,9 @@ import html5lib
 import pytest
 
 from consentgate import load_config
-from consentgate.catalog import Catalog
-from consentgate.cli import main
-from consentgate.declaration import LANGUAGES, build_declaration, negotiate_language
+from consentgate.catalog.catalog import Catalog
+from consentgate.cli.main import main
+from consentgate.scan.declaration import LANGUAGES, build_declaration, negotiate_language
 from tests.conftest import GateFactory, client_for
 
 SITE_CONFIG = """
@@ -217,7 +217,7 @@ def test_cli_from_scan_lists_only_the_services_found(
 
 
 def test_the_banner_lists_the_same_services(site_config_path: Path) -> None:
-    from consentgate.banner_assets import Injection
+    from consentgate.gate.banner import Injection
 
     config = load_config(site_config_path)
     banner = Injection(config).config_data["services"]

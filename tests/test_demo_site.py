@@ -17,7 +17,7 @@ import html5lib
 import httpx
 import pytest
 
-from consentgate.cli_demo import build_demo_app, find_demo_dir, load_demo_module
+from consentgate.cli.demo import build_demo_app, find_demo_dir, load_demo_module
 from tests.conftest import SECRET, client_for, free_port
 
 SITE_DIR = find_demo_dir()

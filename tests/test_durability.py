@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from consentgate.ledger import verify
+from consentgate.ledger.verify import verify
 from consentgate.store import SQLiteStore, Store
 from consentgate.store.postgres import PostgresStore
 from tests.gate_process import GateProcess, cookieless_client, gate_process

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from consentgate.scan_tags import find_tags
+from consentgate.scan.tags import find_tags
 from consentgate.store import open_store
 from tests.conftest import SECRET, free_port
 

@@ -12,11 +12,11 @@ import brotli
 import pytest
 from starlette.types import Message
 
-from consentgate import html_response
 from consentgate.config import load_config
-from consentgate.consent import Consent
-from consentgate.html_response import HtmlRewriting
-from consentgate.rewriter import Rewriter
+from consentgate.consent.model import Consent
+from consentgate.gate import html_response
+from consentgate.gate.html_response import HtmlRewriting
+from consentgate.gate.rewrite.rewriter import Rewriter
 from tests.rewriter_support import TinyCatalog, fake_injection
 
 PAGE = (

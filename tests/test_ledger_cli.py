@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.cli import main
-from consentgate.records import ConsentRecord
+from consentgate.cli.main import main
+from consentgate.ledger.records import ConsentRecord
 from consentgate.store import SQLiteStore
 from tests.store_support import make_record, postgres_schema, postgres_url, raw_execute
 

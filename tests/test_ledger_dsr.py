@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from consentgate import dsr
 from consentgate.errors import HTTPError
-from consentgate.ledger import verify
+from consentgate.ledger import dsr
+from consentgate.ledger.verify import verify
 from consentgate.store import SQLiteStore, Store
 from tests.store_support import BACKENDS, backend_store, make_record
 

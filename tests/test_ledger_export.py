@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.export import CSV_COLUMNS, Progress, export_records
+from consentgate.ledger.export import CSV_COLUMNS, Progress, export_records
 from consentgate.store import SQLiteStore, Store
 from tests.store_support import BACKENDS, backend_store, make_record
 

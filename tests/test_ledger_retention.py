@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from consentgate.config import load_config
-from consentgate.ledger import verify
-from consentgate.retention import cutoff, prune, start_background
+from consentgate.ledger.retention import cutoff, prune, start_background
+from consentgate.ledger.verify import verify
 from consentgate.store import SQLiteStore, Store
 from tests.store_support import BACKENDS, backend_store, make_record
 

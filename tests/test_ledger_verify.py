@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.ledger import Problem, verify
-from consentgate.records import ConsentRecord
+from consentgate.ledger.records import ConsentRecord
+from consentgate.ledger.verify import Problem, verify
 from consentgate.store import Store
 from tests.store_support import BACKENDS, backend_store, make_record, raw_execute
 

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from consentgate import ConsentMiddleware
 from consentgate.errors import ConfigError
-from consentgate.request_log import append_locked, raw_files, stamped_path
+from consentgate.logs.request_log import append_locked, raw_files, stamped_path
 from tests.conftest import ORIGIN, SECRET, free_port, site_app
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"

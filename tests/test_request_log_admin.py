@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from consentgate import ConsentMiddleware
-from consentgate.admin import install_admin
-from consentgate.api_keys import ApiKey, hash_key, new_key, parse_key, verify_key
+from consentgate.admin.page import install_admin
+from consentgate.api.keys import ApiKey, hash_key, new_key, parse_key, verify_key
 from tests.conftest import ORIGIN, SECRET, site_app
 
 ADMIN = "/consentgate/admin/"

@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
-from consentgate.banner_assets import Injection
-from consentgate.catalog import Catalog
+from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.rewriter import RewritePlan, Rewriter, _attributes
+from consentgate.gate.banner import Injection
+from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter, _attributes
 from tests.rewriter_support import ALL_OPTIONAL, CorpusPage, corpus, elements, leaks, run
 
 PAGES = corpus()

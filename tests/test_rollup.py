@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from consentgate import ConsentMiddleware
-from consentgate.cli import main
+from consentgate.cli.main import main
 from consentgate.config import load_config
-from consentgate.request_log import append_locked, raw_files, stamped_path
-from consentgate.rollup import STALE_CLAIM, RollupScheduler, collect_stats, roll_up
+from consentgate.logs.request_log import append_locked, raw_files, stamped_path
+from consentgate.logs.rollup import STALE_CLAIM, RollupScheduler, collect_stats, roll_up
 from consentgate.store import Store
 from tests.conftest import ORIGIN, SECRET, site_app
 from tests.store_support import BACKENDS, backend_store

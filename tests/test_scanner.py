@@ -21,10 +21,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from consentgate import load_config
-from consentgate.catalog import Catalog
-from consentgate.cli import main
-from consentgate.scan_tags import find_tags
-from consentgate.scanner import ScanReport, scan
+from consentgate.catalog.catalog import Catalog
+from consentgate.cli.main import main
+from consentgate.scan.scanner import ScanReport, scan
+from consentgate.scan.tags import find_tags
 from tests.conftest import free_port
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -413,7 +413,7 @@ def test_a_progress_bar_on_a_terminal(site: _Site) -> None:
 
 
 def _demo_pages() -> dict[str, str]:
-    from consentgate.cli_demo import load_demo_module
+    from consentgate.cli.demo import load_demo_module
 
     demo = load_demo_module()
     pages = {f"demo{path.replace('/', '_')}.html": demo.render_page(path) for path in demo.PAGES}
@@ -423,7 +423,7 @@ def _demo_pages() -> dict[str, str]:
 
 @pytest.mark.parametrize("name", sorted(_demo_pages()))
 async def test_what_the_scan_calls_gated_the_rewriter_makes_inert(tmp_path: Path, name: str) -> None:
-    from consentgate.rewriter import RewritePlan, rewrite
+    from consentgate.gate.rewrite.rewriter import RewritePlan, rewrite
 
     config = load_config(None)
     catalog = Catalog.builtin().with_config(config)

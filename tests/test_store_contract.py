@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from consentgate.errors import StoreError
-from consentgate.records import ConsentRecord, link_hash
+from consentgate.ledger.records import ConsentRecord, link_hash
 from consentgate.store import Store
 from consentgate.store.schema import LATEST
 from tests.store_support import BACKENDS, backend_store, make_record

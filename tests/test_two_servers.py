@@ -9,8 +9,8 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from consentgate.ledger import verify
-from consentgate.records import link_hash
+from consentgate.ledger.records import link_hash
+from consentgate.ledger.verify import verify
 from consentgate.store.postgres import PostgresStore
 from tests.gate_process import GateProcess, cookieless_client, gate_process
 from tests.store_support import postgres_schema, postgres_url

@@ -14,7 +14,7 @@ import pytest
 from consentgate import ConsentMiddleware
 from consentgate.config import load_config
 from consentgate.errors import ConfigError
-from consentgate.webhooks import new_secret, secret_bytes, sign
+from consentgate.webhooks.signing import new_secret, secret_bytes, sign
 from tests.conftest import ORIGIN, GateFactory, client_for
 from tests.test_api import API, bearer, make_key
 from tests.test_webhooks_receiver import Receiver

@@ -26,8 +26,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from consentgate import ConsentMiddleware
-from consentgate.outbox import Delivery
 from consentgate.store import Store
+from consentgate.webhooks.outbox import Delivery
 from tests.conftest import ORIGIN, GateFactory, client_for
 from tests.store_support import BACKENDS, postgres_schema, postgres_url, raw_execute
 from tests.test_api import API, bearer, make_key

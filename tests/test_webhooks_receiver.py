@@ -17,7 +17,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from consentgate.webhooks import new_secret, secret_bytes, signed_headers
+from consentgate.webhooks.signing import new_secret, secret_bytes, signed_headers
 from tests.conftest import free_port
 
 

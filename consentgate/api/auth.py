@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..api_keys import ApiKey, parse_key, verify_key
 from ..config import ApiConfig
 from ..errors import HTTPError
 from ..store import Store
+from .keys import ApiKey, parse_key, verify_key
 
 __all__ = ["KeyAuth"]
 

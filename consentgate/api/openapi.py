@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..outbox import FLAGS
+from ..webhooks.outbox import FLAGS
 
 if TYPE_CHECKING:
     from ..config import Config

@@ -14,13 +14,13 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
-from ..consent_routes import read_json, send_json
+from ..consent.routes import read_json, send_json
 from ..errors import HTTPError
-from ..identity import IdentityError, identifiers_for, subject_kind
-from ..outbox import FLAGS, events_for_record, iso_time, record_flags, record_source
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
 from ..store.api_base import Position
+from ..webhooks.outbox import FLAGS, events_for_record, iso_time, record_flags, record_source
 from .auth import KeyAuth
+from .identity import IdentityError, identifiers_for, subject_kind
 from .openapi import openapi_document
 from .status import statuses
 

@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..identity import subject_kind
-from ..outbox import FLAGS, iso_time, record_flags, record_source
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
 from ..store import Store
+from ..webhooks.outbox import FLAGS, iso_time, record_flags, record_source
+from .identity import subject_kind
 
 __all__ = ["fold_status", "statuses"]
 

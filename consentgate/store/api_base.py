@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..api_keys import ApiKey
+from ..api.keys import ApiKey
 from ..errors import StoreError
-from ..outbox import Delivery, Outcome
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
+from ..webhooks.outbox import Delivery, Outcome
 
 __all__ = ["ApiStoreMixin", "Position"]
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from ..errors import StoreError
-from ..outbox import OutboxEvent
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
+from ..webhooks.outbox import OutboxEvent
 from .api_base import ApiStoreMixin
 
 __all__ = ["ChainRow", "Store", "StoreError", "decode_record", "encode_content"]

@@ -32,8 +32,8 @@ from typing import Any
 import asyncpg
 
 from ..errors import StoreError
-from ..outbox import OutboxEvent
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
+from ..webhooks.outbox import OutboxEvent
 from .base import ChainRow, Store, decode_record, encode_content
 from .postgres_api import PostgresApiMixin, write_events
 from .schema import LATEST, MIGRATIONS

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import StoreError
-from ..outbox import OutboxEvent
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
+from ..webhooks.outbox import OutboxEvent
 from .base import ChainRow, Store, decode_record, encode_content
 from .schema import LATEST, MIGRATIONS
 from .sqlite_api import SQLiteApiMixin, write_events

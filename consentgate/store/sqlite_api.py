@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..api_keys import ApiKey
+from ..api.keys import ApiKey
 from ..errors import StoreError
-from ..outbox import Delivery, OutboxEvent, Outcome, outbox_rows
-from ..records import ConsentRecord
+from ..ledger.records import ConsentRecord
+from ..webhooks.outbox import Delivery, OutboxEvent, Outcome, outbox_rows
 from .api_base import ApiStoreMixin, Position
 from .base import decode_record
 

@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
-from consentgate.catalog import Catalog
+from consentgate.catalog.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "js"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import AXE_JS, NODE_DIR, ContextFactory, Recorder
+from tests.browser.conftest import AXE_JS, NODE_DIR, ContextFactory, Recorder
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from .conftest import SECRET, ContextFactory, Site, _contexts, gated, serve
+from tests.browser.conftest import SECRET, ContextFactory, Site, _contexts, gated, serve
 
 pytestmark = pytest.mark.browser
 

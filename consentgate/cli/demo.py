@@ -1,0 +1,122 @@
+"""``consentgate demo``: the Callwise example site behind the gate, served by uvicorn.
+
+The site lives in ``examples/marketing_site/`` of the source checkout (it is not part of the
+installed package), so the command finds it beside the package directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import cast
+
+from starlette.types import ASGIApp
+
+from ..errors import ConsentGateError
+
+__all__ = ["DEFAULT_DATABASE", "build_demo_app", "find_demo_dir", "load_demo_module", "register", "run"]
+
+DEFAULT_DATABASE = "sqlite:///./consentgate-demo.db"
+#: Set it to keep visitors' choices valid across restarts; otherwise each run signs with a new key.
+SECRET_ENV = "CONSENTGATE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
+_MODULE_NAME = "consentgate_demo_site"
+
+
+def find_demo_dir() -> Path:
+    """The demo site's directory in the source checkout (the package's parent holds ``examples/``)."""
+    site = Path(__file__).resolve().parents[2] / "examples" / "marketing_site"
+    if not (site / "app.py").is_file():
+        raise ConsentGateError(
+            f"the demo site is not at {site}; `consentgate demo` runs from a source checkout "
+            "(git clone the repository and install it with `pip install -e .`)."
+        )
+    return site
+
+
+def load_demo_module() -> ModuleType:
+    """Import ``examples/marketing_site/app.py`` (once) and return the module."""
+    loaded = sys.modules.get(_MODULE_NAME)
+    if loaded is not None:
+        return loaded
+    path = find_demo_dir() / "app.py"
+    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for a non-file path
+        raise ConsentGateError(f"cannot load the demo site from {path}.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_MODULE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[_MODULE_NAME]
+        raise
+    return module
+
+
+def build_demo_app(secret_key: str, database: str = DEFAULT_DATABASE) -> ASGIApp:
+    """The demo site behind the gate, recording choices in ``database``."""
+    return cast(ASGIApp, load_demo_module().build_app(secret_key, database))
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``demo`` command."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="serve the example marketing site behind the gate",
+        description="Serve Callwise, the example marketing site, behind the consent gate.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
+    parser.add_argument(
+        "--database", default=DEFAULT_DATABASE, help=f"consent ledger URL (default: {DEFAULT_DATABASE})"
+    )
+    parser.set_defaults(func=run)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # Bound here rather than by uvicorn so a busy port is one clear line, not a log record and exit.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConsentGateError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port or --host."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the demo until interrupted."""
+    import uvicorn
+
+    secret_key = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
+    app = build_demo_app(secret_key, args.database)
+    sock = _bind(args.host, args.port)
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"consentgate demo: Callwise on http://{shown_host}:{args.port}/ "
+        f"(consent ledger {args.database}); Ctrl+C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0

@@ -1,0 +1,605 @@
+"""Typed configuration, loaded once at start-up.
+
+A config comes from keyword arguments, a ``consentgate.toml`` file, or both (keywords win). Every
+section is a frozen dataclass; :func:`_build` turns TOML tables into them and refuses unknown keys,
+wrong types and bad values with one sentence that names the key and what is allowed, so a mistake
+stops start-up instead of surfacing as a wrong answer later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError
+from ..gate.texts import check_texts
+
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "ApiConfig",
+    "CategoryConfig",
+    "Config",
+    "CookieConfig",
+    "CookieFilterConfig",
+    "IdentityConfig",
+    "LedgerConfig",
+    "LoggingConfig",
+    "RegionConfig",
+    "ServiceConfig",
+    "ServiceCookieConfig",
+    "SignalConfig",
+    "WebhookSubscription",
+    "WebhooksConfig",
+    "load_config",
+]
+
+Regime = Literal["opt-in", "opt-out"]
+Mode = Literal["uniform", "per_visitor"]
+
+#: EU and EEA members, the United Kingdom and Switzerland: opt-in whatever the default says.
+OPT_IN_REGIONS: tuple[str, ...] = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "GB", "CH",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryConfig:
+    """One consent category as the banner shows it."""
+
+    label: str = ""
+    description: str = ""
+
+
+DEFAULT_CATEGORIES: dict[str, CategoryConfig] = {
+    "necessary": CategoryConfig(
+        "Strictly necessary", "Needed for the site to work and to remember your choice. Always on."
+    ),
+    "analytics": CategoryConfig("Analytics", "Counts visits and measures how the site is used."),
+    "advertising": CategoryConfig(
+        "Advertising", "Measures ad campaigns and shows you ads based on your visits."
+    ),
+    "social": CategoryConfig("Social media", "Embedded videos, posts and share buttons of social networks."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CookieConfig:
+    """The signed consent cookie."""
+
+    name: str = "consentgate"
+    #: About 6 months, the lifetime the CNIL recommends for a consent choice.
+    max_age_days: int = 182
+    domain: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegionConfig:
+    """Where a visitor is, from trusted request headers only, and which regime applies there."""
+
+    #: Headers set by the site's own CDN or proxy (e.g. ``CF-IPCountry``); nothing else is believed.
+    trusted_headers: tuple[str, ...] = ()
+    default_regime: Regime = "opt-in"
+    #: Country codes (``US``) or subdivisions (``US-CA``) where the opt-out regime applies.
+    opt_out: tuple[str, ...] = ()
+    #: Regions forced to opt-in even when ``default_regime`` is opt-out (EU/EEA/UK/CH always are).
+    opt_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SignalConfig:
+    """Browser privacy signals."""
+
+    #: Categories a ``Sec-GPC: 1`` (or an honoured ``DNT: 1``) refuses whatever the regime.
+    gpc_refuses: tuple[str, ...] = ("advertising", "social")
+    honour_dnt: bool = False
+    #: When true, an explicit choice of the visitor is honoured over their GPC signal.
+    choice_overrides_gpc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """The minimal request log (``consentgate/request_log.py``) and its roll-up window."""
+
+    enabled: bool = False
+    destination: Literal["file", "stdout"] = "file"
+    #: Raw lines go to hour- (or day-) stamped files beside this name: ``requests.2026-11-23T12.log``.
+    path: str = "./consentgate-logs/requests.log"
+    rotation: Literal["hourly", "daily"] = "hourly"
+    #: Raw lines older than this are rolled up into IP-free hourly aggregates and deleted.
+    window_hours: int = 24
+    #: ``default``: IPv4 /24, IPv6 /48; ``strict``: IPv4 /16, IPv6 /32.
+    ip_profile: Literal["default", "strict"] = "default"
+    #: Peers (addresses or CIDRs) whose forwarding header is believed.
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    #: How often the in-process scheduler rolls up (0: only ``consentgate logs rollup``).
+    rollup_every_minutes: int = 10
+
+    def __post_init__(self) -> None:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"'logging.trusted_proxies' lists {proxy!r}; use an IP address or a CIDR such as '10.0.0.0/8'."
+                ) from None
+        if not 1 <= self.window_hours <= 24 * 31:
+            raise ConfigError("'logging.window_hours' must be between 1 and 744 (31 days).")
+        if self.rotation == "daily" and self.window_hours < 24:
+            raise ConfigError("'logging.rotation' = 'daily' needs 'logging.window_hours' of 24 or more.")
+        if not 0 <= self.rollup_every_minutes <= 1440:
+            raise ConfigError("'logging.rollup_every_minutes' must be between 0 (off) and 1440.")
+        if self.destination == "file" and not self.path.strip():
+            raise ConfigError("'logging.path' must name a file when 'logging.destination' is 'file'.")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCookieConfig:
+    """A cookie of a configured service; a name ending in ``*`` is a prefix (``"_ga_*"``)."""
+
+    name: str
+    lifetime: str = ""
+    purpose: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """A site's own service, or an override of a built-in one (same id); omitted fields keep the built-in.
+
+    ``hosts`` are host suffixes, ``paths`` are ``"host/path-prefix"`` rules, ``snippets`` substrings of
+    inline scripts, ``cookies`` names (``"name"``, ``"prefix*"`` or tables with lifetime and purpose).
+    A list given here replaces the built-in list; ``enabled = false`` removes a built-in service.
+    """
+
+    category: str = ""
+    name: str = ""
+    provider: str = ""
+    hosts: tuple[str, ...] | None = None
+    paths: tuple[str, ...] | None = None
+    snippets: tuple[str, ...] | None = None
+    cookies: tuple[str | ServiceCookieConfig, ...] | None = None
+    purpose: str = ""
+    privacy_url: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CookieFilterConfig:
+    """Which ``Set-Cookie`` headers of the app survive for a visitor who has not granted everything."""
+
+    enabled: bool = True
+    #: Cookies neither the catalog nor the Open Cookie Database knows (the site's own) stay.
+    keep_unknown: bool = True
+    #: Names (or ``prefix*``) never dropped, whatever the databases say.
+    keep: tuple[str, ...] = ()
+    #: The category of cookies the Open Cookie Database files as Functional or Personalization;
+    #: empty means "unknown" (then ``keep_unknown`` decides).
+    functional_category: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    """How identifiers are normalised before they are hashed (identity links, issue 6)."""
+
+    #: Region whose national phone numbers need no ``+``-prefix (``US``, ``DE``); empty: E.164 only.
+    phone_region: str = ""
+
+    def __post_init__(self) -> None:
+        if self.phone_region and not re.match(r"^[A-Z]{2}$", self.phone_region):
+            raise ValueError(
+                f"'phone_region' is {self.phone_region!r}; use an upper-case ISO code such as 'US'."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """The marketing-systems API under ``/consentgate/api/v1/``."""
+
+    enabled: bool = True
+    #: Requests per second each key may make (a token bucket per key and process).
+    rate_limit: float = 100.0
+    #: Requests a key may make at once above the rate.
+    rate_burst: int = 200
+    #: How long a verified key is trusted before the store is asked again (revocation delay).
+    key_cache_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.rate_limit <= 0 or self.rate_burst < 1:
+            raise ValueError("'rate_limit' must be above 0 and 'rate_burst' at least 1")
+        if self.key_cache_seconds < 0:
+            raise ValueError("'key_cache_seconds' must be 0 or more")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """One marketing system that is told of changes (``[webhooks.subscriptions.<name>]``)."""
+
+    url: str = ""
+    #: ``whsec_<base64>`` (``consentgate webhooks secret`` makes one); or name an env var in ``secret_env``.
+    secret: str = field(default="", repr=False)
+    secret_env: str = ""
+    events: tuple[str, ...] = ("consent.updated", "consent.withdrawn", "optout.recorded")
+
+    def __post_init__(self) -> None:
+        from ..webhooks.outbox import EVENT_TYPES
+        from ..webhooks.signing import secret_bytes
+
+        try:
+            _check_url(self.url, "url")
+        except ConfigError as exc:  # re-raised by the builder with the subscription's key in front
+            raise ValueError(str(exc).rstrip(".")) from None
+        if bool(self.secret) == bool(self.secret_env):
+            raise ValueError("give exactly one of 'secret' (whsec_...) and 'secret_env'")
+        if self.secret:
+            secret_bytes(self.secret)
+        for kind in self.events:
+            if kind not in EVENT_TYPES:
+                raise ValueError(f"'events' lists {kind!r}; allowed are {', '.join(EVENT_TYPES)}")
+
+    def signing_secret(self) -> str:
+        """The secret, from the config or the environment variable it names."""
+        if self.secret:
+            return self.secret
+        value = os.environ.get(self.secret_env, "")
+        if not value:
+            raise ConfigError(f"webhook secret environment variable {self.secret_env!r} is not set.")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class WebhooksConfig:
+    """Signed webhooks to marketing systems and their delivery worker."""
+
+    #: ``in_app``: the app delivers; ``external``: only ``consentgate worker`` processes do.
+    worker: Literal["in_app", "external"] = "in_app"
+    timeout_seconds: float = 10.0
+    #: After this long without success a delivery is dead-lettered (3 days).
+    max_retry_hours: float = 72.0
+    #: First retry delay; each further one doubles (with jitter), up to 6 hours.
+    backoff_base_seconds: float = 5.0
+    #: A delivery leased by a worker that died is retried after this long.
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.5
+    #: Deliveries sent at once by one worker.
+    concurrency: int = 64
+    subscriptions: dict[str, WebhookSubscription] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        numbers = (self.timeout_seconds, self.max_retry_hours, self.backoff_base_seconds, self.poll_seconds)
+        if min(numbers) <= 0 or self.concurrency < 1:
+            raise ValueError("timeouts, delays, 'max_retry_hours' and 'concurrency' must be above 0")
+        if self.lease_seconds <= self.timeout_seconds:
+            raise ValueError("'lease_seconds' must be longer than 'timeout_seconds'")
+        for name in self.subscriptions:
+            if not re.match(r"^[A-Za-z0-9_\-]{1,64}$", name):
+                raise ValueError(f"subscription name {name!r} must be 1-64 letters, digits, '_' or '-'")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerConfig:
+    """The proof-of-consent ledger: schema upgrades and retention."""
+
+    #: Create or upgrade the database schema when the gate starts (else: ``consentgate migrate``).
+    migrate_on_start: bool = True
+    #: Days a consent's records are kept after its last record (or that record's expiry, if later).
+    #: 1826 (5 years): the proof must outlive the consent itself and then the limitation period for
+    #: claims and inquiries about it (5 years for civil claims in France, art. 2224 Code civil, the
+    #: longest of the common EU general periods); after that it only keeps personal data.
+    retention_days: int = 1826
+    #: How often the in-process task prunes expired records (0: never; run ``consentgate prune``).
+    prune_interval_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        if self.retention_days < 1:
+            raise ConfigError("'ledger.retention_days' must be 1 or more (days kept after the last record).")
+        if self.prune_interval_hours < 0:
+            raise ConfigError("'ledger.prune_interval_hours' must be 0 (never) or more.")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration of a gate. Build it with :func:`load_config`."""
+
+    database: str = "sqlite:///./consentgate.db"
+    #: Bump to ask every visitor again (old cookies then count as undecided).
+    revision: int = 1
+    mode: Mode = "uniform"
+    privacy_policy_url: str = "/privacy"
+    #: Date of the last change to ``/.well-known/gpc.json`` (YYYY-MM-DD).
+    gpc_last_update: str = "2026-01-01"
+    cookie: CookieConfig = field(default_factory=CookieConfig)
+    region: RegionConfig = field(default_factory=RegionConfig)
+    signals: SignalConfig = field(default_factory=SignalConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    categories: dict[str, CategoryConfig] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    #: Site additions and overrides of the service catalog, by service id.
+    services: dict[str, ServiceConfig] = field(default_factory=dict)
+    cookie_filter: CookieFilterConfig = field(default_factory=CookieFilterConfig)
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)
+    #: The banner's texts by language (``[texts.de] title = "…"``); see ``consentgate/texts.py``.
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Server-side only (``private``): never part of what a visitor is shown, nor of its hash.
+    identity: IdentityConfig = field(default_factory=IdentityConfig, metadata={"private": True})
+    api: ApiConfig = field(default_factory=ApiConfig, metadata={"private": True})
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig, metadata={"private": True})
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        """Every category, ``necessary`` first."""
+        return tuple(self.categories)
+
+    @property
+    def optional_categories(self) -> tuple[str, ...]:
+        """Every category a visitor may refuse."""
+        return tuple(name for name in self.categories if name != "necessary")
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything a visitor is shown and asked, stored with each record as proof."""
+        return hashlib.sha256(json.dumps(plain_data(self), sort_keys=True).encode()).hexdigest()
+
+
+def load_config(source: str | os.PathLike[str] | Config | None = None, /, **overrides: Any) -> Config:
+    """Build a :class:`Config` from a TOML path, a ``Config``, or defaults, with keyword overrides.
+
+    Raises :class:`~consentgate.errors.ConfigError` with one sentence naming the key at fault.
+    """
+    if isinstance(source, Config):
+        return dataclasses.replace(source, **overrides) if overrides else source
+    data: dict[str, Any] = {}
+    if source is not None:
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(path)!r} does not exist; pass an existing path.") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {str(path)!r} cannot be read: {exc.strerror}.") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}.") from None
+    data.update(overrides)
+    categories = data.get("categories")
+    if isinstance(categories, Mapping):
+        # The built-in categories are always there; a site adds its own or relabels them.
+        merged: dict[str, Any] = {name: dataclasses.asdict(c) for name, c in DEFAULT_CATEGORIES.items()}
+        for name, value in categories.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(name), dict):
+                merged[name] = {**merged[name], **value}
+            else:
+                merged[name] = value
+        data["categories"] = merged
+    config: Config = _build(Config, data, "")
+    return config
+
+
+# --- the generic TOML -> dataclass builder -------------------------------------------------------
+
+
+def _build(cls: type[Any], data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{_name(where)} must be a table, not {type(data).__name__}.")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {_join(where, unknown[0])!r}; allowed keys there are: {', '.join(sorted(fields))}."
+        )
+    kwargs = {name: _convert(hints[name], value, _join(where, name)) for name, value in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:  # a section's own __post_init__ check
+        raise ConfigError(f"{_name(where)}: {exc}") from None
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):
+            return value
+        return _build(hint, value, where)
+    if origin is Literal:
+        if value not in args:
+            allowed = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{where!r} is {value!r}; allowed values are {allowed}.")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        for arg in args:
+            try:
+                return _convert(arg, value, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where!r} has the wrong type: {_type_word(hint)} expected.")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where!r} must be a list, not {type(value).__name__}.")
+        return tuple(_convert(args[0], item, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where!r} must be a table, not {type(value).__name__}.")
+        return {str(k): _convert(args[1], v, _join(where, str(k))) for k, v in value.items()}
+    if hint is Any:
+        return value
+    if hint is bool or hint is str or hint is int or hint is float:
+        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if type(value) is not hint:
+            raise ConfigError(f"{where!r} must be {_type_word(hint)}, not {type(value).__name__}.")
+        return value
+    if hint is type(None):
+        if value is not None:
+            raise ConfigError(f"{where!r} must be empty.")
+        return None
+    raise ConfigError(f"{where!r} has a type the loader does not know ({hint!r}).")  # pragma: no cover
+
+
+def _type_word(hint: Any) -> str:
+    words = {bool: "true or false", str: "a string", int: "a whole number", float: "a number"}
+    return words.get(hint, str(hint))
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _name(where: str) -> str:
+    return repr(where) if where else "the configuration"
+
+
+def plain_data(value: Any) -> Any:
+    """``value`` (a config or any part of it) as plain JSON-able data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: plain_data(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("private")
+        }
+    if isinstance(value, Mapping):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
+    return value
+
+
+# --- cross-field checks ---------------------------------------------------------------------------
+
+_REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
+_COOKIE_NAME_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}\Z")
+
+
+def _validate(config: Config) -> None:
+    if "necessary" not in config.categories:
+        raise ConfigError("'categories' must keep 'necessary'; it is always granted and cannot be removed.")
+    if next(iter(config.categories)) != "necessary":
+        # Keep necessary first so every listing reads the same way.
+        ordered = {"necessary": config.categories["necessary"]}
+        ordered.update((k, v) for k, v in config.categories.items() if k != "necessary")
+        object.__setattr__(config, "categories", ordered)
+    for name, category in config.categories.items():
+        if not _CATEGORY_RE.match(name):
+            raise ConfigError(
+                f"category name {name!r} is not allowed; use lower-case letters, digits and '_' (max 32)."
+            )
+        if not category.label:
+            default = DEFAULT_CATEGORIES.get(name)
+            label = default.label if default else name.replace("_", " ").capitalize()
+            description = category.description or (default.description if default else "")
+            config.categories[name] = CategoryConfig(label, description)
+    for name in config.signals.gpc_refuses:
+        _known_category(config, name, "signals.gpc_refuses")
+    if "necessary" in config.signals.gpc_refuses:
+        raise ConfigError("'signals.gpc_refuses' cannot list 'necessary'; it is always granted.")
+    for key, regions in (("region.opt_out", config.region.opt_out), ("region.opt_in", config.region.opt_in)):
+        for region in regions:
+            if not _REGION_RE.match(region):
+                raise ConfigError(
+                    f"{key!r} lists {region!r}; use upper-case ISO codes such as 'US' or 'US-CA'."
+                )
+    for header in config.region.trusted_headers:
+        if not header or not re.match(r"^[A-Za-z0-9\-]+$", header):
+            raise ConfigError(f"'region.trusted_headers' lists {header!r}, which is not a header name.")
+    if config.revision < 1:
+        raise ConfigError("'revision' must be 1 or more; bump it to ask every visitor again.")
+    if config.cookie.max_age_days < 1 or config.cookie.max_age_days > 400:
+        raise ConfigError("'cookie.max_age_days' must be between 1 and 400 (browsers cap cookies at 400).")
+    if not _COOKIE_NAME_RE.match(config.cookie.name):
+        raise ConfigError("'cookie.name' must be 1-64 letters, digits, '_' or '-'.")
+    if not _DATE_RE.match(config.gpc_last_update):
+        raise ConfigError("'gpc_last_update' must be a date written YYYY-MM-DD.")
+    _check_url(config.privacy_policy_url, "privacy_policy_url", relative_ok=True)
+    _check_database(config.database)
+    _check_services(config)
+    check_texts(config.texts, config.category_names)
+
+
+def _known_category(config: Config, name: str, key: str) -> None:
+    if name not in config.categories:
+        raise ConfigError(
+            f"{key!r} names unknown category {name!r}; known categories are: {', '.join(config.categories)}."
+        )
+
+
+_SERVICE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}\Z")
+_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*\Z")
+
+
+def _check_services(config: Config) -> None:
+    for sid, service in config.services.items():
+        where = f"services.{sid}"
+        if not _SERVICE_ID_RE.match(sid):
+            raise ConfigError(f"service id {sid!r} is not allowed; use lower-case letters, digits and '-'.")
+        if service.category:
+            _known_category(config, service.category, f"{where}.category")
+        for host in service.hosts or ():
+            if not _HOST_RE.match(host):
+                raise ConfigError(
+                    f"{where + '.hosts'!r} lists {host!r}; write a lower-case host name such as 'cdn.example.com'."
+                )
+        for rule in service.paths or ():
+            host, slash, _ = rule.partition("/")
+            if not slash or not _HOST_RE.match(host):
+                raise ConfigError(
+                    f"{where + '.paths'!r} lists {rule!r}; write 'host/path-prefix' such as 'www.example.com/js/'."
+                )
+        for snippet in service.snippets or ():
+            if len(snippet.strip()) < 4:
+                raise ConfigError(
+                    f"{where + '.snippets'!r} lists {snippet!r}; a snippet needs 4 characters or more."
+                )
+        for cookie in service.cookies or ():
+            name = cookie if isinstance(cookie, str) else cookie.name
+            if not name.rstrip("*") or "*" in name.rstrip("*") or any(c in name for c in " ;,="):
+                raise ConfigError(
+                    f"{where + '.cookies'!r} lists {name!r}; write a cookie name, or a prefix ending in '*'."
+                )
+    category = config.cookie_filter.functional_category
+    if category:
+        _known_category(config, category, "cookie_filter.functional_category")
+    for name in config.cookie_filter.keep:
+        if not name.rstrip("*") or any(c in name for c in " ;,="):
+            raise ConfigError(
+                f"'cookie_filter.keep' lists {name!r}; write a cookie name, or a prefix ending in '*'."
+            )
+
+
+def _check_url(url: str, key: str, *, relative_ok: bool = False) -> None:
+    parts = urlsplit(url)
+    if relative_ok and not parts.scheme and url.startswith("/"):
+        return
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        where = "an absolute http(s) URL" + (" or a path starting with '/'" if relative_ok else "")
+        raise ConfigError(f"{key!r} is {url!r}, which is not {where}.")
+
+
+def _check_database(url: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return
+    if scheme in ("postgresql", "postgres") and urlsplit(url).netloc:
+        return
+    raise ConfigError(
+        f"'database' is {url!r}; use 'sqlite:///path/to/file.db' or 'postgresql://user@host:5432/dbname'."
+    )
