@@ -23,7 +23,7 @@ in its own process (uvicorn + Starlette, every signature verified with the ``sta
 library) counts them, and ``DeliveryWorker.drain()`` (default concurrency) is timed, with the CPU
 time of both sides. Every event must end verified by the receiver and marked delivered; attempts
 that failed in the timed drain are counted, and delivered afterwards (untimed) once their backoff
-ends. The threaded receiver of the tests (tests/test_webhooks_receiver.py) is measured too, for
+ends. The threaded receiver of the tests (tests/support/receiver.py) is measured too, for
 comparison.
 
 Server and load each get a core of their own (SERVER_CPU / LOAD_CPU of _harness): the gate or the
@@ -658,7 +658,7 @@ def _receiver(kind: str, secret: str) -> Iterator[_Receiver]:
 
 def _threaded_receiver_main() -> int:
     sys.path.insert(0, str(ROOT))  # tests/ is a package of the repository root
-    from tests.test_webhooks_receiver import Receiver
+    from tests.support.receiver import Receiver
 
     receiver = Receiver(os.environ[_HOOK_SECRET_ENV]).start()
     print(receiver.url, flush=True)

@@ -1,6 +1,6 @@
 """Consent choices per second, end to end: HTTP through uvicorn on loopback into the ledger.
 
-Serves the gate (``tests/ledger_gate_app.py``: ConsentMiddleware around a trivial app) with one
+Serves the gate (``tests/support/ledger_gate_app.py``: ConsentMiddleware around a trivial app) with one
 uvicorn worker, on SQLite (a file in a temporary directory) and on the local PostgreSQL (a fresh
 schema). wrk drives ``POST /consentgate/consent`` with a Lua script (a same-origin JSON choice from a
 new visitor each time, so every request appends one durable record and sets the cookies). Each
@@ -71,7 +71,7 @@ def bench_backend(backend: str, *, duration: float, rounds: int, connections: in
     with (
         fresh_database(backend) as database,
         uvicorn_server(
-            "tests.ledger_gate_app:create_app", app_dir=ROOT, env={"CG_DATABASE": database}
+            "tests.support.ledger_gate_app:create_app", app_dir=ROOT, env={"CG_DATABASE": database}
         ) as server,
     ):
         url = server.url + "/consentgate/consent"

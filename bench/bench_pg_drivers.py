@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from consentgate.store.postgres import APPEND_SQL, append_args
 from consentgate.store.schema import MIGRATIONS
-from tests.store_support import make_record
+from tests.support.stores import make_record
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from consentgate.cli.demo import build_demo_app, find_demo_dir, load_demo_module
-from tests.conftest import SECRET, client_for, free_port
+from tests.support.site import SECRET, client_for, free_port
 
 SITE_DIR = find_demo_dir()
 PAGES = ["/", "/pricing", "/blog", "/blog/how-call-tracking-works", "/privacy", "/contact", "/contact/thanks"]

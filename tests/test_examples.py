@@ -16,7 +16,7 @@ import pytest
 
 from consentgate.scan.tags import find_tags
 from consentgate.store import open_store
-from tests.conftest import SECRET, free_port
+from tests.support.site import SECRET, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GA_SCRIPT = "https://www.googletagmanager.com/gtag/js?id="

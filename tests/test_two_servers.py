@@ -12,8 +12,8 @@ import pytest
 from consentgate.ledger.records import link_hash
 from consentgate.ledger.verify import verify
 from consentgate.store.postgres import PostgresStore
-from tests.gate_process import GateProcess, cookieless_client, gate_process
-from tests.store_support import postgres_schema, postgres_url
+from tests.support.gate_process import GateProcess, cookieless_client, gate_process
+from tests.support.stores import postgres_schema, postgres_url
 
 pytestmark = pytest.mark.postgres
 
