@@ -141,6 +141,42 @@ def test_any_case_quoting_and_spelling(tag: bytes) -> None:
     assert b" src=" not in out.lower().replace(b"data-cg-src=", b"")
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [
+        b"text/javascript; charset=utf-8",
+        b"application/x-javascript",
+        b"text/javascript;charset=UTF-8",
+        b" TEXT/JavaScript ",
+        b"text/jscript",
+        b"text/javascript1.5",
+    ],
+)
+def test_every_javascript_type_is_gated(kind: bytes) -> None:
+    added = b'<script type="text/plain" data-cg-category="analytics" data-cg-service="google-analytics"'
+    assert rw(b'<script type="' + kind + b'" src="' + GA + b'"></script>') == (
+        added + b' data-cg-type="' + kind + b'" data-cg-src="' + GA + b'"></script>'
+    )
+    assert rw(b'<script type="' + kind + b'">gtag(1)</script>') == (
+        added + b' data-cg-type="' + kind + b'">gtag(1)</script>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("attributes", "runs"),
+    [
+        (b'language="javascript"', True),
+        (b'language=""', True),
+        (b'language="vbscript"', False),
+        (b'type="" language="vbscript"', True),
+        (b'type="text/plain" language="javascript"', False),
+    ],
+)
+def test_without_a_type_the_language_decides(attributes: bytes, runs: bool) -> None:
+    page = b"<script " + attributes + b">gtag(1)</script>"
+    assert (rw(page) != page) is runs
+
+
 def test_script_data_states() -> None:
     # <!--<script> inside a script opens the "double escaped" state: the first </script> does not end it.
     page = b'<script>gtag(1)<!--<script></script>--></script><img src="https://www.facebook.com/tr">'
