@@ -9,9 +9,7 @@ stops start-up instead of surfacing as a wrong answer later.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import ipaddress
-import json
 import os
 import re
 import tomllib
@@ -331,10 +329,9 @@ class Config:
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     #: The banner's texts by language (``[texts.de] title = "…"``); see ``consentgate/texts.py``.
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Server-side only (``private``): never part of what a visitor is shown, nor of its hash.
-    identity: IdentityConfig = field(default_factory=IdentityConfig, metadata={"private": True})
-    api: ApiConfig = field(default_factory=ApiConfig, metadata={"private": True})
-    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig, metadata={"private": True})
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -348,11 +345,6 @@ class Config:
     def optional_categories(self) -> tuple[str, ...]:
         """Every category a visitor may refuse."""
         return tuple(name for name in self.categories if name != "necessary")
-
-    @property
-    def fingerprint(self) -> str:
-        """A hash of everything a visitor is shown and asked, stored with each record as proof."""
-        return hashlib.sha256(json.dumps(plain_data(self), sort_keys=True).encode()).hexdigest()
 
 
 def load_config(source: str | os.PathLike[str] | Config | None = None, /, **overrides: Any) -> Config:
@@ -465,21 +457,6 @@ def _join(where: str, key: str) -> str:
 
 def _name(where: str) -> str:
     return repr(where) if where else "the configuration"
-
-
-def plain_data(value: Any) -> Any:
-    """``value`` (a config or any part of it) as plain JSON-able data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: plain_data(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not f.metadata.get("private")
-        }
-    if isinstance(value, Mapping):
-        return {str(k): plain_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain_data(v) for v in value]
-    return value
 
 
 # --- cross-field checks ---------------------------------------------------------------------------
