@@ -29,8 +29,9 @@ from playwright.sync_api import Route, sync_playwright
 
 from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.gate.banner import BANNER_PATH, Injection, banner_response_body
-from consentgate.gate.rewrite.rewriter import RewritePlan, rewrite
+from consentgate.gate.banner import BANNER_PATH, banner_response_body
+from consentgate.gate.injection import Injection
+from consentgate.gate.rewrite import RewritePlan, rewrite
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "http://bench.consentgate.test"

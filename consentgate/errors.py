@@ -10,6 +10,7 @@ __all__ = [
     "ConfigError",
     "ConsentGateError",
     "HTTPError",
+    "IdentityError",
     "StoreError",
 ]
 
@@ -24,6 +25,10 @@ class ConfigError(ConsentGateError, ValueError):
 
 class StoreError(ConsentGateError):
     """The consent store could not do what was asked (connection, schema, integrity)."""
+
+
+class IdentityError(ConsentGateError, ValueError):
+    """An identifier that cannot be normalised (the message says which and why)."""
 
 
 class HTTPError(ConsentGateError):

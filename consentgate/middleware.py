@@ -1,8 +1,9 @@
-"""ConsentMiddleware: routing and orchestration only.
+"""ConsentMiddleware: routing and orchestration only, the one module that knows every capability.
 
-Per request: answer the gate's own routes, or work out the visitor's :class:`Consent`, put it in
-``scope["consent"]`` and hand the response to a :class:`_Responder` that gates it on the way back.
-Everything that depends only on the configuration is computed once in ``__init__``.
+At start-up it builds each capability from narrow collaborators (its config section, the store
+opener, a callback) and mounts the routes they return on one router. Per request: answer the gate's
+own routes, or work out the visitor's :class:`Consent`, put it in ``scope["consent"]`` and hand the
+response to a :class:`_Responder` that gates it on the way back.
 """
 
 from __future__ import annotations
@@ -14,27 +15,31 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .admin.page import install_admin
-from .api import install_api
-from .api.identity import link_with
+from .admin import AdminPage
+from .api import ApiRoutes
+from .api.identity import Linker
 from .catalog.catalog import Catalog
 from .config import Config, load_config
 from .consent.cookie import CookieCodec
 from .consent.decision import Decider
 from .consent.model import Consent
+from .consent.reader import ConsentReader
 from .consent.routes import ConsentRoutes
-from .gate.banner import BANNER_PATH, Injection, serve_banner
+from .consent.state_cookie import StateCookie
+from .gate.banner import banner_routes
 from .gate.cookie_filter import CookieFilter
 from .gate.html_response import HtmlRewriting
+from .gate.injection import Injection
 from .ledger.retention import start_background
 from .logs.request_log import RequestLog
-from .store import Store, open_store
+from .scan.declaration import DeclarationRoute
+from .store import Store
+from .store.lazy import LazyStore
+from .web import Route, Router
+from .web.paths import DECLARATION_PATH, GPC_PATH, OWN_PREFIX
 from .webhooks.worker import InAppWorker
 
 __all__ = ["ConsentMiddleware"]
-
-_OWN_PREFIX = "/consentgate/"
-_GPC_PATH = "/.well-known/gpc.json"
 
 
 class ConsentMiddleware:
@@ -56,49 +61,59 @@ class ConsentMiddleware:
         **overrides: Any,
     ) -> None:
         self.app = app
-        self.config = load_config(config, **overrides)
-        self.codec = CookieCodec(
-            secret_key or "", self.config.category_names, self.config.cookie.max_age_days * 86400
-        )
-        self.decider = Decider(self.config)
-        self._store = store
-        self._store_ready = False
-        self._store_lock = asyncio.Lock()
+        self.config = config = load_config(config, **overrides)
+        self.codec = CookieCodec(secret_key or "", config.category_names, config.cookie.max_age_days * 86400)
+        self.decider = Decider(config)
+        #: The visitor's consent for a request, from its headers alone (no I/O).
+        self.consent_for = ConsentReader(config.cookie.name, self.codec, self.decider).read
+        self.state_cookie = StateCookie(config)
         self._retention: asyncio.Task[None] | None = None
-        self._cookie_prefix = self.config.cookie.name + "="
-        self.default_state_cookie = _default_state_cookies(self.config)
+        self._store = LazyStore(
+            store, config.database, migrate=config.ledger.migrate_on_start, on_open=self._start_retention
+        )
         # The service catalog (built-in plus the site's [services]) and the Set-Cookie filter.
-        self.catalog = Catalog.builtin().with_config(self.config)
-        self.cookie_filter = CookieFilter(self.catalog, self.config)
+        self.catalog = Catalog.builtin().with_config(config)
+        self.cookie_filter = CookieFilter(self.catalog, config)
         # The response path: text/html with refused categories made inert and the banner injected.
-        self.injection = Injection(self.config, self.catalog)
-        self.routes = ConsentRoutes(self)
-        self.html = HtmlRewriting(self.config, self.catalog, self.injection.render)
-        # The banner bundle, cacheable for a year under its versioned URL (banner_assets).
-        self.routes.add(BANNER_PATH, "GET", serve_banner)
-        # One minimal log line per request (None when logging is off), and the admin page.
+        self.injection = Injection(config, self.catalog)
+        self.html = HtmlRewriting(config, self.catalog, self.injection.render)
+        # One minimal log line per request (None when logging is off).
         self.request_log = RequestLog.for_gate(self)
-        install_admin(self)
-        # The marketing-systems API under /consentgate/api/v1/ and the in-app webhook worker (issue 6).
-        self.api = install_api(self)
-        self.webhooks = InAppWorker.for_gate(self)
+        # The in-app webhook worker (None when webhooks are delivered by `consentgate worker`).
+        self.webhooks = InAppWorker.from_config(config.webhooks, self._store)
+        # What `consentgate.link(request, ...)` finds in scope["consentgate"].
+        self.linker = Linker(self.consent_for, self._store, config.identity.phone_region)
+        # The marketing-systems API under /consentgate/api/v1/ (None when api.enabled is false).
+        self.api = ApiRoutes(config, self._store, self.wake_webhooks) if config.api.enabled else None
+        consent = ConsentRoutes(
+            config,
+            read=self.consent_for,
+            codec=self.codec,
+            decider=self.decider,
+            state_cookie=self.state_cookie,
+            store=self._store,
+            on_events=self.wake_webhooks,
+            shown=self.injection.shown,
+            shown_hash=self.injection.shown_hash,
+        )
+        routes: list[Route] = [
+            *consent.routes(),
+            *banner_routes(),
+            Route.get(DECLARATION_PATH, DeclarationRoute(config, self.catalog).handle),
+            *AdminPage(config.logging, self._store).routes(),
+            *(self.api.routes() if self.api is not None else ()),
+        ]
+        self.routes = Router(routes)
 
     # --- the store, opened lazily so lifespan passes through untouched ---------------------------
 
     async def store(self) -> Store:
         """The opened store (opened on first use)."""
-        if self._store_ready:
-            assert self._store is not None
-            return self._store
-        async with self._store_lock:
-            if self._store is None:
-                self._store = open_store(self.config.database, migrate=self.config.ledger.migrate_on_start)
-            if not self._store_ready:
-                await self._store.open()
-                self._store_ready = True
-                # Retention: prune expired consent records now and every ledger.prune_interval_hours.
-                self._retention = start_background(self._store, self.config)
-        return self._store
+        return await self._store()
+
+    def _start_retention(self, store: Store) -> None:
+        # Prune expired consent records now and every ledger.prune_interval_hours.
+        self._retention = start_background(store, self.config)
 
     async def aclose(self) -> None:
         """Close the store (tests and the CLI call this; servers may leave it to process exit)."""
@@ -109,9 +124,7 @@ class ConsentMiddleware:
         if self._retention is not None:
             self._retention.cancel()
             self._retention = None
-        if self._store is not None and self._store_ready:
-            self._store_ready = False
-            await self._store.close()
+        await self._store.aclose()
 
     # --- per request ------------------------------------------------------------------------------
 
@@ -119,7 +132,7 @@ class ConsentMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope["consentgate"] = self  # for consentgate.link(request, ...) in the app
+        scope["consentgate"] = self.linker  # for consentgate.link(request, ...) in the app
         if self.webhooks is not None:
             self.webhooks.ensure_started()
         log = self.request_log
@@ -135,7 +148,7 @@ class ConsentMiddleware:
     def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Hands back the awaitable of the route or the app: one coroutine fewer per request.
         path: str = scope["path"]
-        if path.startswith(_OWN_PREFIX) or path == _GPC_PATH:
+        if path.startswith(OWN_PREFIX) or path == GPC_PATH:
             return self.routes.handle(scope, receive, send)
         consent = self.consent_for(scope)
         scope["consent"] = consent
@@ -149,31 +162,13 @@ class ConsentMiddleware:
         phone: str | None = None,
         user_id: str | int | None = None,
     ) -> list[str]:
-        """Link the visitor's consent id to identifiers (stored hashed); see :mod:`consentgate.identity`."""
-        return await link_with(self, request_or_scope, email=email, phone=phone, user_id=user_id)
+        """Link the visitor's consent id to identifiers (stored hashed); see :class:`~consentgate.api.identity.Linker`."""
+        return await self.linker.link(request_or_scope, email=email, phone=phone, user_id=user_id)
 
     def wake_webhooks(self) -> None:
         """Tell the in-app webhook worker that the outbox has new events."""
         if self.webhooks is not None:
             self.webhooks.wake()
-
-    def consent_for(self, scope: Scope) -> Consent:
-        """The visitor's consent for this request, from its headers alone (no I/O)."""
-        cookie = gpc = dnt = b""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookie = value if not cookie else cookie + b"; " + value
-            elif name == b"sec-gpc":
-                gpc = value
-            elif name == b"dnt":
-                dnt = value
-        choice = None
-        if cookie:
-            raw = _cookie_value(cookie.decode("latin-1"), self._cookie_prefix)
-            if raw:
-                choice = self.codec.decode(raw)
-        region = self.decider.region(dict(scope["headers"])) if self.decider.uses_region else None
-        return self.decider.decide(choice, region=region, gpc=gpc.strip() == b"1", dnt=dnt.strip() == b"1")
 
 
 class _Responder:
@@ -194,7 +189,11 @@ class _Responder:
         self.send_on = send
         # An undecided visitor under the opt-out regime has tags granted by default; the banner
         # (which cannot read the signed cookie) learns that from a session state cookie set on pages.
-        self.default_state = None if consent.decided else gate.default_state_cookie.get(consent.granted)
+        self.default_state = (
+            None
+            if consent.decided
+            else gate.state_cookie.default_for(consent.granted, secure=scope.get("scheme") == "https")
+        )
 
     def send(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
@@ -217,39 +216,3 @@ def _may_be_html(headers: Any) -> bool:
         if len(name) == 12 and name.lower() == b"content-type":
             return b"text/html" in value.lower()
     return False
-
-
-def _cookie_value(header: str, prefix: str) -> str | None:
-    """The value of the cookie named by ``prefix`` (``"name="``) in a Cookie header, else None."""
-    start = 0
-    while True:
-        at = header.find(prefix, start)
-        if at < 0:
-            return None
-        # Only a match at the start of a cookie pair counts ("xconsentgate=" is another cookie).
-        if at == 0 or header[at - 1] in "; ":
-            end = header.find(";", at)
-            value = header[at + len(prefix) : end if end >= 0 else None].strip()
-            return value.strip('"')
-        start = at + 1
-
-
-def _default_state_cookies(config: Config) -> dict[frozenset[str], tuple[bytes, bytes]]:
-    """``Set-Cookie`` headers of the readable state cookie for undecided visitors, by granted set.
-
-    Only defaults that grant more than ``necessary`` need one (the opt-out regime, with or without
-    GPC): the banner treats a visitor without a state cookie as having refused everything.
-    """
-    names = config.category_names
-    refusable = set(config.signals.gpc_refuses)
-    grants = [frozenset(names), frozenset(n for n in names if n not in refusable)]
-    headers: dict[frozenset[str], tuple[bytes, bytes]] = {}
-    for granted in grants:
-        if granted == {"necessary"}:
-            continue
-        value = "-".join(n for n in names if n in granted)
-        cookie = f"{config.cookie.name}_state={config.revision}.0.{value}; Path=/; SameSite=Lax"
-        if config.cookie.domain:
-            cookie += f"; Domain={config.cookie.domain}"
-        headers[granted] = (b"set-cookie", cookie.encode("latin-1"))
-    return headers

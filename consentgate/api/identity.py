@@ -8,7 +8,7 @@ are hashed, so a marketing system that hashes the same way finds the same subjec
 From the site's code::
 
     from consentgate import link
-    await link(request, email=form["email"])      # the gate puts itself in scope["consentgate"]
+    await link(request, email=form["email"])      # the gate puts its Linker in scope["consentgate"]
     # or, holding the middleware object:  await gate.link(request, phone="+1 415 555 0100")
 """
 
@@ -17,22 +17,22 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import phonenumbers
+from starlette.types import Scope
 
-from ..errors import ConsentGateError
-
-if TYPE_CHECKING:
-    from ..middleware import ConsentMiddleware
+from ..consent.model import Consent
+from ..errors import ConsentGateError, IdentityError
+from ..store.lazy import StoreOpener
 
 __all__ = [
     "IdentityError",
+    "Linker",
     "email_identifier",
     "identifiers_for",
     "link",
-    "link_with",
     "normalize_email",
     "normalize_phone",
     "phone_identifier",
@@ -45,10 +45,6 @@ _USER_RE = re.compile(r"^user:[A-Za-z0-9._@+\-]{1,128}\Z")
 #: Consent ids are ``secrets.token_urlsafe(16)`` (22 characters); accept a little more for imports.
 _CONSENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}\Z")
 _MAX_EMAIL = 320
-
-
-class IdentityError(ConsentGateError, ValueError):
-    """An identifier that cannot be normalised (the message says which and why)."""
 
 
 def normalize_email(raw: str) -> str:
@@ -123,30 +119,42 @@ def subject_kind(subject: str) -> str | None:
     return None
 
 
-async def link_with(
-    gate: ConsentMiddleware,
-    request_or_scope: Any,
-    *,
-    email: str | None = None,
-    phone: str | None = None,
-    user_id: str | int | None = None,
-    source: str = "site",
-) -> list[str]:
-    """Link the visitor's consent id to the identifiers given; returns them (hashed).
+class Linker:
+    """Links a visitor's consent id to identifiers: what the gate puts in ``scope["consentgate"]``.
 
-    A visitor who has made no choice yet has no consent id: nothing is linked and ``[]`` returned.
-    Bad values raise :class:`IdentityError`.
+    Built from ``read`` (the request's :class:`Consent`, for a request the gate did not gate), the
+    ``store`` and the region that national phone numbers belong to.
     """
-    scope: MutableMapping[str, Any] = getattr(request_or_scope, "scope", request_or_scope)
-    consent = scope.get("consent") or gate.consent_for(scope)
-    found = identifiers_for(
-        email=email, phone=phone, user_id=user_id, region=gate.config.identity.phone_region
-    )
-    if not consent.id or not found:
-        return []
-    store = await gate.store()
-    await store.add_links(consent.id, found, now=time.time(), source=source)
-    return found
+
+    __slots__ = ("_phone_region", "_read", "_store")
+
+    def __init__(self, read: Callable[[Scope], Consent], store: StoreOpener, phone_region: str) -> None:
+        self._read = read
+        self._store = store
+        self._phone_region = phone_region
+
+    async def link(
+        self,
+        request_or_scope: Any,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        user_id: str | int | None = None,
+        source: str = "site",
+    ) -> list[str]:
+        """Link the visitor's consent id to the identifiers given; returns them (hashed).
+
+        A visitor who has made no choice yet has no consent id: nothing is linked and ``[]`` returned.
+        Bad values raise :class:`IdentityError`.
+        """
+        scope: MutableMapping[str, Any] = getattr(request_or_scope, "scope", request_or_scope)
+        consent = scope.get("consent") or self._read(scope)
+        found = identifiers_for(email=email, phone=phone, user_id=user_id, region=self._phone_region)
+        if not consent.id or not found:
+            return []
+        store = await self._store()
+        await store.add_links(consent.id, found, now=time.time(), source=source)
+        return found
 
 
 async def link(
@@ -156,9 +164,12 @@ async def link(
     phone: str | None = None,
     user_id: str | int | None = None,
 ) -> list[str]:
-    """:func:`link_with` the gate that put itself in ``scope["consentgate"]`` for this request."""
+    """Link the visitor of this request to identifiers, through the gate that handled the request.
+
+    See :meth:`Linker.link`; raises :class:`ConsentGateError` when no gate is in the request's scope.
+    """
     scope = getattr(request_or_scope, "scope", request_or_scope)
-    gate = scope.get("consentgate")
-    if gate is None:
+    linker = scope.get("consentgate")
+    if not isinstance(linker, Linker):
         raise ConsentGateError("no consent gate in this request's scope; wrap the app in ConsentMiddleware.")
-    return await link_with(gate, scope, email=email, phone=phone, user_id=user_id)
+    return await linker.link(scope, email=email, phone=phone, user_id=user_id)

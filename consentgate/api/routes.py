@@ -8,28 +8,29 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..consent.routes import read_json, send_json
+from ..config import Config
 from ..errors import HTTPError
 from ..ledger.records import ConsentRecord
 from ..store.api_base import Position
+from ..store.lazy import StoreOpener
+from ..web import Route, read_json, send_json
+from ..web.paths import API_PREFIX
 from ..webhooks.outbox import FLAGS, events_for_record, iso_time, record_flags, record_source
 from .auth import KeyAuth
 from .identity import IdentityError, identifiers_for, subject_kind
 from .openapi import openapi_document
 from .status import statuses
 
-if TYPE_CHECKING:
-    from ..middleware import ConsentMiddleware
-
 __all__ = ["PREFIX", "ApiRoutes"]
 
-PREFIX = "/consentgate/api/v1/"
+PREFIX = API_PREFIX
 MAX_BULK = 1000
 MAX_BODY = 256 * 1024
 CHANNELS: tuple[str, ...] = ("phone", "sms", "email", "form", "api")
@@ -42,76 +43,54 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 class ApiRoutes:
-    """Answers every path under :data:`PREFIX` (installed as a prefix route of the gate)."""
+    """The API's routes, from narrow collaborators: the config, the ``store`` and ``on_events``
+    (told when an opt-out queued webhook events)."""
 
-    def __init__(self, gate: ConsentMiddleware) -> None:
-        self.gate = gate
-        self.auth = KeyAuth(gate.config.api)
-        self._openapi = json.dumps(openapi_document(gate.config), separators=(",", ":")).encode()
+    def __init__(self, config: Config, store: StoreOpener, on_events: Callable[[], None]) -> None:
+        self._config = config
+        self._store = store
+        self._on_events = on_events
+        self.auth = KeyAuth(config.api)
+        self._openapi = json.dumps(openapi_document(config), separators=(",", ":")).encode()
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"][len(PREFIX) :]
-        method: str = scope["method"]
-        if method == "HEAD":
-            method = "GET"
-        if path == "openapi.json":
-            _allow(method, "GET")
-            await self._send_openapi(send)
-            return
-        headers: dict[bytes, bytes] = dict(scope["headers"])
-        if path.startswith("subjects/"):
-            _allow(method, "GET")
-            await self._check(headers, "read")
-            await self._subject(send, path[len("subjects/") :])
-        elif path == "subjects":
-            _allow(method, "POST")
-            await self._check(headers, "read")
-            await self._bulk(send, await read_json(receive, headers, limit=MAX_BODY))
-        elif path == "changes":
-            _allow(method, "GET")
-            await self._check(headers, "read")
-            await self._changes(send, scope)
-        elif path == "opt-outs":
-            _allow(method, "POST")
-            key_id = await self._check(headers, "write")
-            await self._opt_out(send, await read_json(receive, headers, limit=MAX_BODY), key_id)
-        elif path == "links":
-            _allow(method, "POST")
-            await self._check(headers, "write")
-            await self._link(send, await read_json(receive, headers, limit=MAX_BODY))
-        else:
-            raise HTTPError(
-                404, "not_found", f"The API has no route {scope['path']!r}; see {PREFIX}openapi.json."
-            )
+    def routes(self) -> list[Route]:
+        """Every route under :data:`PREFIX`; any other path under it answers the API's own 404."""
+        return [
+            Route.get(PREFIX + "openapi.json", self._send_openapi),
+            Route(PREFIX + "subjects", {"POST": self._bulk}),
+            Route.get(PREFIX + "changes", self._changes),
+            Route(PREFIX + "opt-outs", {"POST": self._opt_out}),
+            Route(PREFIX + "links", {"POST": self._link}),
+            Route.mount(PREFIX + "subjects/", self._subject),
+            Route.mount(PREFIX, _not_found),
+        ]
 
-    async def _check(self, headers: Mapping[bytes, bytes], needed: str) -> str:
-        key = await self.auth.check(await self.gate.store(), headers, needed)
+    async def _check(self, scope: Scope, needed: str) -> str:
+        """The id of the request's API key, which must carry the scope ``needed`` (else 401/403/429)."""
+        key = await self.auth.check(await self._store(), dict(scope["headers"]), needed)
         return key.key_id
 
-    async def _send_openapi(self, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(self._openapi)).encode()),
-                    (b"cache-control", b"no-store"),
-                ],
-            }
+    async def _send_openapi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = Response(
+            self._openapi, media_type="application/json", headers={"Cache-Control": "no-store"}
         )
-        await send({"type": "http.response.body", "body": self._openapi})
+        await response(scope, receive, send)
 
     # --- status -----------------------------------------------------------------------------------
 
-    async def _subject(self, send: Send, subject: str) -> None:
+    async def _subject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _allow(scope["method"], "GET")
+        await self._check(scope, "read")
+        subject = scope["path"][len(PREFIX + "subjects/") :]
         _check_subject(subject)
-        [status] = await statuses(await self.gate.store(), [subject])
+        [status] = await statuses(await self._store(), [subject])
         if not status["found"]:
             raise HTTPError(404, "unknown_subject", f"No record and no link is known for {subject!r}.")
         await send_json(send, 200, status)
 
-    async def _bulk(self, send: Send, body: Any) -> None:
+    async def _bulk(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._check(scope, "read")
+        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
         if not isinstance(body, dict) or set(body) != {"subjects"} or not isinstance(body["subjects"], list):
             raise HTTPError(400, "bad_request", 'Send {"subjects": [subject, ...]}.')
         subjects = body["subjects"]
@@ -121,12 +100,13 @@ class ApiRoutes:
             if not isinstance(subject, str):
                 raise HTTPError(400, "bad_subject", "Every subject must be a string.")
             _check_subject(subject)
-        results = await statuses(await self.gate.store(), subjects)
+        results = await statuses(await self._store(), subjects)
         await send_json(send, 200, {"results": results})
 
     # --- the changes feed ---------------------------------------------------------------------------
 
-    async def _changes(self, send: Send, scope: Scope) -> None:
+    async def _changes(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._check(scope, "read")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         unknown = sorted(set(query) - {"after", "limit"})
         if unknown:
@@ -138,7 +118,7 @@ class ApiRoutes:
         if not _DIGITS.fullmatch(limit_text) or not 1 <= int(limit_text) <= MAX_BULK:
             raise HTTPError(400, "bad_limit", f"'limit' must be a whole number from 1 to {MAX_BULK}.")
         limit = int(limit_text)
-        store = await self.gate.store()
+        store = await self._store()
         rows = await store.changes(after, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -153,12 +133,14 @@ class ApiRoutes:
 
     # --- writes -------------------------------------------------------------------------------------
 
-    async def _opt_out(self, send: Send, body: Any, key_id: str) -> None:
+    async def _opt_out(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key_id = await self._check(scope, "write")
+        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
         subject, channel, flags = self._parse_opt_out(body)
-        store = await self.gate.store()
+        store = await self._store()
         if subject_kind(subject) == "consent_id" and not await store.records(subject):
             raise HTTPError(404, "unknown_subject", f"No record is known for consent id {subject!r}.")
-        config = self.gate.config
+        config = self._config
         refused = set()
         if "analytics" in flags:
             refused.add("analytics")
@@ -181,7 +163,7 @@ class ApiRoutes:
         events = events_for_record(config, record, channel=channel)
         stored = await store.append(record, events=events)
         if events:
-            self.gate.wake_webhooks()
+            self._on_events()
         [status] = await statuses(store, [subject])
         await send_json(send, 201, {"record_id": stored.record_id, "subject": subject, "status": status})
 
@@ -222,12 +204,14 @@ class ApiRoutes:
         if not isinstance(value, str) or (field == "user_id" and not value):
             raise HTTPError(400, "bad_identifier", f"'{field}' must be a string.")
         try:
-            [identifier] = identifiers_for(region=self.gate.config.identity.phone_region, **{field: value})
+            [identifier] = identifiers_for(region=self._config.identity.phone_region, **{field: value})
         except IdentityError as exc:
             raise HTTPError(400, "bad_identifier", str(exc)) from None
         return identifier
 
-    async def _link(self, send: Send, body: Any) -> None:
+    async def _link(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._check(scope, "write")
+        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
         if not isinstance(body, dict):
             raise HTTPError(400, "bad_request", "The body must be a JSON object.")
         unknown = sorted(set(body) - {"consent_id", "email", "phone", "user_id", "identifiers"})
@@ -255,12 +239,16 @@ class ApiRoutes:
             raise HTTPError(
                 400, "bad_request", "Send at least one of 'email', 'phone', 'user_id' and 'identifiers'."
             )
-        store = await self.gate.store()
+        store = await self._store()
         if not await store.records(consent_id):
             raise HTTPError(404, "unknown_subject", f"No record is known for consent id {consent_id!r}.")
         found = list(dict.fromkeys(found))
         added = await store.add_links(consent_id, found, now=time.time(), source="api")
         await send_json(send, 200, {"consent_id": consent_id, "linked": found, "added": added})
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    raise HTTPError(404, "not_found", f"The API has no route {scope['path']!r}; see {PREFIX}openapi.json.")
 
 
 def _allow(method: str, allowed: str) -> None:

@@ -105,7 +105,3 @@ class CookieCodec:
             return None
         granted = frozenset(name for name, bit in self._bits.items() if mask & bit)
         return StoredChoice(consent_id, granted, revision, decided_at)
-
-    @staticmethod
-    def now() -> int:
-        return int(time.time())

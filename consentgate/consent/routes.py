@@ -1,154 +1,108 @@
-"""The gate's own consent routes: ``/consentgate/consent`` (GET, POST, DELETE) and ``/.well-known/gpc.json``.
+"""The consent routes: ``/consentgate/consent`` (GET, POST, DELETE) and ``/.well-known/gpc.json``.
 
 A choice is appended to the ledger before it is answered; only then are the cookies set.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ..config import Config
 from ..errors import HTTPError
-from ..gate.banner import BANNER_VERSION
 from ..ledger.records import ConsentRecord
 from ..logs.useragent import summarize
-from ..scan.declaration import DeclarationRoute
+from ..store.lazy import StoreOpener
+from ..web import Route, read_json, send_json
+from ..web.paths import CONSENT_PATH, GPC_PATH
 from ..webhooks.outbox import events_for_record
-from .cookie import StoredChoice, new_consent_id
+from .cookie import CookieCodec, StoredChoice, new_consent_id
+from .decision import Decider
 from .model import Consent
+from .state_cookie import StateCookie
 
-if TYPE_CHECKING:
-    from ..middleware import ConsentMiddleware
+__all__ = ["CONSENT_PATH", "GPC_PATH", "ConsentRoutes"]
 
-__all__ = ["ConsentRoutes", "read_json", "send_json"]
-
-MAX_BODY = 16 * 1024
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
-_NO_STORE = (b"cache-control", b"no-store")
-
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-async def send_json(
-    send: Send, status: int, data: Any, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    """Answer ``data`` as JSON with ``Cache-Control: no-store``."""
-    body = json.dumps(data, separators=(",", ":")).encode()
-    raw = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        _NO_STORE,
-    ]
-    if headers:
-        raw.extend(headers)
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def send_error(send: Send, error: HTTPError) -> None:
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()]
-    await send_json(send, error.status, {"error": error.code, "detail": error.detail}, extra)
 
 
 class ConsentRoutes:
-    """Dispatches the gate's own paths; other modules add routes with :meth:`add`."""
+    """Reads and records the visitor's choice.
 
-    def __init__(self, gate: ConsentMiddleware) -> None:
-        self.gate = gate
-        config = gate.config
-        self._routes: dict[str, dict[str, Handler]] = {}
-        self._prefixes: list[tuple[str, Handler]] = []
-        self.add("/consentgate/consent", "GET", self._get)
-        self.add("/consentgate/consent", "POST", self._post)
-        self.add("/consentgate/consent", "DELETE", self._delete)
-        self.add("/.well-known/gpc.json", "GET", self._gpc)
-        self.add("/consentgate/declaration", "GET", DeclarationRoute(config).handle)
-        self._optional = config.optional_categories
+    Built from narrow collaborators: the config, ``read`` (the request's :class:`Consent`), the
+    cookie ``codec`` and ``state_cookie``, the ``decider``, the ledger's ``store``, ``on_events``
+    (told when a choice queued webhook events) and ``shown`` (what the visitor was shown, stored once
+    per version by the ledger; each record carries its hash).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        read: Callable[[Scope], Consent],
+        codec: CookieCodec,
+        decider: Decider,
+        state_cookie: StateCookie,
+        store: StoreOpener,
+        on_events: Callable[[], None],
+        shown: bytes,
+        shown_hash: str,
+    ) -> None:
+        self._config = config
+        self._read = read
+        self._codec = codec
+        self._decider = decider
+        self._state_cookie = state_cookie
+        self._store = store
+        self._on_events = on_events
+        self.shown = shown
+        self.shown_hash = shown_hash
         self._names = config.category_names
         self._max_age = config.cookie.max_age_days * 86400
         self._cookie_name = config.cookie.name
-        self._cookie_tail = f"; Max-Age={self._max_age}; Path=/; SameSite=Lax" + (
-            f"; Domain={config.cookie.domain}" if config.cookie.domain else ""
+        self._signed_tail = (
+            f"; Max-Age={self._max_age}; Path=/; SameSite=Lax"
+            + (f"; Domain={config.cookie.domain}" if config.cookie.domain else "")
+            + "; HttpOnly"
         )
         self._gpc_body = json.dumps({"gpc": True, "lastUpdate": config.gpc_last_update}).encode()
-        # What a visitor is shown and asked is exactly what the banner reads (texts in every language,
-        # categories, services, policy link) and the banner's version: stored once per version by
-        # the ledger, and each record carries its hash. (Not the whole config: it holds secrets.)
-        self.shown = (
-            f'{{"banner_version":"{BANNER_VERSION}","banner_config":{gate.injection.config_json}}}'.encode()
-        )
-        self.shown_hash = hashlib.sha256(self.shown).hexdigest()
 
-    def add(self, path: str, method: str, handler: Handler, *, prefix: bool = False) -> None:
-        """Route ``method path`` (or every path under ``path`` when ``prefix``) to ``handler``."""
-        if prefix:
-            self._prefixes.append((path, handler))
-        else:
-            self._routes.setdefault(path, {})[method] = handler
-            if method == "GET":
-                self._routes[path].setdefault("HEAD", handler)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        try:
-            methods = self._routes.get(path)
-            if methods is None:
-                for prefix, handler in self._prefixes:
-                    if path.startswith(prefix):
-                        await handler(scope, receive, send)
-                        return
-                raise HTTPError(404, "not_found", f"The gate has no route {path!r}.")
-            method_handler = methods.get(scope["method"])
-            if method_handler is None:
-                allowed = ", ".join(sorted(methods))
-                raise HTTPError(
-                    405,
-                    "method_not_allowed",
-                    f"{scope['method']} is not allowed on {path}; use {allowed}.",
-                    {"Allow": allowed},
-                )
-            await method_handler(scope, receive, send)
-        except HTTPError as error:
-            await send_error(send, error)
+    def routes(self) -> list[Route]:
+        """The routes this capability serves."""
+        return [
+            Route(CONSENT_PATH, {"GET": self._get, "POST": self._post, "DELETE": self._delete}),
+            Route.get(GPC_PATH, self._gpc),
+        ]
 
     # --- handlers ---------------------------------------------------------------------------------
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
-        consent = self.gate.consent_for(scope)
-        await send_json(send, 200, consent.to_json())
+        await send_json(send, 200, self._read(scope).to_json())
 
     async def _gpc(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(self._gpc_body)).encode()),
-                    _NO_STORE,
-                ],
-            }
+        response = Response(
+            self._gpc_body, media_type="application/json", headers={"Cache-Control": "no-store"}
         )
-        await send({"type": "http.response.body", "body": self._gpc_body})
+        await response(scope, receive, send)
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _headers(scope)
-        _require_same_origin(scope, headers)
+        headers = dict(scope["headers"])
+        _require_same_origin(headers)
         body = await read_json(receive, headers)
         action, granted, language = self._parse_choice(body)
         await self._record(scope, send, headers, action, granted, language)
 
     async def _delete(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = _headers(scope)
-        _require_same_origin(scope, headers)
+        headers = dict(scope["headers"])
+        _require_same_origin(headers)
         await self._record(scope, send, headers, "withdraw", frozenset(), "")
 
     # --- the choice -------------------------------------------------------------------------------
@@ -205,8 +159,8 @@ class ConsentRoutes:
         granted: frozenset[str],
         language: str,
     ) -> None:
-        gate = self.gate
-        before = gate.consent_for(scope)
+        config = self._config
+        before = self._read(scope)
         consent_id = before.id or new_consent_id()
         now = time.time()
         record = ConsentRecord(
@@ -215,7 +169,7 @@ class ConsentRoutes:
             time=now,
             action=action,
             categories={name: name in granted for name in self._names},
-            config_revision=gate.config.revision,
+            config_revision=config.revision,
             shown_hash=self.shown_hash,
             language=language,
             host=headers.get(b"host", b"").decode("latin-1")[:255],
@@ -227,28 +181,25 @@ class ConsentRoutes:
             expires_at=now + self._max_age,
             source="banner",
         )
-        store = await gate.store()
-        events = events_for_record(gate.config, record)  # webhooks, in the record's transaction
+        store = await self._store()
+        events = events_for_record(config, record)  # webhooks, in the record's transaction
         await store.append(record, shown=self.shown, events=events)  # durable before we answer
         if events:
-            gate.wake_webhooks()
-        choice = StoredChoice(consent_id, granted, gate.config.revision, int(now))
-        after = gate.decider.decide(choice, region=before.region, gpc=before.gpc, dnt=before.dnt)
-        await send_json(send, 200, after.to_json(), self._set_cookies(scope, choice, after))
-
-    def _set_cookies(self, scope: Scope, choice: StoredChoice, after: Consent) -> list[tuple[bytes, bytes]]:
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
-        signed = f"{self._cookie_name}={self.gate.codec.encode(choice)}{self._cookie_tail}; HttpOnly{secure}"
-        granted = "-".join(name for name in self._names if after.allows(name))
-        state = f"{self._cookie_name}_state={choice.revision}.1.{granted}{self._cookie_tail}{secure}"
-        return [(b"set-cookie", signed.encode("latin-1")), (b"set-cookie", state.encode("latin-1"))]
-
-
-def _headers(scope: Scope) -> dict[bytes, bytes]:
-    return dict(scope["headers"])
+            self._on_events()
+        choice = StoredChoice(consent_id, granted, config.revision, int(now))
+        after = self._decider.decide(choice, region=before.region, gpc=before.gpc, dnt=before.dnt)
+        secure = scope.get("scheme") == "https"
+        signed = f"{self._cookie_name}={self._codec.encode(choice)}{self._signed_tail}" + (
+            "; Secure" if secure else ""
+        )
+        cookies = [
+            (b"set-cookie", signed.encode("latin-1")),
+            self._state_cookie.header(after.granted, decided=True, secure=secure),
+        ]
+        await send_json(send, 200, after.to_json(), cookies)
 
 
-def _require_same_origin(scope: Scope, headers: Mapping[bytes, bytes]) -> None:
+def _require_same_origin(headers: Mapping[bytes, bytes]) -> None:
     """Refuse choices that a third-party page could forge (CSRF): the browser must say same-origin."""
     fetch_site = headers.get(b"sec-fetch-site")
     origin = headers.get(b"origin")
@@ -269,30 +220,3 @@ def _require_same_origin(scope: Scope, headers: Mapping[bytes, bytes]) -> None:
             raise HTTPError(
                 403, "cross_origin", "Choices are accepted from the site's own pages only (Origin differs)."
             )
-
-
-async def read_json(receive: Receive, headers: Mapping[bytes, bytes], *, limit: int = MAX_BODY) -> Any:
-    """The request body as JSON: ``application/json``, at most ``limit`` bytes, else an HTTPError."""
-    content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-    if content_type != b"application/json":
-        raise HTTPError(415, "unsupported_media_type", "Send the body as application/json.")
-    declared = headers.get(b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPError(413, "body_too_large", f"The body is over {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise HTTPError(400, "bad_request", "The client went away before the body was read.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise HTTPError(413, "body_too_large", f"The body is over {limit} bytes.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    try:
-        return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPError(400, "bad_json", "The body is not valid JSON.") from None

@@ -13,12 +13,11 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from ..config import Config
 from ..ledger.records import ConsentRecord
-
-if TYPE_CHECKING:
-    from ..config import Config
+from .events import EVENT_TYPES
 
 __all__ = [
     "EVENT_TYPES",
@@ -33,8 +32,6 @@ __all__ = [
     "record_flags",
     "retry_delay",
 ]
-
-EVENT_TYPES: tuple[str, ...] = ("consent.updated", "consent.withdrawn", "optout.recorded")
 
 #: The opt-out flags a marketing system acts on.
 FLAGS: tuple[str, ...] = ("sale_sharing", "targeted_advertising", "analytics", "contact")

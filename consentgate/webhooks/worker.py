@@ -18,18 +18,15 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import httpx
 
 from ..config import WebhooksConfig
 from ..errors import ConsentGateError
 from ..store import Store
+from ..store.lazy import StoreOpener
 from .outbox import Delivery, Outcome, retry_delay
 from .signing import secret_bytes, signed_headers
-
-if TYPE_CHECKING:
-    from ..middleware import ConsentMiddleware
 
 __all__ = ["DeliveryWorker", "InAppWorker"]
 
@@ -182,17 +179,17 @@ def _clients(config: WebhooksConfig) -> list[httpx.AsyncClient]:
 class InAppWorker:
     """The delivery worker of one gate, run as a task on the app's event loop."""
 
-    def __init__(self, gate: ConsentMiddleware) -> None:
-        self._gate = gate
+    def __init__(self, config: WebhooksConfig, store: StoreOpener) -> None:
+        self._config = config
+        self._store = store
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.worker: DeliveryWorker | None = None
 
     @classmethod
-    def for_gate(cls, gate: ConsentMiddleware) -> InAppWorker | None:
-        """A worker when the gate has subscriptions and delivers in-app, else None."""
-        webhooks = gate.config.webhooks
-        return cls(gate) if webhooks.subscriptions and webhooks.worker == "in_app" else None
+    def from_config(cls, config: WebhooksConfig, store: StoreOpener) -> InAppWorker | None:
+        """A worker when there are subscriptions and they are delivered in-app, else None."""
+        return cls(config, store) if config.subscriptions and config.worker == "in_app" else None
 
     def ensure_started(self) -> None:
         """Start the task if it is not running (cheap; called on every request)."""
@@ -207,14 +204,14 @@ class InAppWorker:
     async def _main(self) -> None:
         while not self._stop.is_set():
             try:
-                store = await self._gate.store()
+                store = await self._store()
                 break
             except ConsentGateError as exc:
                 log.warning("webhook worker waiting for the store: %s", exc)
                 await asyncio.sleep(5)
         else:
             return
-        self.worker = DeliveryWorker(store, self._gate.config.webhooks)
+        self.worker = DeliveryWorker(store, self._config)
         try:
             await self.worker.run(self._stop)
         finally:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from pathlib import Path
 
 import httpx
 
 from consentgate import ConsentMiddleware
-from consentgate.admin.page import install_admin
-from consentgate.api.keys import ApiKey, hash_key, new_key, parse_key, verify_key
+from consentgate.api.keys import ApiKey, hash_key, new_key
 from tests.support.site import ORIGIN, SECRET, site_app
 
 ADMIN = "/consentgate/admin/"
@@ -20,22 +20,16 @@ FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Fi
 
 
 class Keys:
-    """Keys made the way ``consentgate keys create`` makes them, kept hashed, checked by hash."""
+    """Keys made the way ``consentgate keys create`` makes them: stored hashed in the gate's own store."""
 
-    def __init__(self) -> None:
-        self.hashes: dict[str, tuple[str, str]] = {}
+    def __init__(self, gate: ConsentMiddleware) -> None:
+        self.gate = gate
 
-    def create(self, scope: str) -> str:
+    async def create(self, scope: str) -> str:
         key_id, key = new_key()
-        self.hashes[key_id] = (scope, hash_key(key))
+        store = await self.gate.store()
+        await store.add_api_key(ApiKey(key_id, f"test-{scope}", scope, time.time()), hash_key(key))
         return key
-
-    async def verify(self, key: str) -> str | None:
-        key_id = parse_key(key)
-        if key_id is None or key_id not in self.hashes:
-            return None
-        scope, stored = self.hashes[key_id]
-        return scope if verify_key(key, stored) else None
 
 
 def make_gate(tmp_path: Path) -> tuple[ConsentMiddleware, Keys]:
@@ -45,9 +39,7 @@ def make_gate(tmp_path: Path) -> tuple[ConsentMiddleware, Keys]:
         database=f"sqlite:///{tmp_path / 'cg.db'}",
         logging={"enabled": True, "path": str(tmp_path / "logs" / "requests.log"), "rollup_every_minutes": 0},
     )
-    keys = Keys()
-    install_admin(gate, keys.verify)
-    return gate, keys
+    return gate, Keys(gate)
 
 
 def client(gate: ConsentMiddleware) -> httpx.AsyncClient:
@@ -57,7 +49,7 @@ def client(gate: ConsentMiddleware) -> httpx.AsyncClient:
 
 async def test_the_page_needs_a_read_key(tmp_path: Path) -> None:
     gate, keys = make_gate(tmp_path)
-    other = keys.create("audit")
+    other = await keys.create("audit")
     async with client(gate) as c:
         missing = await c.get("/consentgate/admin/")
         assert missing.status_code == 401
@@ -77,7 +69,7 @@ async def test_the_page_needs_a_read_key(tmp_path: Path) -> None:
 
 async def test_the_page_shows_the_figures_as_svg_without_script(tmp_path: Path) -> None:
     gate, keys = make_gate(tmp_path)
-    read = keys.create("read")
+    read = await keys.create("read")
     async with client(gate) as c:
         for _ in range(3):
             await c.get("/", headers={"user-agent": FIREFOX})
@@ -117,7 +109,7 @@ async def test_the_page_shows_the_figures_as_svg_without_script(tmp_path: Path) 
 
 async def test_bad_periods_are_400s(tmp_path: Path) -> None:
     gate, keys = make_gate(tmp_path)
-    auth = {"authorization": f"Bearer {keys.create('write')}"}
+    auth = {"authorization": f"Bearer {await keys.create('write')}"}
     async with client(gate) as c:
         for query in (
             "hours=0",

@@ -150,9 +150,15 @@ async def test_unknown_api_path_and_wrong_method(web: httpx.AsyncClient, read_ke
     assert response.status_code == 404
     response = await web.delete(f"{API}/changes", headers=bearer(read_key))
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    # HEAD is answered wherever GET is (the router's one HEAD policy), so Allow names it too.
+    assert response.headers["allow"] == "GET, HEAD"
     response = await web.put(f"{API}/opt-outs", headers=bearer(read_key))
     assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    head = await web.head(f"{API}/openapi.json")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["content-length"]) == len((await web.get(f"{API}/openapi.json")).content) > 0
 
 
 async def test_api_can_be_disabled(make_gate: GateFactory) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
@@ -18,14 +17,13 @@ from consentgate.errors import ConfigError
 from consentgate.gate.banner import (
     BANNER_PATH,
     BANNER_VERSION,
-    Injection,
     banner_headers,
     banner_response_body,
-    guard_rules,
-    json_for_script,
-    serve_banner,
+    banner_routes,
 )
+from consentgate.gate.injection import Injection, guard_rules, json_for_script
 from consentgate.gate.texts import LANGUAGES, TEXT_KEYS
+from consentgate.web import Router
 from tests.support.site import GateFactory, client_for
 
 STATIC = resources.files("consentgate").joinpath("static")
@@ -57,13 +55,9 @@ def test_headers_cache_long_only_for_the_current_version() -> None:
         assert dict(banner_headers(query))[b"cache-control"] == b"public, max-age=300", query
 
 
-async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
-    assert scope["path"] == BANNER_PATH
-    await serve_banner(scope, receive, send)
-
-
 async def test_served_over_http_with_head_and_304() -> None:
-    transport = httpx.ASGITransport(app=_serve)
+    # Through the gate's router, whose HEAD policy (GET without a body) applies to every route.
+    transport = httpx.ASGITransport(app=Router(banner_routes()).handle)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         got = await client.get(f"{BANNER_PATH}?v={BANNER_VERSION}")
         assert got.status_code == 200

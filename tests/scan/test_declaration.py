@@ -217,7 +217,7 @@ def test_cli_from_scan_lists_only_the_services_found(
 
 
 def test_the_banner_lists_the_same_services(site_config_path: Path) -> None:
-    from consentgate.gate.banner import Injection
+    from consentgate.gate.injection import Injection
 
     config = load_config(site_config_path)
     banner = Injection(config).config_data["services"]

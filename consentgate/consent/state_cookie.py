@@ -1,0 +1,59 @@
+"""The readable state cookie (``<cookie name>_state``), built here and nowhere else.
+
+The banner and the bootstrap cannot read the signed, HttpOnly consent cookie, so the server sets this
+one beside it: ``<revision>.<decided 0|1>.<granted categories joined by '-'>``, e.g.
+``3.1.necessary-analytics``. The server never trusts it. Both of its uses (after a choice, and the
+default state of an undecided visitor under an opt-out regime) share one set of attributes.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+
+__all__ = ["StateCookie"]
+
+Header = tuple[bytes, bytes]
+
+
+class StateCookie:
+    """Builds ``Set-Cookie`` headers of the readable state cookie for one configuration."""
+
+    def __init__(self, config: Config) -> None:
+        self.name = f"{config.cookie.name}_state"
+        self._names = config.category_names
+        self._revision = config.revision
+        self._max_age = config.cookie.max_age_days * 86400
+        self._attributes = "; Path=/; SameSite=Lax" + (
+            f"; Domain={config.cookie.domain}" if config.cookie.domain else ""
+        )
+        self._defaults = self._default_headers(config)
+
+    def header(self, granted: frozenset[str], *, decided: bool, secure: bool) -> Header:
+        """The header for this state; a decided state lasts as long as the consent cookie, a default
+        one for the browser session (it only mirrors the configuration, which may change)."""
+        value = "-".join(name for name in self._names if name in granted)
+        cookie = f"{self.name}={self._revision}.{int(decided)}.{value}{self._attributes}"
+        if decided:
+            cookie += f"; Max-Age={self._max_age}"
+        if secure:
+            cookie += "; Secure"
+        return (b"set-cookie", cookie.encode("latin-1"))
+
+    def default_for(self, granted: frozenset[str], *, secure: bool) -> Header | None:
+        """The precomputed header for an undecided visitor granted ``granted`` by default, or None.
+
+        Only defaults that grant more than ``necessary`` need one (an opt-out regime, with or without
+        GPC): the banner treats a visitor without a state cookie as having refused everything.
+        """
+        return self._defaults.get((granted, secure))
+
+    def _default_headers(self, config: Config) -> dict[tuple[frozenset[str], bool], Header]:
+        names = config.category_names
+        refusable = set(config.signals.gpc_refuses)
+        grants = {frozenset(names), frozenset(n for n in names if n not in refusable)}
+        return {
+            (granted, secure): self.header(granted, decided=False, secure=secure)
+            for granted in grants
+            if granted != {"necessary"}
+            for secure in (False, True)
+        }
