@@ -25,24 +25,41 @@ __all__ = ["load_config"]
 def load_config(source: str | os.PathLike[str] | Config | None = None, /, **overrides: Any) -> Config:
     """Build a :class:`Config` from a TOML path, a ``Config``, or defaults, with keyword overrides.
 
+    A keyword replaces that top-level key whole (as it would replace the TOML file's table) and is
+    checked exactly as the same key in TOML: a table (dict) for a section is built into its
+    dataclass, a section given as its dataclass is taken as it is, and the result is cross-checked.
+    The other values of a ``Config`` source are taken as they are.
+
     Raises :class:`~consentgate.errors.ConfigError` with one sentence naming the key at fault.
     """
+    base: Config | None = None
     if isinstance(source, Config):
-        return dataclasses.replace(source, **overrides) if overrides else source
-    data: dict[str, Any] = {}
-    if source is not None:
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"config file {str(path)!r} does not exist; pass an existing path.") from None
-        except OSError as exc:
-            raise ConfigError(f"config file {str(path)!r} cannot be read: {exc.strerror}.") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}.") from None
-    data.update(overrides)
+        if not overrides:
+            return source
+        base, data = source, dict(overrides)
+    else:
+        data = _read(source) if source is not None else {}
+        data.update(overrides)
+    config: Config = _build(Config, _with_default_categories(data), "", base=base)
+    return config
+
+
+def _read(source: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist; pass an existing path.") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {str(path)!r} cannot be read: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}.") from None
+
+
+def _with_default_categories(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its ``categories`` table (if any) laid over the built-in categories."""
     categories = data.get("categories")
     if isinstance(categories, Mapping):
         # The built-in categories are always there; a site adds its own or relabels them.
@@ -53,14 +70,17 @@ def load_config(source: str | os.PathLike[str] | Config | None = None, /, **over
             else:
                 merged[name] = value
         data["categories"] = merged
-    config: Config = _build(Config, data, "")
-    return config
+    return data
 
 
 # --- the generic TOML -> dataclass builder -------------------------------------------------------
 
 
-def _build(cls: type[Any], data: Any, where: str) -> Any:
+def _build(cls: type[Any], data: Any, where: str, *, base: Any = None) -> Any:
+    """An instance of the dataclass ``cls`` from the table ``data`` found at ``where``.
+
+    With ``base`` (an instance of ``cls``), the keys ``data`` lacks keep ``base``'s values.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(f"{_name(where)} must be a table, not {type(data).__name__}.")
     hints = typing.get_type_hints(cls)
@@ -72,7 +92,7 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
         )
     kwargs = {name: _convert(hints[name], value, _join(where, name)) for name, value in data.items()}
     try:
-        return cls(**kwargs)
+        return cls(**kwargs) if base is None else dataclasses.replace(base, **kwargs)
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:  # a section's own __post_init__ check

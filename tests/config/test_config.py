@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from consentgate import Config, ConfigError, ConsentMiddleware, load_config
+from consentgate import ConfigError, ConsentMiddleware, load_config
 from tests.support.site import SECRET, site_app
 
 
@@ -18,29 +18,6 @@ def test_defaults() -> None:
     assert config.database == "sqlite:///./consentgate.db"
     assert config.cookie.max_age_days == 182
     assert config.mode == "uniform"
-
-
-def test_toml_file_and_keyword_overrides(tmp_path: Path) -> None:
-    path = tmp_path / "consentgate.toml"
-    path.write_text(
-        """
-revision = 3
-mode = "per_visitor"
-[region]
-trusted_headers = ["CF-IPCountry"]
-opt_out = ["US"]
-[categories.support_chat]
-label = "Support chat"
-"""
-    )
-    config = load_config(path, revision=4)
-    assert config.revision == 4
-    assert config.mode == "per_visitor"
-    assert config.region.opt_out == ("US",)
-    assert config.category_names[0] == "necessary"
-    assert "support_chat" in config.category_names
-    assert config.categories["support_chat"].label == "Support chat"
-    assert config.categories["analytics"].label == "Analytics"
 
 
 @pytest.mark.parametrize(
@@ -70,17 +47,6 @@ def test_mistakes_are_one_clear_sentence(tmp_path: Path, toml: str, needle: str)
         load_config(path)
     assert needle in str(info.value)
     assert "\n" not in str(info.value)
-
-
-def test_missing_file() -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
-        load_config("/nonexistent/consentgate.toml")
-
-
-def test_config_object_passes_through() -> None:
-    config = Config(revision=2)
-    assert load_config(config) is config
-    assert load_config(config, revision=5).revision == 5
 
 
 @pytest.mark.parametrize("secret", [None, "", [], [""]])
