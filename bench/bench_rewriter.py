@@ -42,8 +42,8 @@ from _harness import print_table
 
 from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.gate.banner import Injection
-from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter
+from consentgate.gate.injection import Injection
+from consentgate.gate.rewrite import RewritePlan, Rewriter
 
 SIZES = {"20 KB": 20 * 1024, "300 KB": 300 * 1024, "2 MB": 2 * 1024 * 1024}
 CHUNK = 64 * 1024

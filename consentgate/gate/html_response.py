@@ -36,7 +36,7 @@ from starlette.types import Message, Scope, Send
 
 from ..config import Config
 from ..consent.model import Consent
-from .rewrite.rewriter import CatalogLike, RewritePlan, Rewriter
+from .rewrite import CatalogLike, RewritePlan, Rewriter
 
 try:  # optional: pip install consentgate[brotli]
     import brotli

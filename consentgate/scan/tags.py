@@ -6,7 +6,9 @@ what the rewriter should catch, so it must not share the rewriter's blind spots.
 tokenizer was chosen over html5lib because the scanner ships in the package (html5lib is only a
 test dependency), it reports the line of every tag (``getpos()``), which the scan report needs, and
 it tolerates the broken markup real sites carry. It treats ``<script>``/``<style>`` content as
-raw text and parses ``<noscript>`` content as markup, which is where tracking pixels hide.
+raw text and parses ``<noscript>`` content as markup, which is where tracking pixels hide. What
+the tags *mean* (which scripts run) is the one definition the rewriter uses too
+(:mod:`consentgate.gate.rewrite.vocabulary`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from ..gate.rewrite.vocabulary import script_runs
+
 __all__ = ["FoundTag", "find_tags"]
 
 #: ``<link rel>`` values that make the browser contact a host before any script asks.
 PRELOAD_RELS = frozenset({"preload", "prefetch", "preconnect", "dns-prefetch", "modulepreload"})
-#: Script types a browser runs; anything else (``text/plain``, JSON, templates) is data.
-_RUNNABLE_TYPES = frozenset(
-    {"", "text/javascript", "application/javascript", "module", "text/ecmascript", "application/ecmascript"}
-)
 #: Absolute or protocol-relative URLs inside an inline script (quoted or not).
 _URL_IN_SCRIPT = re.compile(
     r"(?:https?:)?//[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+[^\s'\"`)<>]*"
@@ -112,9 +112,10 @@ class _Finder(HTMLParser):
         line, values = self._script
         self._script = None
         text = "".join(self._script_text)
-        kind = values.get("type", "").strip().lower()
-        inert = bool(values.get("data-cg-category")) and kind == "text/plain"
-        if text.strip() and (kind in _RUNNABLE_TYPES or inert):
+        kind = values.get("type")
+        inert = bool(values.get("data-cg-category")) and (kind or "").strip().lower() == "text/plain"
+        # Anything a browser would not run (text/plain, JSON, templates) is data.
+        if text.strip() and (inert or script_runs(kind, values.get("language"))):
             self.found.append(
                 FoundTag(
                     "inline",

@@ -16,7 +16,7 @@ from consentgate.config import load_config
 from consentgate.consent.model import Consent
 from consentgate.gate import html_response
 from consentgate.gate.html_response import HtmlRewriting
-from consentgate.gate.rewrite.rewriter import Rewriter
+from consentgate.gate.rewrite import Rewriter
 from tests.support.rewriter import TinyCatalog, fake_injection
 
 PAGE = (

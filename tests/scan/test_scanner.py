@@ -423,7 +423,7 @@ def _demo_pages() -> dict[str, str]:
 
 @pytest.mark.parametrize("name", sorted(_demo_pages()))
 async def test_what_the_scan_calls_gated_the_rewriter_makes_inert(tmp_path: Path, name: str) -> None:
-    from consentgate.gate.rewrite.rewriter import RewritePlan, rewrite
+    from consentgate.gate.rewrite import RewritePlan, rewrite
 
     config = load_config(None)
     catalog = Catalog.builtin().with_config(config)

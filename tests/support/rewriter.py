@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import html5lib
 
-from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter
+from consentgate.gate.rewrite import RewritePlan, Rewriter
 
 CORPUS = Path(__file__).resolve().parent.parent / "gate" / "rewrite" / "corpus"
 ALL_OPTIONAL = frozenset({"analytics", "advertising", "social"})

@@ -15,8 +15,9 @@ import pytest
 
 from consentgate.catalog.catalog import Catalog
 from consentgate.config import load_config
-from consentgate.gate.banner import Injection
-from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter, _attributes
+from consentgate.gate.injection import Injection
+from consentgate.gate.rewrite import RewritePlan, Rewriter
+from consentgate.gate.rewrite.attributes import attributes
 from tests.support.rewriter import ALL_OPTIONAL, CorpusPage, corpus, elements, leaks, run
 
 PAGES = corpus()
@@ -81,7 +82,7 @@ def _scanner_tags(body: bytes) -> Counter[tuple[str, tuple[tuple[str, str], ...]
         if name in (b"html", b"head", b"body"):
             continue
         attrs: dict[str, str] = {}
-        for attr_name, _, _, vs, ve in _attributes(low, start + 1 + len(name), end - 1):
+        for attr_name, _, _, vs, ve in attributes(low, start + 1 + len(name), end - 1):
             value = body[vs:ve]
             if value[:1] in (b'"', b"'"):
                 value = value[1:-1]

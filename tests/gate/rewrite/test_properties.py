@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter
+from consentgate.gate.rewrite import RewritePlan, Rewriter
 from tests.support.rewriter import ALL_OPTIONAL, TinyCatalog, fake_injection, leaks, run, tiny_plan
 
 URLS = st.sampled_from(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consentgate.gate.rewrite.rewriter import RewritePlan, Rewriter, rewrite
+from consentgate.gate.rewrite import RewritePlan, Rewriter, rewrite
 from tests.support.rewriter import ALL_OPTIONAL, TinyCatalog, fake_injection, run, tiny_plan
 
 PLAN = tiny_plan()

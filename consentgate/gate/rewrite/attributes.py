@@ -1,0 +1,74 @@
+"""A tag's attributes, split as the HTML tokenizer splits them, and the few values the rewriter reads.
+
+Only the tags that may be rewritten are ever split; the spans point into the page's own bytes so
+that a rewrite can rename an attribute without touching anything else.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .vocabulary import CATEGORY_ATTR, script_runs
+
+__all__ = ["Attr", "attributes", "decoded", "explicit_category", "first_value", "runs_script", "value_of"]
+
+#: One parsed attribute: (lower-case name, name start, name end, value start, value end); the value
+#: span includes the quotes and is (-1, -1) when the attribute has no value.
+Attr = tuple[bytes, int, int, int, int]
+
+#: One attribute: (name, raw value with its quotes or None).
+_ATTR = re.compile(
+    rb"([^\t\n\f\r />][^\t\n\f\r />=]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?+"
+)
+
+
+def attributes(low: bytes, start: int, end: int) -> list[Attr]:
+    """The attributes between a tag's name (``start``) and its ``>`` (``end``) in the lower-cased
+    buffer ``low``."""
+    out: list[Attr] = []
+    for m in _ATTR.finditer(low, start, end):
+        vs, ve = m.span(2)
+        out.append((m.group(1), m.start(1), m.end(1), vs, ve))
+    return out
+
+
+def value_of(data: bytes, attr: Attr) -> bytes:
+    """The attribute's value as written in ``data`` (quotes stripped, entities not decoded)."""
+    vs, ve = attr[3], attr[4]
+    if vs < 0:
+        return b""
+    if ve - vs >= 2 and data[vs] in b"\"'":
+        return data[vs + 1 : ve - 1]
+    return data[vs:ve]
+
+
+def first_value(data: bytes, attrs: list[Attr], name: bytes) -> bytes | None:
+    """The value of the first attribute called ``name`` (browsers ignore later duplicates)."""
+    for attr in attrs:
+        if attr[0] == name:
+            return value_of(data, attr)
+    return None
+
+
+def decoded(raw: bytes) -> str:
+    """A raw attribute value as text, its character references decoded."""
+    text = raw.decode("latin-1")
+    return html.unescape(text) if "&" in text else text
+
+
+def explicit_category(data: bytes, attrs: list[Attr]) -> str | None:
+    """The site's own ``data-cg-category``, lower-cased; None when absent or empty."""
+    raw = first_value(data, attrs, CATEGORY_ATTR)
+    if raw is None:
+        return None
+    return decoded(raw).strip(" \t\n\f\r").lower() or None
+
+
+def runs_script(data: bytes, attrs: list[Attr]) -> bool:
+    """True when a browser would run this script element (by its ``type``/``language``)."""
+    kind = first_value(data, attrs, b"type")
+    language = first_value(data, attrs, b"language") if kind is None else None
+    return script_runs(
+        None if kind is None else decoded(kind), None if language is None else decoded(language)
+    )

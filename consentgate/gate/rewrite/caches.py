@@ -1,0 +1,79 @@
+"""The plan's bounded memory of answers: pages repeat their URLs, snippets and tags.
+
+A site serves the same pages again and again, so the catalog's answer for a URL or an inline
+script, and the verdict on a whole start tag, are kept and reused. Every cache is bounded: when
+one is full it starts over (cheaper than tracking recency, and the working set refills at once).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .catalog_protocol import ServiceLike
+
+__all__ = ["UNKNOWN", "VerdictCaches"]
+
+#: What a cache lookup gives for a key it does not hold (None is an answer: "no service").
+UNKNOWN: Final[object] = object()
+_URL_LIMIT: Final = 4096
+_INLINE_BYTES: Final = 4 * 1024 * 1024
+_TAG_BYTES: Final = 8 * 1024 * 1024
+#: A URL or tag longer than this is not kept (an inline data: URI, say).
+_KEY_BYTES: Final = 4096
+#: What an entry of the tag caches counts for beyond its key's bytes.
+_ENTRY_OVERHEAD: Final = 64
+
+
+class VerdictCaches:
+    """The caches of one :class:`~.plan.RewritePlan` (so of one configuration).
+
+    ``url``: the catalog's answer per URL as written in an attribute. ``inline``: its answer per
+    inline script text. ``tag``: the verdict on a start tag by its exact bytes and the blocked
+    categories (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``passive``:
+    whether a passive tag (lower-cased, up to its ``>``) is harmless whatever is blocked. The
+    dictionaries are read directly on the hot path; entries go in through the ``remember_*``
+    methods, which keep the bounds.
+    """
+
+    __slots__ = ("_inline_bytes", "_tag_bytes", "inline", "passive", "tag", "url")
+
+    def __init__(self) -> None:
+        self.url: dict[bytes, ServiceLike | None] = {}
+        self.inline: dict[bytes, ServiceLike | None] = {}
+        self.tag: dict[tuple[bytes, frozenset[str]], object] = {}
+        self.passive: dict[bytes, bool] = {}
+        self._inline_bytes = 0
+        self._tag_bytes = 0
+
+    def remember_url(self, raw: bytes, service: ServiceLike | None) -> None:
+        if len(raw) <= _KEY_BYTES:
+            if len(self.url) >= _URL_LIMIT:
+                self.url.clear()
+            self.url[raw] = service
+
+    def remember_inline(self, text: bytes, service: ServiceLike | None) -> None:
+        if self._inline_bytes + len(text) > _INLINE_BYTES:
+            self.inline.clear()
+            self._inline_bytes = 0
+        self.inline[text] = service
+        self._inline_bytes += len(text)
+
+    def remember_tag(self, key: tuple[bytes, frozenset[str]], verdict: object) -> None:
+        if self._room(len(key[0])):
+            self.tag[key] = verdict
+
+    def remember_passive(self, key: bytes, harmless: bool) -> None:
+        if self._room(len(key)):
+            self.passive[key] = harmless
+
+    def _room(self, size: int) -> bool:
+        """Whether a tag of ``size`` bytes may be kept; the two tag caches together stay under
+        _TAG_BYTES (both start over when full)."""
+        if size > _KEY_BYTES:
+            return False
+        self._tag_bytes += size + _ENTRY_OVERHEAD
+        if self._tag_bytes > _TAG_BYTES:
+            self.tag.clear()
+            self.passive.clear()
+            self._tag_bytes = size + _ENTRY_OVERHEAD
+        return True

@@ -1,0 +1,90 @@
+"""The rewrite plan: what a rewrite needs that depends only on the gate's configuration.
+
+Built once per configuration and shared by every response's :class:`~.rewriter.Rewriter`; it
+owns everything the rewriters remember between pages (the caches, the inert forms' pieces), so
+no state lives at module level.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from .caches import VerdictCaches
+from .catalog_protocol import CatalogLike, ServiceLike
+from .inert import InertForms
+
+__all__ = ["SCRIPT_CAP", "TAG_CAP", "RewritePlan"]
+
+#: A tag longer than this passes unchanged (an inline data: URI image, say) instead of being held.
+TAG_CAP: Final = 64 * 1024
+#: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
+SCRIPT_CAP: Final = 64 * 1024
+
+
+class RewritePlan:
+    """Everything a rewrite needs that depends only on the gate's configuration; built once.
+
+    ``catalog`` answers which service a URL or an inline snippet belongs to. ``injection`` gives the
+    bytes to insert for a CSP nonce (``consentgate.banner_assets.Injection.render``), or None for no
+    injection. ``categories`` are the config's categories: a tag explicitly assigned to a category
+    not among them is treated as refused (a typo must not let a tag run). ``tag_cap`` and
+    ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
+    """
+
+    __slots__ = ("caches", "catalog", "inert", "injection", "known", "script_cap", "tag_cap")
+
+    def __init__(
+        self,
+        catalog: CatalogLike,
+        *,
+        injection: Callable[[str | None], bytes] | None = None,
+        categories: Iterable[str] = (),
+        tag_cap: int = TAG_CAP,
+        script_cap: int = SCRIPT_CAP,
+    ) -> None:
+        if tag_cap < 16 or script_cap < 1:
+            raise ValueError("tag_cap must be at least 16 and script_cap at least 1.")
+        self.catalog = catalog
+        self.injection = injection
+        self.known = frozenset(categories)
+        self.tag_cap = tag_cap
+        self.script_cap = script_cap
+        self.caches = VerdictCaches()
+        self.inert = InertForms()
+
+    def match_url(self, raw: bytes) -> ServiceLike | None:
+        """The service of a URL as written in an attribute (quotes stripped, entities not decoded)."""
+        caches = self.caches
+        try:
+            return caches.url[raw]
+        except KeyError:
+            pass
+        service = None
+        if b"//" in raw or b"\\" in raw or b"&" in raw:  # else relative: first-party
+            url = raw.decode("latin-1")
+            if "&" in url:
+                url = html.unescape(url)
+            service = self.catalog.match_url(url)
+        caches.remember_url(raw, service)
+        return service
+
+    def match_inline(self, text: bytes) -> ServiceLike | None:
+        """The service whose snippet signature an inline script's text carries."""
+        caches = self.caches
+        try:
+            return caches.inline[text]
+        except KeyError:
+            pass
+        service = self.catalog.match_inline(text.decode("latin-1"))
+        caches.remember_inline(text, service)
+        return service
+
+    def refuses(self, category: str, blocked: frozenset[str]) -> bool:
+        """Whether a tag of ``category`` is made inert when ``blocked`` are refused: ``necessary``
+        never is, and neither a blocked category nor one the config does not know may run."""
+        if category == "necessary":
+            return False
+        known = self.known
+        return category in blocked or (bool(known) and category not in known)
