@@ -7,12 +7,12 @@ the first body message, so that it can still fix the headers:
 - Only ``text/html`` is rewritten. ``HEAD``, 1xx/204/206/304, ``http.response.pathsend`` (file
   sends), other content types, UTF-16/32 bodies and unknown content codings pass untouched.
 - A streaming response stays streaming: each body message is rewritten as it comes, holding back
-  at most an incomplete tag (see :mod:`consentgate.rewriter`). ``Content-Length`` is set to the
+  at most an incomplete tag (see :mod:`consentgate.gate.rewrite`). ``Content-Length`` is set to the
   new length when the whole body came in one message, and dropped otherwise.
 - ``gzip``/``deflate`` bodies (an app that compresses inside the gate) are decoded, rewritten and
-  re-encoded as they stream, with bounded pieces; ``br`` likewise when the ``brotli`` package is
-  installed, else they pass untouched after one warning in the log. A body that does not decode
-  is passed on as it came.
+  re-encoded as they stream, with bounded pieces (:mod:`.codings`); ``br`` likewise when the
+  ``brotli`` package is installed, else they pass untouched after one warning in the log. A body
+  that does not decode is passed on as it came.
 - ``uniform`` mode: every optional category is blocked for everyone, so the page is the same for
   all visitors and may be cached anywhere. ``per_visitor`` mode: only what this visitor refused is
   blocked; the response gets ``Vary: Cookie``, ``Cache-Control: private`` and loses its ``ETag``.
@@ -28,33 +28,23 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final
 
 from starlette.types import Message, Scope, Send
 
 from ..config import Config
 from ..consent.model import Consent
+from .codings import Codec, Undecodable, codec_for
 from .rewrite import CatalogLike, RewritePlan, Rewriter
-
-try:  # optional: pip install consentgate[brotli]
-    import brotli
-except ImportError:  # pragma: no cover - the dev environment has it
-    brotli = None
 
 __all__ = ["HtmlRewriting"]
 
 _log = logging.getLogger("consentgate.html")
-#: Decoded bytes handed to the rewriter at a time: a compressed body never inflates in one piece.
-_PIECE: Final = 64 * 1024
-_GZIP_LEVEL: Final = 6
-_BROTLI_QUALITY: Final = 5
 _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]+)'")
 _PASS_STATUS: Final = frozenset({204, 206, 304})
 _CACHE_BYTES: Final = 32 * 1024 * 1024
 _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
-_brotli_warned = False
 #: (body as sent, blocked categories, CSP nonce of the header, content coding)
 _CacheKey = tuple[bytes, frozenset[str], str | None, bytes]
 
@@ -66,7 +56,7 @@ class HtmlRewriting:
     the nonce that gives the bytes to insert), None for no injection.
     """
 
-    __slots__ = ("_cache", "_cache_bytes", "_optional", "mode", "plan")
+    __slots__ = ("_brotli_warned", "_cache", "_cache_bytes", "_optional", "mode", "plan")
 
     def __init__(
         self,
@@ -82,6 +72,7 @@ class HtmlRewriting:
         #: collide); both keys and answers count towards _CACHE_BYTES.
         self._cache: dict[_CacheKey, bytes] = {}
         self._cache_bytes = 0
+        self._brotli_warned = False
 
     def cached(self, key: _CacheKey) -> bytes | None:
         return self._cache.get(key)
@@ -95,6 +86,18 @@ class HtmlRewriting:
             self._cache_bytes = 0
         self._cache[key] = out
         self._cache_bytes += size
+
+    def codec(self, coding: bytes) -> Codec | None:
+        """A codec for a response's ``Content-Encoding``, or None to pass the response untouched
+        (``br`` without the ``brotli`` package: said once in the log, not on every page)."""
+        codec = codec_for(coding)
+        if codec is None and coding == b"br" and not self._brotli_warned:
+            self._brotli_warned = True
+            _log.warning(
+                "consentgate: a brotli-encoded text/html response passed unrewritten (tracking tags "
+                "included) because the 'brotli' package is not installed; pip install consentgate[brotli]."
+            )
+        return codec
 
     def blocked(self, consent: Consent) -> frozenset[str]:
         """The categories whose tags are made inert for this visitor."""
@@ -137,7 +140,7 @@ class _HtmlResponder:
         self._state = _WAIT
         self._start: Message = {}
         self._rewriter: Rewriter | None = None
-        self._codec: _Codec | None = None
+        self._codec: Codec | None = None
         self._nonce: str | None = None
         self._coding = b""
 
@@ -186,7 +189,7 @@ class _HtmlResponder:
             self._state = _PASS
             return
         if coding and coding != b"identity":
-            codec = _codec_for(coding)
+            codec = self._gate.codec(coding)
             if codec is None:
                 self._state = _PASS
                 return
@@ -214,7 +217,7 @@ class _HtmlResponder:
         self._rewriter = Rewriter(self._gate.plan, self.blocked, nonce=self._nonce)
         try:
             out = self._rewrite(body, more)
-        except _Undecodable:
+        except Undecodable:
             self._state = _PASS
             await self._send(self._start)
             await self._send(message)
@@ -234,7 +237,7 @@ class _HtmlResponder:
         more: bool = message.get("more_body", False)
         try:
             out = self._rewrite(body, more)
-        except _Undecodable:
+        except Undecodable:
             # Close our stream properly, then pass the rest on as it came.
             assert self._rewriter is not None and self._codec is not None
             tail = self._rewriter.finish()
@@ -307,115 +310,4 @@ def _csp_nonce(headers: Any) -> str | None:
             found = _NONCE.search(value)
             if found:
                 return found.group(1).decode("ascii")
-    return None
-
-
-# --- content codings --------------------------------------------------------------------------------
-
-
-class _Undecodable(Exception):
-    """The body does not decode with its declared content coding."""
-
-
-class _Codec:
-    def decode(self, data: bytes, *, final: bool) -> Iterator[bytes]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def encode(self, data: bytes, *, final: bool) -> bytes:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-class _ZlibCodec(_Codec):
-    """gzip (wbits 31), zlib-wrapped deflate (15) or raw deflate (-15), decoded in bounded pieces."""
-
-    def __init__(self, wbits: int | None) -> None:
-        self._wbits = wbits  # None: deflate, wrapped or raw, decided by the first bytes
-        self._decoder: Any = None
-        self._encoder: Any = None
-
-    def decode(self, data: bytes, *, final: bool) -> Iterator[bytes]:
-        if self._decoder is None:
-            if not data:
-                return
-            if self._wbits is None:
-                self._wbits = zlib.MAX_WBITS if _is_zlib_header(data) else -zlib.MAX_WBITS
-            self._decoder = zlib.decompressobj(self._wbits)
-        wbits = self._wbits
-        assert wbits is not None
-        decoder = self._decoder
-        try:
-            while data:
-                out = decoder.decompress(data, _PIECE)
-                if out:
-                    yield out
-                data = decoder.unconsumed_tail
-                if decoder.eof and not data:
-                    data = decoder.unused_data  # another gzip member follows
-                    if data:
-                        decoder = self._decoder = zlib.decompressobj(wbits)
-            if final:
-                rest = decoder.flush()
-                if rest:
-                    yield rest
-        except zlib.error as exc:
-            raise _Undecodable(str(exc)) from None
-
-    def encode(self, data: bytes, *, final: bool) -> bytes:
-        if self._encoder is None:
-            wbits = self._wbits if self._wbits is not None else zlib.MAX_WBITS
-            self._encoder = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, wbits)
-        encoder = self._encoder
-        out: bytes = encoder.compress(data) + encoder.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
-        return out
-
-
-def _is_zlib_header(data: bytes) -> bool:
-    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-
-
-class _BrotliCodec(_Codec):
-    def __init__(self) -> None:
-        assert brotli is not None
-        self._decoder = brotli.Decompressor()
-        self._encoder = brotli.Compressor(quality=_BROTLI_QUALITY, mode=brotli.MODE_TEXT)
-
-    def decode(self, data: bytes, *, final: bool) -> Iterator[bytes]:
-        decoder = self._decoder
-        try:
-            if not data:
-                return
-            try:
-                out = decoder.process(data, output_buffer_limit=_PIECE)
-            except TypeError:  # brotli < 1.2 has no output limit
-                yield decoder.process(data)
-                return
-            yield out
-            while not decoder.can_accept_more_data():
-                yield decoder.process(b"", output_buffer_limit=_PIECE)
-        except brotli.error as exc:
-            raise _Undecodable(str(exc)) from None
-
-    def encode(self, data: bytes, *, final: bool) -> bytes:
-        encoder = self._encoder
-        out: bytes = encoder.process(data) if data else b""
-        end: bytes = encoder.finish() if final else encoder.flush()
-        return out + end
-
-
-def _codec_for(coding: bytes) -> _Codec | None:
-    """A codec for a ``Content-Encoding`` value, or None to pass the response untouched."""
-    global _brotli_warned
-    if coding in (b"gzip", b"x-gzip"):
-        return _ZlibCodec(zlib.MAX_WBITS + 16)
-    if coding == b"deflate":
-        return _ZlibCodec(None)
-    if coding == b"br":
-        if brotli is not None:
-            return _BrotliCodec()
-        if not _brotli_warned:
-            _brotli_warned = True
-            _log.warning(
-                "consentgate: a brotli-encoded text/html response passed unrewritten (tracking tags "
-                "included) because the 'brotli' package is not installed; pip install consentgate[brotli]."
-            )
     return None

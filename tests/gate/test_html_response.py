@@ -14,7 +14,7 @@ from starlette.types import Message
 
 from consentgate.config import load_config
 from consentgate.consent.model import Consent
-from consentgate.gate import html_response
+from consentgate.gate import codings, html_response
 from consentgate.gate.html_response import HtmlRewriting
 from consentgate.gate.rewrite import Rewriter
 from tests.support.rewriter import TinyCatalog, fake_injection
@@ -186,14 +186,18 @@ async def test_a_body_that_does_not_decode_passes_as_it_came() -> None:
 async def test_without_brotli_a_br_body_passes_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(html_response, "brotli", None)
-    monkeypatch.setattr(html_response, "_brotli_warned", False)
+    monkeypatch.setattr(codings, "brotli", None)
     encoded = brotli.compress(PAGE)
+    g = gate()
     with caplog.at_level(logging.WARNING, logger="consentgate.html"):
         for _ in range(2):
             messages = [start(content_encoding=b"br"), body(encoded)]
-            assert await respond([dict(m) for m in messages]) == messages
+            assert await respond([dict(m) for m in messages], g=g) == messages
     assert len([r for r in caplog.records if "brotli" in r.getMessage()]) == 1
+    # Once per gate: the flag is the gate's own, not the process's.
+    with caplog.at_level(logging.WARNING, logger="consentgate.html"):
+        await respond([start(content_encoding=b"br"), body(encoded)], g=gate())
+    assert len([r for r in caplog.records if "brotli" in r.getMessage()]) == 2
 
 
 async def test_per_visitor_mode_blocks_only_what_was_refused_and_marks_the_page_private() -> None:
