@@ -78,7 +78,7 @@ class ConsentMiddleware:
         self.injection = Injection(config, self.catalog)
         self.html = HtmlRewriting(config, self.catalog, self.injection.render)
         # One minimal log line per request (None when logging is off).
-        self.request_log = RequestLog.for_gate(self)
+        self.request_log = RequestLog.from_config(config.logging, self._store)
         # The in-app webhook worker (None when webhooks are delivered by `consentgate worker`).
         self.webhooks = InAppWorker.from_config(config.webhooks, self._store)
         # What `consentgate.link(request, ...)` finds in scope["consentgate"].

@@ -12,7 +12,7 @@ import html
 import time
 from typing import Any
 
-from ..logs.rollup import Stats
+from ..logs.stats import Stats
 
 __all__ = ["CSS_HASH", "PERIODS", "render_page"]
 

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from ..api import keys as api_keys
 from ..config import LoggingConfig
 from ..errors import HTTPError
-from ..logs.rollup import Stats, collect_stats
+from ..logs.stats import Stats, collect_stats
 from ..store.lazy import StoreOpener
 from ..web import Route, send_json
 from ..web.paths import ADMIN_PATH, STATS_PATH

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
-from ..logs.rollup import Stats, collect_stats, roll_up
+from ..logs.rollup import roll_up
+from ..logs.stats import Stats, collect_stats
 from ..store import open_store
 from .args import parse_time
 

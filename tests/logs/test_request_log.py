@@ -20,9 +20,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from consentgate import ConsentMiddleware
+from consentgate.config import LoggingConfig
 from consentgate.errors import ConfigError
-from consentgate.logs.request_log import append_locked, raw_files, stamped_path
+from consentgate.logs.request_log import RequestLog
+from consentgate.store import Store
 from tests.support.site import ORIGIN, SECRET, free_port, site_app
+from tests.support.stores import backend_store
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 IPHONE = (
@@ -315,25 +318,28 @@ def test_config_mistakes_name_the_key(tmp_path: Path) -> None:
         make_gate(tmp_path, rotation="daily", window_hours=6)
 
 
-def test_lines_go_to_the_file_of_their_hour(tmp_path: Path) -> None:
-    base = tmp_path / "logs" / "requests.log"
-    t = 1_795_000_000.0  # 2026-11-18T11:06:40Z
-    assert stamped_path(base, "hourly", t).name == "requests.2026-11-18T11.log"
-    assert stamped_path(base, "daily", t).name == "requests.2026-11-18.log"
-    append_locked(stamped_path(base, "hourly", t), b"{}\n")
-    append_locked(stamped_path(base, "daily", t), b"{}\n")
-    found = sorted((f.path.name, f.end - f.start) for f in raw_files(base))
-    assert found == [("requests.2026-11-18.log", 86400), ("requests.2026-11-18T11.log", 3600)]
+async def test_from_config_needs_only_the_section_and_a_store(tmp_path: Path) -> None:
+    """No gate: the logging section, and the store to await on each roll-up of the schedule."""
+    async with backend_store("sqlite", tmp_path) as opened:
+        asked = asyncio.Event()
 
+        async def store() -> Store:
+            asked.set()
+            return opened
 
-def test_appends_follow_a_file_renamed_away(tmp_path: Path) -> None:
-    """A writer never lands in a file a roll-up has claimed (renamed) meanwhile."""
-    target = tmp_path / "requests.2026-11-18T11.log"
-    append_locked(target, b"one\n")
-    target.rename(tmp_path / "claimed")
-    append_locked(target, b"two\n")
-    assert target.read_bytes() == b"two\n"
-    assert (tmp_path / "claimed").read_bytes() == b"one\n"
+        assert RequestLog.from_config(LoggingConfig(), store) is None
+        path = str(tmp_path / "logs" / "requests.log")
+        log = RequestLog.from_config(LoggingConfig(enabled=True, path=path, rollup_every_minutes=10), store)
+        assert log is not None
+        assert not asked.is_set()  # the schedule starts with the first request, not before
+
+        async def send(message: Any) -> None:
+            return None
+
+        log.end({"headers": [], "method": "GET", "path": "/"}, log.begin(send))
+        await asyncio.wait_for(asked.wait(), 10)
+        await log.aclose()
+    assert [json.loads(line)["path"] for line in written(tmp_path).splitlines()] == ["/"]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
@@ -18,9 +17,9 @@ import pytest
 from consentgate import ConsentMiddleware
 from consentgate.cli.main import main
 from consentgate.config import load_config
-from consentgate.logs.request_log import append_locked, raw_files, stamped_path
-from consentgate.logs.rollup import STALE_CLAIM, RollupScheduler, collect_stats, roll_up
-from consentgate.store import Store
+from consentgate.logs.files import append_locked, raw_files, stamped_path
+from consentgate.logs.rollup import STALE_CLAIM, roll_up
+from consentgate.logs.stats import collect_stats
 from tests.support.site import ORIGIN, SECRET, site_app
 from tests.support.stores import BACKENDS, backend_store
 
@@ -237,52 +236,6 @@ async def test_a_claim_left_by_a_crash_is_taken_up_once(tmp_path: Path) -> None:
         rows = await store.log_rollups()
     assert sum(n for _, d, _, n in rows if d == "requests") == 5
     assert list((tmp_path / "logs").iterdir()) == []
-
-
-async def test_the_scheduler_rolls_up_on_time(tmp_path: Path) -> None:
-    config = load_config(logging={"enabled": True, "path": str(tmp_path / "logs" / "requests.log")}).logging
-    clock = Clock(NOW)
-    sleeps: list[float] = []
-    wake = asyncio.Event()
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        await wake.wait()
-        wake.clear()
-
-    async def settle(count: int) -> None:
-        for _ in range(500):
-            if len(sleeps) >= count:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the scheduler did not run")
-
-    def write(t: float) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        append_locked(stamped_path(Path(config.path), "hourly", t), json.dumps({"t": stamp}).encode() + b"\n")
-
-    async with backend_store("sqlite", tmp_path) as store:
-
-        async def opened() -> Store:
-            return store
-
-        scheduler = RollupScheduler(config, opened, every=600, clock=clock, sleep=sleep)
-        write(NOW - 25 * HOUR)
-        write(NOW - HOUR)
-        scheduler.start()
-        await settle(1)
-        assert scheduler.runs == 1 and scheduler.last is not None and scheduler.last.rolled == 1
-        assert len(read_raw(tmp_path)) == 1
-
-        clock.t = NOW + 24 * HOUR  # a day later, the second line leaves the window
-        wake.set()
-        await settle(2)
-        assert scheduler.runs == 2 and scheduler.last is not None and scheduler.last.rolled == 1
-        assert sleeps == [600, 600]
-        assert read_raw(tmp_path) == []
-        await scheduler.stop()
-        rows = await store.log_rollups()
-    assert sum(n for _, d, _, n in rows if d == "requests") == 2
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
