@@ -24,7 +24,7 @@ from starlette.types import ASGIApp
 from consentgate.catalog.catalog import Catalog
 from consentgate.cli.demo import load_demo_module
 from consentgate.config import Config
-from consentgate.scan.scanner import ScanReport, scan
+from consentgate.scan import ScanReport, scan
 from consentgate.scan.tags import find_tags
 
 

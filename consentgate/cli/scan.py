@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..catalog.catalog import Catalog
+from ..catalog import Catalog
 from ..config import load_config
-from ..scan.scanner import CookieFinding, Item, ScanReport, scan
+from ..scan import CookieFinding, Item, ScanReport, scan
 from .check import DEFAULT_PATH
 
 __all__ = ["register", "render_table", "run"]
