@@ -52,7 +52,7 @@ _CacheKey = tuple[bytes, frozenset[str], str | None, bytes]
 class HtmlRewriting:
     """The gate's response path, built once from the config, the catalog and the injection.
 
-    ``injection`` is ``Injection.render`` of :mod:`consentgate.banner_assets` (or any function of
+    ``injection`` is ``Injection.render`` of :mod:`consentgate.gate.injection` (or any function of
     the nonce that gives the bytes to insert), None for no injection.
     """
 

@@ -27,7 +27,7 @@ class RewritePlan:
     """Everything a rewrite needs that depends only on the gate's configuration; built once.
 
     ``catalog`` answers which service a URL or an inline snippet belongs to. ``injection`` gives the
-    bytes to insert for a CSP nonce (``consentgate.banner_assets.Injection.render``), or None for no
+    bytes to insert for a CSP nonce (``consentgate.gate.injection.Injection.render``), or None for no
     injection. ``categories`` are the config's categories: a tag explicitly assigned to a category
     not among them is treated as refused (a typo must not let a tag run). ``tag_cap`` and
     ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
