@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import httpx
@@ -235,3 +237,101 @@ def test_any_headers_keep_their_order_and_every_other_header(
     assert [h for h in kept if h[0].lower() != b"set-cookie"] == others
     if {"analytics", "advertising", "social"} <= granted:
         assert kept == headers
+
+
+# --- headers and names the filter must read exactly --------------------------------------------
+
+
+def test_a_capitalised_set_cookie_alone_is_filtered(cookie_filter: CookieFilter) -> None:
+    # Frameworks that keep the header's case (and send no lower-case one) must be filtered too.
+    for name in (b"Set-Cookie", b"SET-COOKIE", b"set-Cookie"):
+        headers: list[Header] = [(name, b"_ga=GA1; Path=/")]
+        assert cookie_filter.filter(headers, frozenset({"necessary"})) == []
+        headers = [(b"content-type", b"text/plain"), (name, b"_fbp=1"), (name, b"session=1")]
+        assert cookie_filter.filter(headers, frozenset({"necessary"})) == [
+            (b"content-type", b"text/plain"),
+            (name, b"session=1"),
+        ]
+
+
+def test_other_headers_that_look_like_cookies_are_never_dropped(cookie_filter: CookieFilter) -> None:
+    headers: list[Header] = [
+        (b"set-cookie", b"_ga=GA1"),
+        (b"x-tracking", b"_fbp=fb.1"),  # ten characters, like set-cookie
+        (b"set-cookie2", b"_ga=GA1"),
+        (b"cookie", b"_ga=GA1"),
+    ]
+    assert cookie_filter.filter(headers, frozenset({"necessary"})) == headers[1:]
+
+
+def test_a_value_with_equals_signs_is_judged_by_its_name(cookie_filter: CookieFilter) -> None:
+    assert cookie_filter.allows(b"_ga=R0ExLjEu==; Path=/", frozenset({"necessary"})) is False
+    assert cookie_filter.allows(b"_ga=a=b=c", frozenset({"necessary", "analytics"})) is True
+
+
+def test_a_pair_without_equals_sign_is_a_value_under_an_empty_name(cookie_filter: CookieFilter) -> None:
+    # Browsers store "Set-Cookie: _ga" as a cookie with an empty name and the value "_ga".
+    assert cookie_filter.allows(b"_ga", frozenset({"necessary"})) is True
+    assert cookie_filter.allows(b"_ga; Path=/", frozenset({"necessary"})) is True
+
+
+def test_necessary_cookies_pass_whatever_was_granted(cookie_filter: CookieFilter) -> None:
+    assert cookie_filter.category("csrftoken") == "necessary"
+    assert cookie_filter.allows(b"csrftoken=tok", frozenset()) is True
+    assert cookie_filter.allows(b"_ga=1", frozenset()) is False
+    assert cookie_filter.allows(b"_ga=1", frozenset({"analytics"})) is True
+
+
+def test_prefixed_names() -> None:
+    strict = CookieFilter(Catalog.builtin(), load_config(cookie_filter={"keep_unknown": False}))
+    # Looked up behind the prefix...
+    assert strict.category("__Secure-_ga") == "analytics"
+    assert strict.category("__Host-_ga") == "analytics"
+    assert strict.allows(b"__Secure-_ga=1; Secure", frozenset({"necessary"})) is False
+    # ...only the prefix is taken off, names with dashes keep the rest...
+    assert strict.category("__Secure-next-auth.session-token") == "necessary"
+    assert strict.allows(b"__Secure-next-auth.session-token=x; Secure", frozenset({"necessary"})) is True
+    # ...and a prefixed name the catalog knows as such keeps its own category.
+    assert strict.category("__Secure-3PSID") == "advertising"
+    assert strict.allows(b"__Secure-3PSID=x; Secure", frozenset({"necessary"})) is False
+    # Prefixes are case-sensitive (browsers only honour them spelled exactly so).
+    assert strict.category("__secure-_ga") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "deletion"),
+    [
+        (b"_ga=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT", True),
+        (b"_ga=; Path=/; Domain=example.com; expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure", True),
+        (b"_ga=; Path=/; Max-Age=00", True),
+        (b"_ga=1; Max-Age=", False),
+        (b"_ga=1; Max-Age=0x0", False),
+        (b"_ga=1; Path=/max-age/expires", False),
+        (b"_ga=1; Comment=expires soon", False),
+        (b"_ga=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", False),
+        (b"_ga=1; Path=/; Max-Age=-5; Expires=Fri, 01 Jan 2100 00:00:00 GMT", True),
+    ],
+)
+def test_deletions(cookie_filter: CookieFilter, value: bytes, deletion: bool) -> None:
+    assert cookie_filter.allows(value, frozenset({"necessary"})) is deletion
+
+
+def test_an_expiry_of_exactly_now_is_not_yet_a_deletion(
+    cookie_filter: CookieFilter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = 1_800_000_000.0  # Fri, 15 Jan 2027 08:00:00 GMT
+    monkeypatch.setattr(time, "time", lambda: now)
+    at = b"_ga=1; Expires=Fri, 15 Jan 2027 08:00:00 GMT"
+    assert cookie_filter.allows(at, frozenset({"necessary"})) is False
+    before = b"_ga=1; Expires=Fri, 15 Jan 2027 07:59:59 GMT"
+    assert cookie_filter.allows(before, frozenset({"necessary"})) is True
+
+
+def test_each_dropped_cookie_is_logged_with_its_category(caplog: pytest.LogCaptureFixture) -> None:
+    strict = CookieFilter(Catalog.builtin(), load_config(cookie_filter={"keep_unknown": False}))
+    with caplog.at_level(logging.DEBUG, logger="consentgate.cookies"):
+        strict.filter([(b"set-cookie", b"_ga=1"), (b"set-cookie", b"mystery=1")], frozenset({"necessary"}))
+    assert [r.getMessage() for r in caplog.records] == [
+        "dropped Set-Cookie '_ga' (category analytics)",
+        "dropped Set-Cookie 'mystery' (category unknown)",
+    ]
