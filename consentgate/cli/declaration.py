@@ -7,10 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import load_config
 from ..errors import ConsentGateError
 from ..scan.declaration import LANGUAGES, build_declaration
-from .check import DEFAULT_PATH
+from .args import DEFAULT_CONFIG, read_config
 
 __all__ = ["register", "run"]
 
@@ -26,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
-        "config", nargs="?", help=f"the config file (default: ./{DEFAULT_PATH} if it exists, else defaults)"
+        "config", nargs="?", help=f"the config file (default: ./{DEFAULT_CONFIG} if it exists, else defaults)"
     )
     parser.add_argument(
         "--format", choices=("html", "markdown", "json"), default="html", help="output (html)"
@@ -42,11 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Print the declaration to stdout."""
-    path = args.config
-    if path is None and Path(DEFAULT_PATH).exists():
-        path = DEFAULT_PATH
     only = _found_services(args.from_scan) if args.from_scan else None
-    declaration = build_declaration(load_config(path), language=args.lang, only=only)
+    declaration = build_declaration(read_config(args.config), language=args.lang, only=only)
     if args.format == "json":
         text = json.dumps(declaration.to_json(), indent=2, ensure_ascii=False) + "\n"
     elif args.format == "markdown":

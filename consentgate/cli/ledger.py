@@ -1,4 +1,4 @@
-"""Ledger commands: ``migrate``, ``verify``, ``export``, ``prune`` and ``dsr access|delete|export``.
+"""Ledger commands: ``migrate``, ``verify``, ``export`` and ``prune``.
 
 Each opens the store named by ``--database`` or by the config (``--config``, else
 ``./consentgate.toml`` if it exists, else the defaults). Only ``migrate`` changes the schema; the
@@ -8,50 +8,49 @@ others refuse an out-of-date one.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from ..config import Config, load_config
-from ..errors import HTTPError
+from ..config import Config
 from ..ledger import dsr
 from ..ledger.export import Progress, export_records
 from ..ledger.retention import cutoff, prune
 from ..ledger.verify import verify
 from ..logs.rollup import roll_up
 from ..store import Store, open_store
-from .args import parse_time
+from .args import (
+    add_config_options,
+    config_command,
+    description,
+    open_output,
+    opened_store,
+    parse_time,
+    store_command,
+    usage,
+)
 from .logs import rollup_summary
 
 __all__ = ["register"]
 
-DEFAULT_CONFIG = "consentgate.toml"
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ledger commands to the ``consentgate`` parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help=f"config file (default: ./{DEFAULT_CONFIG} if it exists)")
-    common.add_argument("--database", help="database URL; overrides the config's 'database'")
+    """Add ``migrate``, ``verify``, ``export`` and ``prune`` to the ``consentgate`` parser."""
+    parser = subparsers.add_parser(
+        "migrate", help="create or upgrade the database schema", description=description(_migrate)
+    )
+    add_config_options(parser)
+    parser.set_defaults(func=config_command(_migrate))
 
     parser = subparsers.add_parser(
-        "migrate", parents=[common], help="create or upgrade the database schema", description=_doc(_migrate)
+        "verify", help="check the ledger's hash chains", description=description(_verify)
     )
-    parser.set_defaults(func=_runner(_migrate))
+    add_config_options(parser)
+    parser.set_defaults(func=store_command(_verify))
 
-    parser = subparsers.add_parser(
-        "verify", parents=[common], help="check the ledger's hash chains", description=_doc(_verify)
-    )
-    parser.set_defaults(func=_runner(_verify))
-
-    parser = subparsers.add_parser(
-        "export", parents=[common], help="export consent records", description=_doc(_export)
-    )
+    parser = subparsers.add_parser("export", help="export consent records", description=description(_export))
+    add_config_options(parser)
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default: jsonl")
     parser.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     parser.add_argument("--since", type=parse_time, help="from this time on (ISO 8601 UTC or epoch seconds)")
@@ -63,38 +62,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--subject", help="only this linked identifier (email:<sha256>, phone:<sha256>, user:<id>)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
-    parser.set_defaults(func=_runner(_export))
+    parser.set_defaults(func=config_command(_export))
 
     parser = subparsers.add_parser(
-        "prune", parents=[common], help="remove expired consent records", description=_doc(_prune)
+        "prune", help="remove expired consent records", description=description(_prune)
     )
-    parser.set_defaults(func=_runner(_prune))
-
-    parser = subparsers.add_parser(
-        "dsr", help="data-subject requests", description="Data-subject requests on the consent ledger."
-    )
-    actions = parser.add_subparsers(dest="dsr_action", metavar="ACTION")
-    actions.required = True
-    for name, fn, help_ in (
-        ("access", _dsr_access, "print every record of a subject (JSON)"),
-        ("export", _dsr_export, "write a subject's data as a portable JSON file"),
-        ("delete", _dsr_delete, "reduce every record of a subject to an anonymous tombstone"),
-    ):
-        sub = actions.add_parser(name, parents=[common], help=help_, description=_doc(fn))
-        sub.add_argument("subject", help="a consent id, or email:<sha256>, phone:<sha256>, user:<id>")
-        if name == "export":
-            sub.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
-        if name == "delete":
-            sub.add_argument("--yes", action="store_true", help="confirm the deletion")
-        sub.set_defaults(func=_runner(fn))
-
-
-# --- commands ---------------------------------------------------------------------------------------
+    add_config_options(parser)
+    parser.set_defaults(func=store_command(_prune))
 
 
 async def _migrate(args: argparse.Namespace, config: Config) -> int:
     """Create the ledger's tables, or apply the migrations it lacks (never destructive)."""
-    store = open_store(_url(args, config), migrate=False)
+    # Not opened: opening refuses an out-of-date schema, the very thing this command fixes.
+    store = open_store(config.database, migrate=False)
     applied = await store.migrate()
     version = await store.schema_version()
     if applied:
@@ -104,12 +84,11 @@ async def _migrate(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _verify(args: argparse.Namespace, config: Config) -> int:
+async def _verify(args: argparse.Namespace, config: Config, store: Store) -> int:
     """Walk every hash chain; report edited, deleted or reordered records by record id (exit 1)."""
-    async with _opened(args, config) as store:
-        bar = Progress(await store.count_records(), label="verifying")
-        report = await verify(store, on_record=bar.update)
-        bar.finish(report.records)
+    bar = Progress(await store.count_records(), label="verifying")
+    report = await verify(store, on_record=bar.update)
+    bar.finish(report.records)
     for problem in report.problems:
         print(problem)
     summary = (
@@ -127,14 +106,14 @@ async def _verify(args: argparse.Namespace, config: Config) -> int:
 async def _export(args: argparse.Namespace, config: Config) -> int:
     """Stream consent records as JSON lines or CSV, oldest first, in constant memory."""
     if args.since is not None and args.until is not None and args.since >= args.until:
-        return _usage("--since must be before --until")
-    async with _opened(args, config) as store:
+        return usage("--since must be before --until")
+    async with opened_store(config) as store:
         consent_ids: list[str] | None = list(args.consent_ids) if args.consent_ids else None
         if args.subject:
             linked = await dsr.resolve_subject(store, args.subject)
             consent_ids = [c for c in consent_ids if c in linked] if consent_ids is not None else linked
         filters: dict[str, Any] = {"since": args.since, "until": args.until, "consent_ids": consent_ids}
-        with _output(args.output) as out:
+        with open_output(args.output) as out:
             bar = None
             if not args.no_progress and sys.stderr.isatty():
                 bar = Progress(await store.count_records(**filters))
@@ -144,12 +123,11 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _prune(args: argparse.Namespace, config: Config) -> int:
+async def _prune(args: argparse.Namespace, config: Config, store: Store) -> int:
     """Remove the consents whose latest record is older than the retention ('ledger.retention_days')."""
-    async with _opened(args, config) as store:
-        removed = await prune(store, config)
-        # The request log's 24-hour window (issue 7): raw lines older than it become aggregates.
-        rolled = await roll_up(config.logging, store, now=time.time())
+    removed = await prune(store, config)
+    # The request log's 24-hour window: raw lines older than it become aggregates.
+    rolled = await roll_up(config.logging, store, now=time.time())
     before = datetime.fromtimestamp(cutoff(config, datetime.now(UTC).timestamp()), UTC)
     print(f"pruned {removed} records of consents last recorded before {before:%Y-%m-%d %H:%M} UTC")
     if config.logging.destination == "file":
@@ -157,82 +135,3 @@ async def _prune(args: argparse.Namespace, config: Config) -> int:
     for error in rolled.errors:
         print(f"consentgate: error: {error}", file=sys.stderr)
     return 1 if rolled.errors else 0
-
-
-async def _dsr_access(args: argparse.Namespace, config: Config) -> int:
-    """Print every record of a subject and the texts they were shown, as JSON."""
-    async with _opened(args, config) as store:
-        data = await dsr.portability(store, args.subject)
-    sys.stdout.write(data.decode())
-    return 0
-
-
-async def _dsr_export(args: argparse.Namespace, config: Config) -> int:
-    """Write a subject's records as one portable JSON document."""
-    async with _opened(args, config) as store:
-        data = await dsr.portability(store, args.subject)
-    with _output(args.output) as out:
-        out.write(data.decode())
-    return 0
-
-
-async def _dsr_delete(args: argparse.Namespace, config: Config) -> int:
-    """Reduce every record of a subject to an anonymous tombstone (the chain still verifies)."""
-    if not args.yes:
-        return _usage("dsr delete removes personal data for good; add --yes to confirm")
-    async with _opened(args, config) as store:
-        count = await dsr.delete(store, args.subject)
-    print(f"deleted {count} records of {args.subject} (kept as anonymous tombstones)")
-    return 0
-
-
-# --- plumbing ---------------------------------------------------------------------------------------
-
-_Command = Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
-
-
-def _runner(command: _Command) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        path = args.config
-        if path is None and Path(DEFAULT_CONFIG).exists():
-            path = DEFAULT_CONFIG
-        config = load_config(path)
-        try:
-            return asyncio.run(command(args, config))
-        except HTTPError as exc:  # a bad subject: the same sentence the API answers with a 4xx
-            return _usage(exc.detail)
-
-    return run
-
-
-def _doc(fn: Callable[..., Any]) -> str:
-    return (fn.__doc__ or "").strip()
-
-
-def _url(args: argparse.Namespace, config: Config) -> str:
-    return str(args.database or config.database)
-
-
-class _opened:
-    """The store, opened without migrating, and closed afterwards."""
-
-    def __init__(self, args: argparse.Namespace, config: Config) -> None:
-        self._store = open_store(_url(args, config), migrate=False)
-
-    async def __aenter__(self) -> Store:
-        await self._store.open()
-        return self._store
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._store.close()
-
-
-def _output(path: str) -> AbstractContextManager[TextIO]:
-    if path == "-":
-        return nullcontext(sys.stdout)
-    return open(path, "w", encoding="utf-8", newline="")
-
-
-def _usage(message: str) -> int:
-    print(f"consentgate: error: {message}", file=sys.stderr)
-    return 2

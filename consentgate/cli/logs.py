@@ -8,78 +8,51 @@ server's scheduler does it on its own; ``consentgate prune`` does it too).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config
+from ..config import Config
 from ..logs.rollup import roll_up
 from ..logs.stats import Stats, collect_stats
-from ..store import open_store
-from .args import parse_time
+from .args import add_actions, add_config_options, config_command, opened_store, parse_time, usage
 
-__all__ = ["register"]
-
-DEFAULT_CONFIG = "consentgate.toml"
+__all__ = ["format_stats", "register", "rollup_summary"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``logs stats`` and ``logs rollup`` to the ``consentgate`` parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help=f"config file (default: ./{DEFAULT_CONFIG} if it exists)")
-    common.add_argument("--database", help="database URL; overrides the config's 'database'")
-    parser = subparsers.add_parser(
-        "logs", help="request-log aggregates", description="The minimal request log's aggregates."
+    actions = add_actions(
+        subparsers, "logs", "request-log aggregates", "The minimal request log's aggregates."
     )
-    actions = parser.add_subparsers(dest="logs_action", metavar="ACTION")
-    actions.required = True
     stats = actions.add_parser(
         "stats",
-        parents=[common],
         help="print the aggregates of a period",
         description="Print request counts, latency and consent rates of a period (default: the last 24 hours).",
     )
+    add_config_options(stats)
     stats.add_argument("--since", type=parse_time, help="from this time (ISO 8601 UTC or epoch seconds)")
     stats.add_argument("--until", type=parse_time, help="before this time (default: now)")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    stats.set_defaults(func=_stats)
+    stats.set_defaults(func=config_command(_stats))
     rollup = actions.add_parser(
         "rollup",
-        parents=[common],
         help="roll up raw lines older than the window now",
         description="Roll every raw request line older than 'logging.window_hours' up into the store "
         "and delete it.",
     )
-    rollup.set_defaults(func=_rollup)
+    add_config_options(rollup)
+    rollup.set_defaults(func=config_command(_rollup))
 
 
-def _config(args: argparse.Namespace) -> Config:
-    path = args.config
-    if path is None and Path(DEFAULT_CONFIG).exists():
-        path = DEFAULT_CONFIG
-    return load_config(path)
-
-
-def _stats(args: argparse.Namespace) -> int:
-    config = _config(args)
+async def _stats(args: argparse.Namespace, config: Config) -> int:
     until = args.until if args.until is not None else time.time()
     since = args.since if args.since is not None else until - 24 * 3600
     if since >= until:
-        print("consentgate: error: --since must be before --until", file=sys.stderr)
-        return 2
-
-    async def run() -> Stats:
-        store = open_store(args.database or config.database, migrate=False)
-        await store.open()
-        try:
-            return await collect_stats(config.logging, store, since=since, until=until)
-        finally:
-            await store.close()
-
-    stats = asyncio.run(run())
+        return usage("--since must be before --until")
+    async with opened_store(config) as store:
+        stats = await collect_stats(config.logging, store, since=since, until=until)
     if args.json:
         print(json.dumps(stats.to_json(), indent=2))
     else:
@@ -87,25 +60,16 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rollup(args: argparse.Namespace) -> int:
-    config = _config(args)
+async def _rollup(args: argparse.Namespace, config: Config) -> int:
     if config.logging.destination != "file":
         print("nothing to roll up: 'logging.destination' is not 'file'")
         return 0
-
-    async def run() -> int:
-        store = open_store(args.database or config.database, migrate=False)
-        await store.open()
-        try:
-            result = await roll_up(config.logging, store, now=time.time())
-        finally:
-            await store.close()
-        print(rollup_summary(result.files, result.rolled, result.kept, result.malformed))
-        for error in result.errors:
-            print(f"consentgate: error: {error}", file=sys.stderr)
-        return 1 if result.errors else 0
-
-    return asyncio.run(run())
+    async with opened_store(config) as store:
+        result = await roll_up(config.logging, store, now=time.time())
+    print(rollup_summary(result.files, result.rolled, result.kept, result.malformed))
+    for error in result.errors:
+        print(f"consentgate: error: {error}", file=sys.stderr)
+    return 1 if result.errors else 0
 
 
 def rollup_summary(files: int, rolled: int, kept: int, malformed: int) -> str:

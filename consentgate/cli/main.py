@@ -1,8 +1,9 @@
-"""The ``consentgate`` command line.
+"""The ``consentgate`` command line: the parser, and the one place errors become exit codes.
 
-Each command lives in its own ``cli_*`` module that exposes ``register(subparsers)``; the
-subparser's ``func(args) -> int`` does the work. Exit codes: 0 success, 1 failure (one line on
-stderr), 2 bad usage (argparse).
+Each command group lives in its own module of this package (listed in :data:`COMMAND_MODULES`)
+that exposes ``register(subparsers)``; the subparser's ``func(args) -> int`` does the work, with
+the options, config and store it shares with the others from :mod:`.args`. Exit codes: 0 success,
+1 failure (one ``consentgate: error: ...`` line on stderr), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consentgate.cli.scan",
     "consentgate.cli.declaration",
     "consentgate.cli.ledger",
+    "consentgate.cli.dsr",
     "consentgate.cli.logs",
-    "consentgate.cli.api",
+    "consentgate.cli.keys",
+    "consentgate.cli.webhooks",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``consentgate`` parser with every command of :data:`COMMAND_MODULES`."""
     parser = argparse.ArgumentParser(
         prog="consentgate", description="A server-side consent gate for marketing websites."
     )

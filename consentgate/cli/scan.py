@@ -11,13 +11,11 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import TextIO
 
 from ..catalog import Catalog
-from ..config import load_config
 from ..scan import CookieFinding, Item, ScanReport, scan
-from .check import DEFAULT_PATH
+from .args import DEFAULT_CONFIG, read_config
 
 __all__ = ["register", "render_table", "run"]
 
@@ -57,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("target", metavar="URL_OR_FILE", help="an http(s) URL or a local HTML file")
     parser.add_argument(
-        "--config", metavar="PATH", help=f"the site's config (default: ./{DEFAULT_PATH} if it exists)"
+        "--config", metavar="PATH", help=f"the site's config (default: ./{DEFAULT_CONFIG} if it exists)"
     )
     parser.add_argument(
         "--max-pages", metavar="N", type=_positive, default=50, help="pages to fetch at most (50)"
@@ -79,10 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Scan and print the report; 1 when anything is unclassified or the start page failed."""
-    path = args.config
-    if path is None and Path(DEFAULT_PATH).exists():
-        path = DEFAULT_PATH
-    config = load_config(path)
+    config = read_config(args.config)
     catalog = Catalog.builtin().with_config(config)
     bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:

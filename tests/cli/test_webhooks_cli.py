@@ -1,13 +1,12 @@
-"""The API and webhook commands through ``consentgate.cli.main``: ``keys``, ``worker``, ``webhooks``.
+"""The webhook commands through ``consentgate.cli.main``: ``worker`` and ``webhooks list|replay|secret``.
 
-Each command runs against a real SQLite file; a key made by ``keys create`` is then used through
-real HTTP, and ``worker --once`` delivers to a real receiver on 127.0.0.1 that checks signatures.
+Each command runs against a real SQLite file; banner choices made through real HTTP write the
+events, and ``worker --once`` delivers them to a real receiver on 127.0.0.1 that checks signatures.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from consentgate.cli.main import main
 from tests.support.receiver import Receiver
 from tests.support.site import ORIGIN, SECRET, client_for, site_app
 
-API = "/consentgate/api/v1"
 SAME_ORIGIN = {"origin": ORIGIN, "sec-fetch-site": "same-origin"}
 
 
@@ -43,19 +41,6 @@ def _gate(config: Path) -> ConsentMiddleware:
     return ConsentMiddleware(site_app(), secret_key=SECRET, config=str(config))
 
 
-def _status_with(config: Path, key: str, path: str = f"{API}/changes") -> int:
-    async def run() -> int:
-        gate = _gate(config)
-        try:
-            async with client_for(gate) as web:
-                response = await web.get(path, headers={"authorization": f"Bearer {key}"})
-                return response.status_code
-        finally:
-            await gate.aclose()
-
-    return asyncio.run(run())
-
-
 def _choose(config: Path, *actions: str) -> str:
     """Make banner choices through real HTTP (each writes its webhook events); returns the consent id."""
 
@@ -75,79 +60,6 @@ def _choose(config: Path, *actions: str) -> str:
             await gate.aclose()
 
     return asyncio.run(run())
-
-
-def _create_key(config: Path, scope: str, capsys: pytest.CaptureFixture[str]) -> str:
-    assert (
-        main(["keys", "create", "--name", f"{scope} system", "--scope", scope, "--config", str(config)]) == 0
-    )
-    out, err = capsys.readouterr()
-    key = out.strip()
-    assert key.startswith("cgk_") and "\n" not in key
-    assert "not shown again" in err
-    return key
-
-
-# --- keys ------------------------------------------------------------------------------------------
-
-
-def test_keys_create_list_revoke(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    read = _create_key(config, "read", capsys)
-    write = _create_key(config, "write", capsys)
-    assert _status_with(config, read) == 200
-    assert _status_with(config, write) == 200
-
-    assert main(["keys", "list", "--config", str(config)]) == 0
-    listing = capsys.readouterr().out
-    assert "read system" in listing and "write system" in listing
-    assert read not in listing and write not in listing  # the key itself is never shown again
-    key_id = read.split("_")[1]
-    assert key_id in listing
-
-    assert main(["keys", "revoke", key_id, "--config", str(config)]) == 0
-    assert f"revoked {key_id}" in capsys.readouterr().out
-    assert _status_with(config, read) == 401
-    assert _status_with(config, write) == 200
-    assert main(["keys", "list", "--config", str(config)]) == 0
-    revoked_row = next(line for line in capsys.readouterr().out.splitlines() if key_id in line)
-    assert len(re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", revoked_row)) == 2  # created, revoked
-
-    # Revoking again, or a key that never existed, is a clear error.
-    assert main(["keys", "revoke", key_id, "--config", str(config)]) == 1
-    assert "no live key" in capsys.readouterr().err
-    assert main(["keys", "revoke", "nosuchkey", "--config", str(config)]) == 1
-
-
-def test_the_whole_key_revokes_it_too(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    key = _create_key(config, "read", capsys)
-    assert main(["keys", "revoke", key, "--config", str(config)]) == 0
-    capsys.readouterr()
-    assert _status_with(config, key) == 401
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["keys", "create", "--name", "x", "--scope", "admin"], "invalid choice"),
-        (["keys", "create", "--scope", "read"], "--name"),
-        (["webhooks", "list", "--state", "lost"], "invalid choice"),
-        (["webhooks", "replay"], "one of the arguments"),
-    ],
-)
-def test_bad_usage_is_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(argv)
-    assert exited.value.code == 2
-    assert message in capsys.readouterr().err
-
-
-def test_a_blank_or_long_name_is_refused(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name in ("   ", "x" * 101):
-        assert main(["keys", "create", "--name", name, "--scope", "read", "--config", str(config)]) == 1
-        assert "--name must be 1-100 characters" in capsys.readouterr().err
-
-
-# --- worker and webhooks ---------------------------------------------------------------------------
 
 
 def test_worker_once_delivers_and_webhooks_list_shows_it(
@@ -214,6 +126,20 @@ def test_failed_deliveries_stay_pending_then_replay_dead_sends_dead_letters(
     assert len(receiver.delivered) == 1
     assert main(["webhooks", "list", "--state", "dead", "--config", str(config)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["webhooks", "list", "--state", "lost"], "invalid choice"),
+        (["webhooks", "replay"], "one of the arguments"),
+    ],
+)
+def test_bad_usage_is_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_worker_without_subscriptions_says_what_to_add(
