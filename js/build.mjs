@@ -27,7 +27,7 @@ async function build(outdir) {
     outfile: join(outdir, 'banner.js'),
     define: { __CG_CSS__: JSON.stringify(css.code.trim()) },
   });
-  // The bootstrap is already an IIFE; CG_PARAMS stays a free name that banner_assets.py replaces.
+  // The bootstrap is already an IIFE; CG_PARAMS stays a free name that consentgate/gate/injection.py replaces.
   await esbuild.build({ ...common, entryPoints: ['src/bootstrap.js'], format: 'iife', outfile: join(outdir, 'bootstrap.js') });
 }
 

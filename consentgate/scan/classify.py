@@ -18,7 +18,7 @@ from .tags import FoundTag
 
 __all__ = ["GATED_KINDS", "Classifier", "describe_seconds", "toml_snippet"]
 
-#: Kinds of tags the rewriter turns inert (``docs/INTERNALS.md``, "Inert tags"); stylesheets it leaves.
+#: Kinds of tags the rewriter turns inert (``docs/ARCHITECTURE.md``, "Inert tags"); stylesheets it leaves.
 GATED_KINDS = frozenset({"script", "inline", "frame", "embed", "pixel", "media", "preload"})
 #: Hosts inline scripts name as identifiers (XML namespaces, vocabularies), never to load from.
 _NAMESPACE_HOSTS = frozenset({"www.w3.org", "w3.org", "schema.org", "ogp.me", "purl.org", "xmlns.com"})

@@ -1,7 +1,7 @@
 // The inline bootstrap, run before every other script of the page: Consent Mode defaults, a __gpp
 // stub, and the guard that holds later-inserted catalog tags inert (it must exist before any page
 // script can insert one, which is why it lives here and not in the deferred banner).
-// banner_assets.py replaces CG_PARAMS with {"c": state cookie name, "r": revision, "g": categories
+// consentgate/gate/injection.py replaces CG_PARAMS with {"c": state cookie name, "r": revision, "g": categories
 // GPC refuses, "w": whether a choice wins over GPC, "i": every category, "h": the guard's rules (see guard.js)}.
 
 /* global CG_PARAMS */

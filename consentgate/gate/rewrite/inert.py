@@ -1,6 +1,6 @@
 """The inert form of a tag: its loading attributes renamed, its category and service added.
 
-The vocabulary is shared with the banner's script and the scanner (see ``docs/INTERNALS.md`` and
+The vocabulary is shared with the banner's script and the scanner (see ``docs/ARCHITECTURE.md`` and
 :mod:`.vocabulary`): ``src`` becomes ``data-cg-src``, a script's ``type`` becomes ``data-cg-type``
 under a new ``type="text/plain"``, and ``data-cg-category``/``data-cg-service`` say why.
 """

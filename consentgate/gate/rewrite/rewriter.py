@@ -20,7 +20,7 @@ that has shown a doctype, ``<html>``, ``<head>`` or ``<body>``), never into a fr
 twice (a page that already carries it, byte for byte, keeps it as it is).
 
 The rewrite of a tag renames its loading attributes and adds the category; see the vocabulary in
-``docs/INTERNALS.md``. Every byte outside a rewritten tag is copied unchanged, a page with nothing
+``docs/ARCHITECTURE.md``. Every byte outside a rewritten tag is copied unchanged, a page with nothing
 to block comes back byte for byte (plus the injection), rewriting is idempotent, and the output
 does not depend on how the input is split into chunks. Only an incomplete tag is held back
 between chunks (a tag longer than ``tag_cap`` passes unchanged instead), and an inline script's
