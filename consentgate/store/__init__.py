@@ -1,12 +1,37 @@
-"""Consent stores: the :class:`Store` interface and :func:`open_store` to pick a backend by URL."""
+"""Consent stores: the :class:`Store` interface and :func:`open_store` to pick a backend by URL.
+
+The interface is split by concern (``ledger_base.py``, ``api_base.py``, ``rollup_base.py``) and
+:class:`Store` is their union (``base.py``). The SQL both backends share is written once
+(``queries.py``, ``codec.py``, ``sql_store.py``); each backend (``sqlite/``, ``postgres/``) keeps its
+own dialect and its own way of writing appends. :class:`PostgresStore` is imported on first use, so
+the PostgreSQL driver stays optional.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..errors import ConfigError
+from .api_base import ApiStore, Position
 from .base import ChainRow, Store
+from .ledger_base import LedgerStore
+from .rollup_base import RollupStore
 from .sqlite import SQLiteStore
 
-__all__ = ["ChainRow", "SQLiteStore", "Store", "open_store"]
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+
+__all__ = [
+    "ApiStore",
+    "ChainRow",
+    "LedgerStore",
+    "Position",
+    "PostgresStore",
+    "RollupStore",
+    "SQLiteStore",
+    "Store",
+    "open_store",
+]
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -31,3 +56,12 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     raise ConfigError(
         f"'database' is {url!r}; use 'sqlite:///path/to/file.db' or 'postgresql://user@host:5432/dbname'."
     )
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresStore``, imported when first asked for (it needs the optional asyncpg driver)."""
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

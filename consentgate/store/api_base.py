@@ -1,66 +1,66 @@
-"""The store methods of the marketing-systems API (issue 6): keys, identity links, changes, outbox.
+"""The marketing-systems API half of the store: keys, identity links, the changes feed, the outbox.
 
-:class:`~consentgate.store.base.Store` inherits these; each backend overrides them (SQLite in
-``sqlite_api.py``, PostgreSQL in ``postgres_api.py``). The defaults refuse with a :class:`StoreError`
-so a backend without them fails with a sentence, not an ``AttributeError``.
+The status of a subject (``api/status.py``) is a fold over :meth:`ApiStore.links_of` and the
+ledger's ``iter_records``; it needs no method of its own.
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 
 from ..api.keys import ApiKey
-from ..errors import StoreError
 from ..ledger.records import ConsentRecord
 from ..webhooks.outbox import Delivery, Outcome
 
-__all__ = ["ApiStoreMixin", "Position"]
+__all__ = ["ApiStore", "Position"]
 
-#: A place in the changes feed: ``(txid, seq)`` (see :meth:`ApiStoreMixin.changes`).
+#: A place in the changes feed: ``(txid, seq)`` (see :meth:`ApiStore.changes`).
 Position = tuple[int, int]
 
 
-def _missing(what: str) -> StoreError:
-    return StoreError(f"this store cannot {what}; use the SQLite or PostgreSQL store.")
-
-
-class ApiStoreMixin:
+class ApiStore(abc.ABC):
     """API keys, identity links, the changes feed and the webhook outbox."""
 
     # --- API keys -----------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
         """Store a new key (its hash only)."""
-        raise _missing("store API keys")
 
+    @abc.abstractmethod
     async def api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
         """The key with ``key_id`` and its stored hash, if any (revoked keys too)."""
-        raise _missing("read API keys")
 
+    @abc.abstractmethod
     async def api_keys(self) -> list[ApiKey]:
         """Every key, oldest first."""
-        raise _missing("list API keys")
 
+    @abc.abstractmethod
     async def revoke_api_key(self, key_id: str, *, now: float) -> bool:
         """Revoke a key; False if there is no such live key."""
-        raise _missing("revoke API keys")
 
     # --- identity links -----------------------------------------------------------------------------
 
+    @abc.abstractmethod
     async def add_links(self, consent_id: str, identifiers: Sequence[str], *, now: float, source: str) -> int:
         """Link ``consent_id`` to each identifier (idempotent); returns how many links are new."""
-        raise _missing("store identity links")
 
+    @abc.abstractmethod
     async def links_of(self, subjects: Sequence[str]) -> list[tuple[str, str]]:
         """Every ``(identifier, consent_id)`` link whose identifier or consent id is in ``subjects``."""
-        raise _missing("read identity links")
 
+    @abc.abstractmethod
+    async def linked_consent_ids(self, identifier: str) -> list[str]:
+        """The consent ids linked to an identifier such as ``email:<sha256>``, in byte order."""
+
+    @abc.abstractmethod
     async def remove_links(self, subjects: Sequence[str]) -> int:
         """Delete every link whose consent id or identifier is in ``subjects`` (erasure); returns how many."""
-        raise _missing("delete identity links")
 
     # --- the changes feed ---------------------------------------------------------------------------
 
+    @abc.abstractmethod
     async def changes(self, after: Position, limit: int) -> list[tuple[Position, ConsentRecord]]:
         """Up to ``limit`` ``(position, record)`` after position ``after``, oldest first.
 
@@ -72,10 +72,10 @@ class ApiStoreMixin:
         answers the writing transaction's id, and reads ``(0, seq)`` (a cursor from before the
         feed kept transaction ids) as "after record ``seq``".
         """
-        raise _missing("page through changes")
 
     # --- the webhook outbox -------------------------------------------------------------------------
 
+    @abc.abstractmethod
     async def claim_deliveries(self, owner: str, *, now: float, lease: float, limit: int) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries to ``owner`` until ``now + lease``.
 
@@ -83,25 +83,24 @@ class ApiStoreMixin:
         earlier pending delivery of the same subject to the same endpoint exists (order per subject).
         Each claim counts as an attempt. Two workers never hold the same delivery at once.
         """
-        raise _missing("lease webhook deliveries")
 
+    @abc.abstractmethod
     async def has_due_deliveries(self, *, now: float) -> bool:
         """Whether any pending delivery is due (a cheap read before a claim)."""
-        raise _missing("read the webhook outbox")
 
+    @abc.abstractmethod
     async def finish_deliveries(self, owner: str, outcomes: Sequence[Outcome], *, now: float) -> None:
         """Record what ``owner`` learnt; a retry only applies while ``owner`` still holds the lease."""
-        raise _missing("update webhook deliveries")
 
+    @abc.abstractmethod
     async def deliveries(
         self, *, state: str | None = None, msg_id: str | None = None, limit: int = 100
     ) -> list[Delivery]:
         """The newest deliveries (optionally in one state, or of one message), newest first."""
-        raise _missing("list webhook deliveries")
 
+    @abc.abstractmethod
     async def replay_deliveries(self, *, now: float, msg_id: str | None = None, state: str = "dead") -> int:
         """Make deliveries pending again, due now, with a fresh retry window; returns how many.
 
         ``msg_id`` replays that message (whatever its state); otherwise every delivery in ``state``.
         """
-        raise _missing("replay webhook deliveries")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LATEST", "MIGRATIONS", "Migration"]
+from ..errors import StoreError
+
+__all__ = ["LATEST", "MIGRATIONS", "Migration", "check_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ _LEDGER_POSTGRES = (
 )
 
 _LOG_ROLLUPS_SQLITE = (
-    # Hourly request-log aggregates (consentgate/rollup.py): counts only, never an IP.
+    # Hourly request-log aggregates (consentgate/logs/rollup.py): counts only, never an IP.
     """CREATE TABLE IF NOT EXISTS log_rollups (
         hour INTEGER NOT NULL,
         dimension TEXT NOT NULL,
@@ -123,8 +125,9 @@ _LOG_ROLLUPS_POSTGRES = (
     )""",
 )
 
-# Issue 6: API keys (hashed), identity links (hashes only), the webhook outbox (one row per event and
-# subscription, written in the transaction of the record that causes it; leased by delivery workers).
+# The marketing API: API keys (hashed), identity links (hashes only), the webhook outbox (one row per
+# event and subscription, written in the transaction of the record that causes it; leased by delivery
+# workers).
 _API_SQLITE = (
     """CREATE TABLE IF NOT EXISTS api_keys (
         key_id TEXT PRIMARY KEY,
@@ -207,12 +210,12 @@ _API_POSTGRES = (
     "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, id)",
 )
 
-# Issue 6, the changes feed on PostgreSQL: seq is handed out at insert but transactions commit in any
+# The changes feed on PostgreSQL: seq is handed out at insert but transactions commit in any
 # order, so paging by seq alone skips a row whose transaction commits after a later seq was read. Each
 # record keeps the id of the transaction that wrote it (or a later one, see heads.txid), and the feed
-# pages by (txid, seq) up to the oldest transaction still in flight (postgres_api.py). heads.txid is
+# pages by (txid, seq) up to the oldest transaction still in flight (postgres/dialect.py). heads.txid is
 # the records.txid of the chain's latest record: the append takes the larger of it and its own, so a
-# consent id's records keep their chain order in the feed (postgres.py). pg_current_xact_id() is
+# consent id's records keep their chain order in the feed (APPEND_SQL). pg_current_xact_id() is
 # stable, not volatile, so the columns are added without rewriting the tables: rows already there all
 # get the migration's own transaction id, which is committed (and below the feed's horizon) once the
 # migration is. The index is built inside the migration's transaction, so appends wait while it is
@@ -237,3 +240,17 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 #: The version a fully migrated database is at.
 LATEST: int = MIGRATIONS[-1].version
+
+
+def check_version(version: int) -> None:
+    """Refuse a database whose schema is older (not migrated) or newer (a later consentgate) than this."""
+    if version < LATEST:
+        raise StoreError(
+            f"the database schema is at version {version} and this consentgate needs {LATEST}; "
+            "run 'consentgate migrate' (or set migrate_on_start = true)."
+        )
+    if version > LATEST:
+        raise StoreError(
+            f"the database schema is at version {version}, newer than this consentgate knows ({LATEST}); "
+            "upgrade consentgate."
+        )

@@ -14,7 +14,7 @@ from consentgate.errors import StoreError
 from consentgate.ledger.records import ConsentRecord
 from consentgate.store import Store
 from consentgate.store.api_base import Position
-from consentgate.store.base import encode_content
+from consentgate.store.codec import encode_content
 from consentgate.store.schema import LATEST, MIGRATIONS
 from consentgate.webhooks.outbox import OutboxEvent, Outcome
 from tests.support.stores import (
@@ -105,7 +105,7 @@ async def test_a_position_in_seq_order_resumes_after_that_record(store: Store) -
 
 @pytest.mark.postgres
 async def test_postgres_feed_never_passes_a_record_still_being_written(tmp_path: Path) -> None:
-    """Issue 6: seq is handed out at insert, but transactions commit in any order.
+    """seq is handed out at insert, but transactions commit in any order.
 
     Transaction A inserts a record and stays open; B inserts a later one (a higher seq) and commits.
     Paged by seq alone, a reader saw B, moved its cursor past A's seq and never saw A.

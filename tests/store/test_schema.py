@@ -88,7 +88,8 @@ def test_open_store_refuses_other_urls(url: str) -> None:
 def test_missing_postgres_driver_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     # A real failed import: None in sys.modules makes `import asyncpg` raise ImportError.
     monkeypatch.setitem(sys.modules, "asyncpg", None)
-    monkeypatch.delitem(sys.modules, "consentgate.store.postgres", raising=False)
+    for name in [m for m in sys.modules if m.startswith("consentgate.store.postgres")]:
+        monkeypatch.delitem(sys.modules, name)  # the package and its modules, all imported again
     with pytest.raises(ConfigError, match=r"pip install 'consentgate\[postgres\]'"):
         open_store("postgresql://postgres@127.0.0.1:5432/test")
 
