@@ -118,17 +118,11 @@ def test_an_unreachable_postgres_is_one_line(tmp_path: Path) -> None:
     assert "PostgreSQL" in line
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SQLiteStore.migrate connects outside its sqlite3.Error handler: a traceback"
-)
 def test_migrating_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "notes.db").write_text("not a database\n" * 100)
     _error_line(_cli("migrate", "--database", "sqlite:///notes.db", cwd=tmp_path))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SQLiteStore makes the file's directory without turning an OSError into a StoreError"
-)
 def test_a_database_below_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("a file, not a directory\n")
     _error_line(_cli("keys", "list", "--database", "sqlite:///plain/consent.db", cwd=tmp_path))

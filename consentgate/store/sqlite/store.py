@@ -66,10 +66,7 @@ class SQLiteStore(SqlStore):
                     f"the SQLite database {self.path!r} does not exist; run 'consentgate migrate' "
                     "(or set migrate_on_start = true) to create it."
                 )
-            try:
-                conn = await asyncio.to_thread(self._connect)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}.") from None
+            conn = await asyncio.to_thread(self._connect)
             try:
                 if self._migrate_on_open:
                     await asyncio.to_thread(migrations.migrate, conn)
@@ -104,14 +101,29 @@ class SQLiteStore(SqlStore):
                 self._write_conn = None
 
     def _connect(self) -> sqlite3.Connection:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: the WAL is fsynced at every commit, so an answered choice survives a crash or power cut.
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        """A connection in WAL mode, or a :class:`StoreError` that says why the path cannot hold one."""
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            where = f" ({exc.filename!r})" if exc.filename else ""
+            raise StoreError(
+                f"cannot make the folder of the SQLite database {self.path!r}: {exc.strerror}{where}."
+            ) from None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}.") from None
+        try:
+            # The first statement reads the file: a file that is not a database fails here.
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: the WAL is fsynced at every commit, so an answered choice survives a crash or power cut.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open the SQLite database {self.path!r}: {exc}.") from None
         return conn
 
     # --- appends -------------------------------------------------------------------------------------
