@@ -3,7 +3,7 @@ tokenizer on its own.
 
 Serves the bare Callwise demo site (9 pages with their vendor tags) under uvicorn in a subprocess
 and crawls it with :func:`consentgate.scanner.scan` at several concurrency levels (median of
-``--rounds`` full crawls), then times :func:`consentgate.scan_tags.find_tags` plus classification on
+``--rounds`` full crawls), then times :func:`consentgate.scan.tags.find_tags` plus classification on
 the home page alone. The crawl is bound by one uvicorn worker on a 2-core machine, so read it as
 "a 500-page site takes about N seconds", not as a limit of the scanner.
 

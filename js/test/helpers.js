@@ -78,7 +78,7 @@ export async function gateServer({ ids = ['necessary', 'analytics', 'advertising
 /** Node's real fetch, with paths resolved against `base` (jsdom has no fetch of its own). */
 export const fetchTo = (base) => (url, init) => fetch(new URL(url, base), init);
 
-/** A config like the one banner_assets.py injects (small). */
+/** A config like the one consentgate/gate/injection.py injects (small). */
 export function config(over = {}) {
   const en = {
     title: 'We respect your privacy', body: 'Body text.', accept: 'Accept all', reject: 'Reject all',

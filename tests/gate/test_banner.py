@@ -1,4 +1,4 @@
-"""The built banner asset and the injection (``consentgate/banner_assets.py``)."""
+"""The built banner asset and the injection (``consentgate/gate/banner.py``, ``consentgate/gate/injection.py``)."""
 
 from __future__ import annotations
 
