@@ -17,12 +17,10 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from ..gate.rewrite.vocabulary import script_runs
+from ..gate.rewrite.vocabulary import PRELOAD_RELS, script_runs
 
 __all__ = ["FoundTag", "find_tags"]
 
-#: ``<link rel>`` values that make the browser contact a host before any script asks.
-PRELOAD_RELS = frozenset({"preload", "prefetch", "preconnect", "dns-prefetch", "modulepreload"})
 #: Absolute or protocol-relative URLs inside an inline script (quoted or not).
 _URL_IN_SCRIPT = re.compile(
     r"(?:https?:)?//[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)+[^\s'\"`)<>]*"
