@@ -67,6 +67,8 @@ class ConsentMiddleware:
         #: The visitor's consent for a request, from its headers alone (no I/O).
         self.consent_for = ConsentReader(config.cookie.name, self.codec, self.decider).read
         self.state_cookie = StateCookie(config)
+        #: The default state cookies of undecided visitors, by "the request is https", then granted set.
+        self.default_states = self.state_cookie.defaults
         self._retention: asyncio.Task[None] | None = None
         self._store = LazyStore(
             store, config.database, migrate=config.ledger.migrate_on_start, on_open=self._start_retention
@@ -180,29 +182,28 @@ class _Responder:
     rewriting responder is only put in the way of a response that may be HTML.
     """
 
-    __slots__ = ("consent", "default_state", "gate", "scope", "send_on")
+    __slots__ = ("consent", "gate", "scope", "send_on")
 
     def __init__(self, gate: ConsentMiddleware, consent: Consent, scope: Scope, send: Send) -> None:
         self.gate = gate
         self.consent = consent
         self.scope = scope
         self.send_on = send
-        # An undecided visitor under the opt-out regime has tags granted by default; the banner
-        # (which cannot read the signed cookie) learns that from a session state cookie set on pages.
-        self.default_state = (
-            None
-            if consent.decided
-            else gate.state_cookie.default_for(consent.granted, secure=scope.get("scheme") == "https")
-        )
 
     def send(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             # cookie filter: Set-Cookie headers of refused categories are dropped here.
+            consent = self.consent
             headers = message.get("headers", ())
-            kept = self.gate.cookie_filter.filter(headers, self.consent.granted)
+            kept = self.gate.cookie_filter.filter(headers, consent.granted)
             if _may_be_html(kept):
-                if self.default_state is not None:
-                    kept = [*kept, self.default_state]
+                # An undecided visitor under the opt-out regime has tags granted by default; the banner
+                # (which cannot read the signed cookie) learns that from a state cookie set on pages.
+                if not consent.decided:
+                    defaults = self.gate.default_states[self.scope.get("scheme") == "https"]
+                    state = defaults.get(consent.granted)
+                    if state is not None:
+                        kept = [*kept, state]
                 # response path: text/html bodies are rewritten as they stream (html_response.py).
                 self.send_on = self.gate.html.wrap(self.scope, self.consent, self.send_on)
             if kept is not headers:

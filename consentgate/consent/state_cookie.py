@@ -26,7 +26,11 @@ class StateCookie:
         self._attributes = "; Path=/; SameSite=Lax" + (
             f"; Domain={config.cookie.domain}" if config.cookie.domain else ""
         )
-        self._defaults = self._default_headers(config)
+        #: The headers for undecided visitors, by "the request is https", then by granted set (see
+        #: :meth:`default_for`): precomputed, since the response path looks one up per HTML page.
+        self.defaults: dict[bool, dict[frozenset[str], Header]] = {
+            secure: self._default_headers(config, secure=secure) for secure in (False, True)
+        }
 
     def header(self, granted: frozenset[str], *, decided: bool, secure: bool) -> Header:
         """The header for this state; a decided state lasts as long as the consent cookie, a default
@@ -45,15 +49,14 @@ class StateCookie:
         Only defaults that grant more than ``necessary`` need one (an opt-out regime, with or without
         GPC): the banner treats a visitor without a state cookie as having refused everything.
         """
-        return self._defaults.get((granted, secure))
+        return self.defaults[secure].get(granted)
 
-    def _default_headers(self, config: Config) -> dict[tuple[frozenset[str], bool], Header]:
+    def _default_headers(self, config: Config, *, secure: bool) -> dict[frozenset[str], Header]:
         names = config.category_names
         refusable = set(config.signals.gpc_refuses)
         grants = {frozenset(names), frozenset(n for n in names if n not in refusable)}
         return {
-            (granted, secure): self.header(granted, decided=False, secure=secure)
+            granted: self.header(granted, decided=False, secure=secure)
             for granted in grants
             if granted != {"necessary"}
-            for secure in (False, True)
         }
