@@ -65,9 +65,9 @@ class ApiRoutes:
             Route.mount(PREFIX, _not_found),
         ]
 
-    async def _check(self, scope: Scope, needed: str) -> str:
+    async def _check(self, headers: Mapping[bytes, bytes], needed: str) -> str:
         """The id of the request's API key, which must carry the scope ``needed`` (else 401/403/429)."""
-        key = await self.auth.check(await self._store(), dict(scope["headers"]), needed)
+        key = await self.auth.check(await self._store(), headers, needed)
         return key.key_id
 
     async def _send_openapi(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +80,7 @@ class ApiRoutes:
 
     async def _subject(self, scope: Scope, receive: Receive, send: Send) -> None:
         _allow(scope["method"], "GET")
-        await self._check(scope, "read")
+        await self._check(dict(scope["headers"]), "read")
         subject = scope["path"][len(PREFIX + "subjects/") :]
         _check_subject(subject)
         [status] = await statuses(await self._store(), [subject])
@@ -89,8 +89,9 @@ class ApiRoutes:
         await send_json(send, 200, status)
 
     async def _bulk(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._check(scope, "read")
-        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
+        headers = dict(scope["headers"])
+        await self._check(headers, "read")
+        body = await read_json(receive, headers, limit=MAX_BODY)
         if not isinstance(body, dict) or set(body) != {"subjects"} or not isinstance(body["subjects"], list):
             raise HTTPError(400, "bad_request", 'Send {"subjects": [subject, ...]}.')
         subjects = body["subjects"]
@@ -106,7 +107,7 @@ class ApiRoutes:
     # --- the changes feed ---------------------------------------------------------------------------
 
     async def _changes(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._check(scope, "read")
+        await self._check(dict(scope["headers"]), "read")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         unknown = sorted(set(query) - {"after", "limit"})
         if unknown:
@@ -134,8 +135,9 @@ class ApiRoutes:
     # --- writes -------------------------------------------------------------------------------------
 
     async def _opt_out(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key_id = await self._check(scope, "write")
-        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
+        headers = dict(scope["headers"])
+        key_id = await self._check(headers, "write")
+        body = await read_json(receive, headers, limit=MAX_BODY)
         subject, channel, flags = self._parse_opt_out(body)
         store = await self._store()
         if subject_kind(subject) == "consent_id" and not await store.records(subject):
@@ -210,8 +212,9 @@ class ApiRoutes:
         return identifier
 
     async def _link(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._check(scope, "write")
-        body = await read_json(receive, dict(scope["headers"]), limit=MAX_BODY)
+        headers = dict(scope["headers"])
+        await self._check(headers, "write")
+        body = await read_json(receive, headers, limit=MAX_BODY)
         if not isinstance(body, dict):
             raise HTTPError(400, "bad_request", "The body must be a JSON object.")
         unknown = sorted(set(body) - {"consent_id", "email", "phone", "user_id", "identifiers"})

@@ -26,8 +26,10 @@ class StateCookie:
         self._attributes = "; Path=/; SameSite=Lax" + (
             f"; Domain={config.cookie.domain}" if config.cookie.domain else ""
         )
-        #: The headers for undecided visitors, by "the request is https", then by granted set (see
-        #: :meth:`default_for`): precomputed, since the response path looks one up per HTML page.
+        #: The headers for undecided visitors, by "the request is https", then by granted set:
+        #: precomputed, since the response path looks one up per HTML page. Only defaults that grant
+        #: more than ``necessary`` have one (an opt-out regime, with or without GPC): the banner treats
+        #: a visitor without a state cookie as having refused everything.
         self.defaults: dict[bool, dict[frozenset[str], Header]] = {
             secure: self._default_headers(config, secure=secure) for secure in (False, True)
         }
@@ -42,14 +44,6 @@ class StateCookie:
         if secure:
             cookie += "; Secure"
         return (b"set-cookie", cookie.encode("latin-1"))
-
-    def default_for(self, granted: frozenset[str], *, secure: bool) -> Header | None:
-        """The precomputed header for an undecided visitor granted ``granted`` by default, or None.
-
-        Only defaults that grant more than ``necessary`` need one (an opt-out regime, with or without
-        GPC): the banner treats a visitor without a state cookie as having refused everything.
-        """
-        return self.defaults[secure].get(granted)
 
     def _default_headers(self, config: Config, *, secure: bool) -> dict[frozenset[str], Header]:
         names = config.category_names
