@@ -199,9 +199,13 @@ class _Responder:
             if _may_be_html(kept):
                 # An undecided visitor under the opt-out regime has tags granted by default; the banner
                 # (which cannot read the signed cookie) learns that from a state cookie set on pages.
+                # Without a valid signed cookie of this revision, a state cookie the browser sent is
+                # stale or forged: it is replaced by the default, or deleted, before the banner reads it.
                 if not consent.decided:
-                    defaults = self.gate.default_states[self.scope.get("scheme") == "https"]
-                    state = defaults.get(consent.granted)
+                    secure = self.scope.get("scheme") == "https"
+                    state = self.gate.default_states[secure].get(consent.granted)
+                    if state is None and self.gate.state_cookie.sent(self.scope["headers"]):
+                        state = self.gate.state_cookie.deletions[secure]
                     if state is not None:
                         kept = [*kept, state]
                 # response path: text/html bodies are rewritten as they stream (html_response.py).

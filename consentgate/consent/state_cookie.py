@@ -3,10 +3,14 @@
 The banner and the bootstrap cannot read the signed, HttpOnly consent cookie, so the server sets this
 one beside it: ``<revision>.<decided 0|1>.<granted categories joined by '-'>``, e.g.
 ``3.1.necessary-analytics``. The server never trusts it. Both of its uses (after a choice, and the
-default state of an undecided visitor under an opt-out regime) share one set of attributes.
+default state of an undecided visitor under an opt-out regime) share one set of attributes, and so
+does its deletion: an HTML page for a visitor without a valid signed cookie of the current revision
+deletes a state cookie the browser sent (it is stale, or forged), so the banner cannot act on it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from ..config import Config
 
@@ -33,6 +37,28 @@ class StateCookie:
         self.defaults: dict[bool, dict[frozenset[str], Header]] = {
             secure: self._default_headers(config, secure=secure) for secure in (False, True)
         }
+        #: The header that deletes the state cookie, by "the request is https" (same attributes).
+        self.deletions: dict[bool, Header] = {
+            secure: (
+                b"set-cookie",
+                f"{self.name}=; Max-Age=0{self._attributes}{'; Secure' if secure else ''}".encode("latin-1"),
+            )
+            for secure in (False, True)
+        }
+        self._pair = (self.name + "=").encode("latin-1")
+
+    def sent(self, headers: Iterable[Header]) -> bool:
+        """Whether the request ``headers`` (ASGI, lower-case names) carry a state cookie."""
+        pair = self._pair
+        for name, value in headers:
+            if name == b"cookie" and pair in value:
+                at = value.find(pair)
+                while at >= 0:
+                    # Only at the start of a cookie pair ("xconsentgate_state=" is another cookie).
+                    if at == 0 or value[at - 1] in b"; ":
+                        return True
+                    at = value.find(pair, at + 1)
+        return False
 
     def header(self, granted: frozenset[str], *, decided: bool, secure: bool) -> Header:
         """The header for this state; a decided state lasts as long as the consent cookie, a default
