@@ -429,7 +429,9 @@ async def test_undecided_opt_out_visitor_gets_a_readable_default_state(make_gate
         # Opt-in visitors need none (the banner's default is "refused"), and the one they carry from an
         # opt-out region is deleted; JSON answers get none either.
         opt_in = await client.get("/", headers={"cf-ipcountry": "DE"})
-        assert opt_in.headers.get_list("set-cookie") == ["consentgate_state=; Max-Age=0; Path=/; SameSite=Lax"]
+        assert opt_in.headers.get_list("set-cookie") == [
+            "consentgate_state=; Max-Age=0; Path=/; SameSite=Lax"
+        ]
         assert "set-cookie" not in (await client.get("/", headers={"cf-ipcountry": "DE"})).headers
         assert "set-cookie" not in (await client.get("/whoami", headers={"cf-ipcountry": "US"})).headers
         # A visitor who has chosen gets their state from the choice, not the default.
