@@ -2,7 +2,8 @@
 
 Wrap any ASGI app in :class:`ConsentMiddleware`; the app reads the visitor's :class:`Consent`
 from ``scope["consent"]``. A store (``store=``) is any :class:`Store`: :class:`SQLiteStore`, or one
-:func:`open_store` makes from a database URL (PostgreSQL too).
+:func:`open_store` makes from a database URL (PostgreSQL too). In front of a website that is not a
+Python app, the app is a :class:`ProxyApp` that forwards each request to the site's origin.
 """
 
 from .api.identity import link
@@ -10,6 +11,7 @@ from .config import Config, load_config
 from .consent.model import Consent
 from .errors import ConfigError, ConsentGateError, HTTPError, IdentityError, StoreError
 from .middleware import ConsentMiddleware
+from .proxy import ProxyApp
 from .store import SQLiteStore, Store, open_store
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "ConsentMiddleware",
     "HTTPError",
     "IdentityError",
+    "ProxyApp",
     "SQLiteStore",
     "Store",
     "StoreError",

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consentgate.cli.logs",
     "consentgate.cli.keys",
     "consentgate.cli.webhooks",
+    "consentgate.cli.proxy",
 )
 
 

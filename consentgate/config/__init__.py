@@ -8,6 +8,7 @@ A config comes from keyword arguments, a ``consentgate.toml`` file, or both (key
 from __future__ import annotations
 
 from .loader import load_config
+from .proxy_section import ProxyConfig
 from .sections import (
     DEFAULT_CATEGORIES,
     OPT_IN_REGIONS,
@@ -38,6 +39,7 @@ __all__ = [
     "IdentityConfig",
     "LedgerConfig",
     "LoggingConfig",
+    "ProxyConfig",
     "RegionConfig",
     "ServiceConfig",
     "ServiceCookieConfig",

@@ -28,6 +28,7 @@ from .checks import (
     check_services,
     check_url,
 )
+from .proxy_section import ProxyConfig
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -41,6 +42,7 @@ __all__ = [
     "LedgerConfig",
     "LoggingConfig",
     "Mode",
+    "ProxyConfig",
     "Regime",
     "RegionConfig",
     "ServiceConfig",
@@ -339,6 +341,8 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    #: The reverse proxy in front of any website (``consentgate proxy``); see ``docs/proxy.md``.
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
 
     def __post_init__(self) -> None:
         # The checks that span sections, in the order a reader meets the keys; categories first,

@@ -23,6 +23,7 @@ PUBLIC_NAMES = [
     "ConsentMiddleware",
     "HTTPError",
     "IdentityError",
+    "ProxyApp",
     "SQLiteStore",
     "Store",
     "StoreError",
@@ -50,6 +51,7 @@ CONFIG_KEYS = [
     "identity",
     "api",
     "webhooks",
+    "proxy",
 ]
 
 CLI_COMMANDS = [
@@ -66,6 +68,7 @@ CLI_COMMANDS = [
     "keys",
     "worker",
     "webhooks",
+    "proxy",
 ]
 
 #: Every route of the HTTP contract with a method it answers (none may answer 404 or 405).
