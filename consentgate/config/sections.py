@@ -28,6 +28,7 @@ from .checks import (
     check_services,
     check_url,
 )
+from .gate_section import GateConfig
 from .proxy_section import ProxyConfig
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Config",
     "CookieConfig",
     "CookieFilterConfig",
+    "GateConfig",
     "IdentityConfig",
     "LedgerConfig",
     "LoggingConfig",
@@ -343,6 +345,7 @@ class Config:
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     #: The reverse proxy in front of any website (``consentgate proxy``); see ``docs/proxy.md``.
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
 
     def __post_init__(self) -> None:
         # The checks that span sections, in the order a reader meets the keys; categories first,

@@ -52,6 +52,7 @@ CONFIG_KEYS = [
     "api",
     "webhooks",
     "proxy",
+    "gate",
 ]
 
 CLI_COMMANDS = [
