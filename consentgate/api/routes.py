@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from ..config import Config
 from ..errors import HTTPError
 from ..ledger.records import ConsentRecord
+from ..logs.client_ip import ClientIP
 from ..store.api_base import Position
 from ..store.lazy import StoreOpener
 from ..web import Route, read_json, send_json
@@ -51,6 +52,9 @@ class ApiRoutes:
         self._store = store
         self._on_events = on_events
         self.auth = KeyAuth(config.api)
+        # The client's address behind the site's own proxies, as the request log finds it.
+        logging = config.logging
+        self._client_ip = ClientIP(logging.trusted_proxies, header=logging.proxy_header)
         self._openapi = json.dumps(openapi_document(config), separators=(",", ":")).encode()
 
     def routes(self) -> list[Route]:
@@ -65,9 +69,11 @@ class ApiRoutes:
             Route.mount(PREFIX, _not_found),
         ]
 
-    async def _check(self, headers: Mapping[bytes, bytes], needed: str) -> str:
-        """The id of the request's API key, which must carry the scope ``needed`` (else 401/403/429)."""
-        key = await self.auth.check(await self._store(), headers, needed)
+    async def _check(self, scope: Scope, headers: Mapping[bytes, bytes], needed: str) -> str:
+        """The id of the request's API key, which must carry the scope ``needed`` (else 401/403/429);
+        failed attempts count against the client's address."""
+        client = self._client_ip.full(scope)
+        key = await self.auth.check(await self._store(), headers, needed, client)
         return key.key_id
 
     async def _send_openapi(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +86,7 @@ class ApiRoutes:
 
     async def _subject(self, scope: Scope, receive: Receive, send: Send) -> None:
         _allow(scope["method"], "GET")
-        await self._check(dict(scope["headers"]), "read")
+        await self._check(scope, dict(scope["headers"]), "read")
         subject = scope["path"][len(PREFIX + "subjects/") :]
         _check_subject(subject)
         [status] = await statuses(await self._store(), [subject])
@@ -90,8 +96,10 @@ class ApiRoutes:
 
     async def _bulk(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
-        await self._check(headers, "read")
-        body = await read_json(receive, headers, limit=MAX_BODY)
+        await self._check(scope, headers, "read")
+        body = await read_json(
+            receive, headers, limit=MAX_BODY, seconds=self._config.gate.body_timeout_seconds
+        )
         if not isinstance(body, dict) or set(body) != {"subjects"} or not isinstance(body["subjects"], list):
             raise HTTPError(400, "bad_request", 'Send {"subjects": [subject, ...]}.')
         subjects = body["subjects"]
@@ -107,7 +115,7 @@ class ApiRoutes:
     # --- the changes feed ---------------------------------------------------------------------------
 
     async def _changes(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._check(dict(scope["headers"]), "read")
+        await self._check(scope, dict(scope["headers"]), "read")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         unknown = sorted(set(query) - {"after", "limit"})
         if unknown:
@@ -136,8 +144,10 @@ class ApiRoutes:
 
     async def _opt_out(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
-        key_id = await self._check(headers, "write")
-        body = await read_json(receive, headers, limit=MAX_BODY)
+        key_id = await self._check(scope, headers, "write")
+        body = await read_json(
+            receive, headers, limit=MAX_BODY, seconds=self._config.gate.body_timeout_seconds
+        )
         subject, channel, flags = self._parse_opt_out(body)
         store = await self._store()
         if subject_kind(subject) == "consent_id" and not await store.records(subject):
@@ -213,8 +223,10 @@ class ApiRoutes:
 
     async def _link(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
-        await self._check(headers, "write")
-        body = await read_json(receive, headers, limit=MAX_BODY)
+        await self._check(scope, headers, "write")
+        body = await read_json(
+            receive, headers, limit=MAX_BODY, seconds=self._config.gate.body_timeout_seconds
+        )
         if not isinstance(body, dict):
             raise HTTPError(400, "bad_request", "The body must be a JSON object.")
         unknown = sorted(set(body) - {"consent_id", "email", "phone", "user_id", "identifiers"})
