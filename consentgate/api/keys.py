@@ -14,17 +14,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["SCOPES", "ApiKey", "hash_key", "new_key", "parse_key", "verify_key"]
+__all__ = ["SCOPES", "ApiKey", "hash_key", "new_key", "parse_key", "scope_includes", "verify_key"]
 
-Scope = Literal["read", "write"]
-SCOPES: tuple[str, ...] = ("read", "write")
+Scope = Literal["read", "write", "admin"]
+#: Every scope, each including the ones before it: ``admin`` (the dashboard) ⊃ ``write`` ⊃ ``read``.
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
 
 _KEY_RE = re.compile(r"^cgk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,100})\Z")
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A stored key (never the key itself). ``write`` includes ``read``."""
+    """A stored key (never the key itself). ``admin`` includes ``write``, which includes ``read``."""
 
     key_id: str
     name: str
@@ -33,8 +34,15 @@ class ApiKey:
     revoked_at: float | None = None
 
     def allows(self, needed: str) -> bool:
-        """Whether this key may do what ``needed`` (``read`` or ``write``) asks."""
-        return self.revoked_at is None and (self.scope == needed or self.scope == "write")
+        """Whether this key may do what ``needed`` (``read``, ``write`` or ``admin``) asks."""
+        return self.revoked_at is None and scope_includes(self.scope, needed)
+
+
+def scope_includes(scope: str, needed: str) -> bool:
+    """Whether a key of ``scope`` may do what ``needed`` asks (an unknown scope allows nothing)."""
+    if scope not in SCOPES or needed not in SCOPES:
+        return False
+    return SCOPES.index(scope) >= SCOPES.index(needed)
 
 
 def new_key() -> tuple[str, str]:

@@ -26,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_options(create)
     create.add_argument("--name", required=True, help="who the key is for, e.g. 'crm'")
     create.add_argument(
-        "--scope", required=True, choices=SCOPES, help="read: lookups; write: also opt-outs and links"
+        "--scope",
+        required=True,
+        choices=SCOPES,
+        help="read: lookups; write: also opt-outs and links; admin: also the dashboard sign-in",
     )
     create.set_defaults(func=store_command(_create, migrate=True))
     listing = actions.add_parser("list", help="list keys (never the keys themselves)")
