@@ -91,7 +91,7 @@ def test_the_whole_key_revokes_it_too(config: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["keys", "create", "--name", "x", "--scope", "admin"], "invalid choice"),
+        (["keys", "create", "--name", "x", "--scope", "owner"], "invalid choice"),
         (["keys", "create", "--scope", "read"], "--name"),
     ],
 )
