@@ -140,7 +140,7 @@ def _warmup(urls: dict[str, str]) -> Callable[[str], WrkResult]:
 
 
 def _paced(
-    url: str, duration: float, connections: int, server: Server, script: Path
+    url: str, duration: float, connections: int, server: Server | None, script: Path
 ) -> Callable[[], WrkResult]:
     return lambda: run_wrk(url, duration=duration, connections=connections, server=server, script=script)
 
