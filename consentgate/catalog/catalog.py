@@ -1,26 +1,33 @@
 """The :class:`Catalog`: which third-party service a URL, an inline snippet or a cookie belongs to.
 
 :meth:`Catalog.builtin` builds it once from our data (``loading``); :meth:`Catalog.with_config`
-layers a site's ``[services]`` on top. Matching is built for the rewriter's hot path: a dict from
-host suffix to service, probed label by label and cached per host; path rules only for the few
+layers a site's ``[services]`` and ``[blocking]`` on top. Two layers answer for hosts: ours (the
+built-in services and the site's), whose host and path rules always win, then third-party-web's
+entities (``tpw``); a host neither knows is nobody's, or in block mode an unclassified
+pseudo-service (``hosts``). Matching is built for the rewriter's hot path: dicts from host suffix
+to service, one probe per label suffix and layer, cached per host; path rules only for the few
 hosts that serve several services; snippet patterns run only where their literals occur; cookie
 answers cached per name, our services first, then the Open Cookie Database (``ocd``).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from ..config import Config
+from ..config import DEFAULT_CATEGORIES, BlockingConfig, Config
+from .guard import guard_table
+from .hosts import HostPolicy, request_hosts
 from .loading import apply_override, load_builtin
 from .ocd import FUNCTIONAL, OcdEntry, OcdTable
 from .service import CookieRule, Service
 from .snippets import compile_snippets
+from .tpw import TpwEntity, TpwLayer
 from .urls import compile_path, normal_host, split_url
 
 # Service and CookieRule are the types this module's answers are made of; importers that name
@@ -47,8 +54,24 @@ class Catalog:
         *,
         ocd: OcdTable | None = None,
         functional_category: str | None = None,
+        data: TpwLayer | None = None,
+        policy: HostPolicy | None = None,
+        site_ids: Iterable[str] = (),
+        categories: Collection[str] = tuple(DEFAULT_CATEGORIES),
     ) -> None:
+        #: Our services and the site's, and the data's services the site names in ``[services]``:
+        #: what the banner and the declaration list (never the whole data layer).
         self.services: Mapping[str, Service] = MappingProxyType({s.id: s for s in services})
+        #: The data layer as loaded, and as it answers for the config's categories.
+        self._data_loaded = data if data is not None else TpwLayer.empty()
+        self._categories = tuple(categories)
+        self._data = self._data_loaded.for_categories(self._categories)
+        #: Every service of the third-party-web layer, by id.
+        self.data_services: Mapping[str, Service] = MappingProxyType(dict(self._data.services))
+        self._data_suffixes = self._data.suffixes
+        self._data_exact = self._data.exact
+        self.policy = policy if policy is not None else HostPolicy()
+        self._site_ids = frozenset(site_ids)
         self._ocd = ocd if ocd is not None else OcdTable({}, ())
         self._functional = functional_category or None
         self._hosts: dict[str, Service] = {}
@@ -81,20 +104,93 @@ class Catalog:
         return _builtin()
 
     def with_config(self, config: Config) -> Catalog:
-        """This catalog with the site's ``[services]`` added or overriding, and its cookie settings.
+        """This catalog with the site's ``[services]`` added or overriding, its cookie settings and
+        its ``[blocking]`` and ``[site]`` hosts.
 
-        Raises :class:`~consentgate.errors.ConfigError` for a new service without a category.
+        A ``[services.<id>]`` table naming a third-party-web service (``tpw-…``) overrides it where
+        it is and puts it on the banner's list. Raises :class:`~consentgate.errors.ConfigError` for
+        a new service without a category.
         """
         services = dict(self.services)
+        data_changes: dict[str, Service | None] = {}
+        names = config.category_names
+        loaded = self._data_loaded.for_categories(names)
         for sid, override in config.services.items():
+            data_base = loaded.services.get(sid)
             if not override.enabled:
                 services.pop(sid, None)
+                if data_base is not None:
+                    data_changes[sid] = None
                 continue
-            services[sid] = apply_override(sid, services.get(sid), override)
+            service = apply_override(sid, services.get(sid) or data_base, override)
+            services[sid] = service
+            if data_base is not None:
+                data_changes[sid] = service
         functional = config.cookie_filter.functional_category or None
-        if services == dict(self.services) and functional == self._functional:
+        if (
+            not config.services
+            and functional == self._functional
+            and config.blocking == BlockingConfig()
+            and not config.site.first_party_hosts
+            and not self.policy.block
+            and names == self._categories
+        ):
             return self
-        return Catalog(services.values(), ocd=self._ocd, functional_category=functional)
+        policy = HostPolicy(
+            config.blocking.unknown_third_party == "block",
+            config.site.first_party_hosts,
+            config.blocking.allow_hosts,
+        )
+        return Catalog(
+            services.values(),
+            ocd=self._ocd,
+            functional_category=functional,
+            data=self._data_loaded.replaced(data_changes),
+            policy=policy,
+            site_ids=config.services,
+            categories=names,
+        )
+
+    def for_request_host(self, host: str) -> Catalog:
+        """This catalog for a response to ``host``: itself unless unknown hosts are blocked and
+        ``host`` is not first party already, else a view that also counts ``host`` (and for
+        ``www.`` hosts the apex) as first party. The view shares every table but its host cache."""
+        hosts = request_hosts(host)
+        if not self.policy.block or not hosts or self.policy.is_first_party(hosts[-1]):
+            return self
+        view = copy.copy(self)
+        view.policy = self.policy.with_first_party(hosts)
+        view._host_cache = {}
+        return view
+
+    # --- what answers, for people and for the banner's guard ----------------------------------------
+
+    def find(self, sid: str) -> Service | None:
+        """The service of an id, in our layer or the data layer."""
+        return self.services.get(sid) or self.data_services.get(sid)
+
+    def source(self, service: Service) -> str:
+        """Where a service comes from: ``site config``, ``built-in``, ``third-party-web``,
+        ``Open Cookie Database`` or ``unknown host`` (block mode's pseudo-service)."""
+        if service.id in self._site_ids:
+            return "site config"
+        if service.id in self.data_services:
+            return "third-party-web"
+        if service.id.startswith("ocd:"):
+            return "Open Cookie Database"
+        if service.id in self.services:
+            return "built-in"
+        return "unknown host"
+
+    @property
+    def entities(self) -> tuple[TpwEntity, ...]:
+        """Every entity of the third-party-web data, imported or not (for coverage reports)."""
+        return self._data_loaded.entities
+
+    def guard_table(self) -> dict[str, object]:
+        """What the banner's guard needs to know of hosts, compact and JSON-able (see
+        :func:`~consentgate.catalog.guard.guard_table` for its shape)."""
+        return guard_table(self.services.values(), self._data, self.policy)
 
     # --- URLs and hosts ---------------------------------------------------------------------------
 
@@ -106,7 +202,7 @@ class Catalog:
             return None
         entry = self._entry(parts[0])
         if entry is None:
-            return None
+            return self.policy.unknown(parts[0])
         if entry.rules:
             target = parts[1].lower()
             for pattern, service in entry.rules:
@@ -120,7 +216,9 @@ class Catalog:
         if not name:
             return None
         entry = self._entry(name)
-        return entry.service if entry is not None else None
+        if entry is None:
+            return self.policy.unknown(name)
+        return entry.service
 
     def _entry(self, host: str) -> _HostEntry | None:
         try:
@@ -128,16 +226,21 @@ class Catalog:
         except KeyError:
             pass
         service: Service | None = None
+        data: Service | None = self._data_exact.get(host)
         rules: list[tuple[int, re.Pattern[str], Service]] = []
         suffix = host
         while True:
             if service is None:
                 service = self._hosts.get(suffix)
+            if data is None:
+                data = self._data_suffixes.get(suffix)
             rules.extend(self._paths.get(suffix, ()))
             dot = suffix.find(".")
             if dot < 0:
                 break
             suffix = suffix[dot + 1 :]
+        # Our host rules win over the data's at any length; our path rules over both.
+        service = service or data
         entry = None
         if service is not None or rules:
             rules.sort(key=lambda r: -r[0])
@@ -213,5 +316,5 @@ class Catalog:
 
 @functools.cache
 def _builtin() -> Catalog:
-    services, ocd = load_builtin()
-    return Catalog(services, ocd=ocd)
+    services, ocd, data = load_builtin()
+    return Catalog(services, ocd=ocd, data=data)

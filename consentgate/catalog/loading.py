@@ -1,7 +1,8 @@
 """Where the catalog's services come from: our ``data/`` files, and the site's ``[services]``.
 
 :func:`load_builtin` reads ``data/services.toml`` (our services, with the reasons for their
-categories) and ``data/open-cookie-database.csv`` with the corrections in its ``[ocd]`` table;
+categories), ``data/open-cookie-database.csv`` with the corrections in its ``[ocd]`` table and
+``data/third-party-web-entities.json`` with the mapping and reviews of its ``[third_party_web]`` table;
 :func:`apply_override` lays one ``[services.<id>]`` table of a site's config over a service.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -18,22 +20,26 @@ from ..config import ServiceConfig, ServiceCookieConfig
 from ..errors import ConfigError
 from .ocd import OcdTable, load_ocd
 from .service import CookieRule, Service
+from .tpw import TpwLayer, load_tpw
 
 __all__ = ["apply_override", "load_builtin"]
 
 _DATA = "data"
 _SERVICES_FILE = "services.toml"
 _OCD_FILE = "open-cookie-database.csv"
+_TPW_FILE = "third-party-web-entities.json"
 
 
-def load_builtin() -> tuple[list[Service], OcdTable]:
-    """Our services, in file order, and the Open Cookie Database with our corrections."""
+def load_builtin() -> tuple[list[Service], OcdTable, TpwLayer]:
+    """Our services, in file order, the Open Cookie Database with our corrections, and the
+    third-party-web layer."""
     data = tomllib.loads(resources.files(__package__).joinpath(_DATA, _SERVICES_FILE).read_text("utf-8"))
     services = [_service_from_toml(sid, raw) for sid, raw in data.get("services", {}).items()]
     with resources.files(__package__).joinpath(_DATA, _OCD_FILE).open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         ocd = load_ocd(csv.DictReader(text), data.get("ocd", {}))
-    return services, ocd
+    entities = json.loads(resources.files(__package__).joinpath(_DATA, _TPW_FILE).read_bytes())
+    return services, ocd, load_tpw(entities, data.get("third_party_web", {}))
 
 
 def apply_override(sid: str, base: Service | None, override: ServiceConfig) -> Service:

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "consentgate.cli.check",
     "consentgate.cli.scan",
     "consentgate.cli.declaration",
+    "consentgate.cli.catalog",
     "consentgate.cli.ledger",
     "consentgate.cli.dsr",
     "consentgate.cli.logs",

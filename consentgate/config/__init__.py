@@ -7,9 +7,11 @@ A config comes from keyword arguments, a ``consentgate.toml`` file, or both (key
 
 from __future__ import annotations
 
+from .blocking_section import BlockingConfig, SiteConfig
 from .loader import load_config
 from .proxy_section import ProxyConfig
 from .sections import (
+    BUILTIN_CATEGORIES,
     DEFAULT_CATEGORIES,
     OPT_IN_REGIONS,
     ApiConfig,
@@ -30,9 +32,11 @@ from .sections import (
 )
 
 __all__ = [
+    "BUILTIN_CATEGORIES",
     "DEFAULT_CATEGORIES",
     "OPT_IN_REGIONS",
     "ApiConfig",
+    "BlockingConfig",
     "CategoryConfig",
     "Config",
     "CookieConfig",
@@ -46,6 +50,7 @@ __all__ = [
     "ServiceConfig",
     "ServiceCookieConfig",
     "SignalConfig",
+    "SiteConfig",
     "WebhookSubscription",
     "WebhooksConfig",
     "load_config",

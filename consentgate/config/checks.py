@@ -22,6 +22,7 @@ __all__ = [
     "check_database",
     "check_gpc_last_update",
     "check_gpc_refuses",
+    "check_hosts",
     "check_known_category",
     "check_region",
     "check_revision",
@@ -57,10 +58,18 @@ class ServiceRules(Protocol):
     def cookies(self) -> tuple[str | _NamedCookie, ...] | None: ...
 
 
+#: A category the gate gives hosts no list knows (``blocking.unknown_third_party = "block"``).
+RESERVED_CATEGORY = "unclassified"
+
+
 def check_categories(names: Collection[str]) -> None:
     """``necessary`` is kept and every category name is a short lower-case identifier."""
     if "necessary" not in names:
         raise ConfigError("'categories' must keep 'necessary'; it is always granted and cannot be removed.")
+    if RESERVED_CATEGORY in names:
+        raise ConfigError(
+            f"category name {RESERVED_CATEGORY!r} is reserved for hosts no list knows; choose another name."
+        )
     for name in names:
         if not _CATEGORY_RE.match(name):
             raise ConfigError(
@@ -147,6 +156,13 @@ def check_services(services: Mapping[str, ServiceRules], categories: Collection[
                 raise ConfigError(
                     f"{where + '.cookies'!r} lists {name!r}; write a cookie name, or a prefix ending in '*'."
                 )
+
+
+def check_hosts(hosts: Collection[str], key: str) -> None:
+    """Every entry of ``hosts``, given at ``key``, is a lower-case host name (a suffix)."""
+    for host in hosts:
+        if not _HOST_RE.match(host):
+            raise ConfigError(f"{key!r} lists {host!r}; write a lower-case host name such as 'cdn.example.com'.")
 
 
 def check_cookie_filter(functional_category: str, keep: Collection[str], categories: Collection[str]) -> None:

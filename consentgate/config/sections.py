@@ -16,6 +16,7 @@ from typing import Literal
 
 from ..errors import ConfigError
 from ..gate.texts import check_texts
+from .blocking_section import BlockingConfig, SiteConfig
 from .checks import (
     check_categories,
     check_cookie,
@@ -32,6 +33,7 @@ from .gate_section import GateConfig
 from .proxy_section import ProxyConfig
 
 __all__ = [
+    "BUILTIN_CATEGORIES",
     "DEFAULT_CATEGORIES",
     "OPT_IN_REGIONS",
     "ApiConfig",
@@ -81,6 +83,12 @@ DEFAULT_CATEGORIES: dict[str, CategoryConfig] = {
         "Advertising", "Measures ad campaigns and shows you ads based on your visits."
     ),
     "social": CategoryConfig("Social media", "Embedded videos, posts and share buttons of social networks."),
+}
+
+#: The default categories and the built-in ones a site turns on by naming them ([categories.functional]).
+BUILTIN_CATEGORIES: dict[str, CategoryConfig] = {
+    **DEFAULT_CATEGORIES,
+    "functional": CategoryConfig("Functional", "Chat and support widgets and other features of other companies."),
 }
 
 
@@ -337,6 +345,8 @@ class Config:
     #: Site additions and overrides of the service catalog, by service id.
     services: dict[str, ServiceConfig] = field(default_factory=dict)
     cookie_filter: CookieFilterConfig = field(default_factory=CookieFilterConfig)
+    blocking: BlockingConfig = field(default_factory=BlockingConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
     #: The banner's texts by language (``[texts.de] title = "…"``); see ``consentgate/gate/texts.py``.
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -383,7 +393,7 @@ def _complete_categories(config: Config) -> None:
         object.__setattr__(config, "categories", ordered)
     for name, category in config.categories.items():
         if not category.label:
-            default = DEFAULT_CATEGORIES.get(name)
+            default = BUILTIN_CATEGORIES.get(name)
             label = default.label if default else name.replace("_", " ").capitalize()
             description = category.description or (default.description if default else "")
             config.categories[name] = CategoryConfig(label, description)

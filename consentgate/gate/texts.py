@@ -149,6 +149,10 @@ CATEGORY_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Soziale Medien",
             "Eingebettete Videos, Beiträge und Teilen-Schaltflächen sozialer Netzwerke.",
         ),
+        "functional": (
+            "Funktional",
+            "Chat- und Support-Widgets und andere Funktionen, die andere Unternehmen betreiben.",
+        ),
     },
     "fr": {
         "necessary": (
@@ -164,6 +168,10 @@ CATEGORY_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Réseaux sociaux",
             "Vidéos, publications et boutons de partage intégrés des réseaux sociaux.",
         ),
+        "functional": (
+            "Fonctionnels",
+            "Widgets de discussion et d’assistance et autres fonctions fournies par d’autres entreprises.",
+        ),
     },
     "es": {
         "necessary": (
@@ -175,6 +183,10 @@ CATEGORY_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "social": (
             "Redes sociales",
             "Vídeos, publicaciones y botones para compartir de redes sociales integrados.",
+        ),
+        "functional": (
+            "Funcionales",
+            "Widgets de chat y de soporte y otras funciones que prestan otras empresas.",
         ),
     },
 }

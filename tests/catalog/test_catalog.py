@@ -69,6 +69,12 @@ INSTALL_URLS = [
     ("https://123456.tctm.co/t.js", "calltrackingmetrics"),
     ("https://scripts.iconnode.com/12345.js", "whatconverts"),
     ("https://b-js.ringba.com/CA123", "ringba"),
+    ("https://js.hcaptcha.com/1/api.js", "hcaptcha"),
+    ("https://maps.googleapis.com/maps/api/js?key=KEY", "google-maps"),
+    ("https://www.google.com/maps/embed?pb=1", "google-maps"),
+    ("https://fonts.googleapis.com/css2?family=Inter", "google-fonts"),
+    ("https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js", "cdnjs"),
+    ("https://static.cloudflareinsights.com/beacon.min.js", "cloudflare-web-analytics"),
 ]
 
 
@@ -97,8 +103,8 @@ def test_every_builtin_service_is_covered_by_the_corpus(catalog: Catalog) -> Non
     [
         ("https://www.google.com/recaptcha/api.js?render=KEY", "google-recaptcha"),
         ("https://www.google.com/search?q=x", None),
-        ("https://www.google.com/maps/embed?pb=1", None),
-        ("https://www.gstatic.com/charts/loader.js", None),
+        ("https://www.google.com/maps/embed?pb=1", "google-maps"),
+        ("https://www.gstatic.com/charts/loader.js", "tpw-google-cdn"),
         ("https://www.googletagmanager.com/gtag/js?id=G-1", "google-analytics"),
         ("https://www.googletagmanager.com/gtag/js", "google-analytics"),
         ("https://www.googletagmanager.com/gtag/js?id=aw-1", "google-ads"),
@@ -109,7 +115,7 @@ def test_every_builtin_service_is_covered_by_the_corpus(catalog: Catalog) -> Non
         ("https://www.facebook.com/tr/", "meta-pixel"),
         ("https://www.facebook.com/trending", "facebook-social"),
         ("https://i.pinimg.com/originals/a.jpg", "pinterest-save"),
-        ("https://t.co/AbCdEf", None),
+        ("https://t.co/AbCdEf", "tpw-twitter-short-url"),
     ],
 )
 def test_shared_hosts_are_split_by_path(catalog: Catalog, url: str, expected: str | None) -> None:

@@ -219,6 +219,8 @@ def test_guard_rules_classify_catalog_urls_like_the_catalog() -> None:
     assert len(urls) > 50
     for url in urls:
         expected = catalog.match_url(url)
+        if expected is not None and expected.id not in catalog.services:
+            expected = None  # the third-party-web layer: in Catalog.guard_table, not in these rules
         assert _guard_category(rules, url) == (f"{expected.category}:{expected.id}" if expected else None), (
             url
         )
