@@ -1,69 +1,65 @@
 """URLs as browsers read them, for the catalog's host and path rules.
 
-:func:`split_url` and :func:`normal_host` forgive what browsers forgive (case, ports, userinfo,
-backslashes, stray tabs) so that a tag cannot slip past the catalog by spelling its URL oddly;
-:func:`compile_path` turns a written path rule into the regex the catalog matches.
+:func:`split_url` parses with a WHATWG URL parser (ada, the one Node.js uses), so that a tag cannot
+slip past the catalog by spelling its URL the way only browsers forgive: ``http:host`` without
+slashes, backslashes, tabs and newlines inside, percent-encoded or fullwidth hosts, ideographic
+full stops (``www。facebook。com``), IDNA, ports and userinfo. :func:`compile_path` turns a written
+path rule into the regex the catalog matches.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Final
 
-__all__ = ["compile_path", "normal_host", "split_url"]
+from ada_url import URL
 
-_URL_JUNK = re.compile(r"[\t\n\r]")
+__all__ = ["FIRST_PARTY", "compile_path", "normal_host", "split_url"]
+
+#: What a relative URL resolves against when the page gave no ``<base href>``: the page's own
+#: origin, which the rewriter does not know and which is never a catalog host.
+FIRST_PARTY: Final = "https://first-party.invalid/"
+_FIRST_PARTY_HOST: Final = "first-party.invalid"
+_WEB: Final = frozenset({"http:", "https:"})
+#: Bytes that make a host worth the full parser (anything but plain lower-case ASCII labels).
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
 
 
-def split_url(url: str) -> tuple[str, str] | None:
-    """``(host, rest)`` of an absolute http(s) or protocol-relative URL, else None.
+def split_url(url: str, base: str | None = None) -> tuple[str, str] | None:
+    """``(host, path?query)`` of the http(s) URL a browser would fetch for ``url`` written in a
+    page whose base URL is ``base`` (None: the page's own, unknown, first-party origin); None for
+    other schemes, first-party URLs and what a browser would not parse.
 
-    Follows what browsers do: leading/trailing spaces and inner tabs/newlines are ignored, the
-    scheme and host are case-insensitive, ``\\`` counts as ``/``, userinfo and port are dropped.
+    Without a base, ``https:host/x`` counts as absolute (it is, on an ``http:`` page) and on a
+    same-scheme page it is relative (first party): the catalog answers for the absolute reading,
+    the one that can reach a third party.
     """
-    url = url.strip(" \t\n\r\f\v\x00")
-    if "\t" in url or "\n" in url or "\r" in url:
-        url = _URL_JUNK.sub("", url)
-    head = url[:8].lower().replace("\\", "/")
-    if head.startswith("//"):
-        start = 2
-    elif head.startswith("https://"):
-        start = 8
-    elif head.startswith("http://"):
-        start = 7
-    else:
+    try:
+        parsed = URL(url)
+    except ValueError:
+        try:
+            parsed = URL(url, base or FIRST_PARTY)
+        except ValueError:
+            return None
+    if parsed.protocol not in _WEB:
         return None
-    # Browsers accept any run of slashes after the scheme (https:////host).
-    while start < len(url) and url[start] in "/\\":
-        start += 1
-    end = len(url)
-    for stop in "/?#\\":
-        at = url.find(stop, start, end)
-        if at >= 0:
-            end = at
-    host = normal_host(url[start:end])
-    if not host:
+    host = parsed.hostname.rstrip(".")
+    if not host or host == _FIRST_PARTY_HOST:
         return None
-    rest = url[end:].replace("\\", "/") if end < len(url) else "/"
-    if not rest.startswith("/"):
-        rest = "/" + rest
-    return host, rest
+    return host, (parsed.pathname or "/") + parsed.search
 
 
 def normal_host(authority: str) -> str:
-    """The lower-case host of an authority, without userinfo, port or a trailing dot."""
-    at = authority.rfind("@")
-    if at >= 0:
-        authority = authority[at + 1 :]
-    if authority.startswith("["):  # an IPv6 literal: never a tracker host of ours
-        return authority.lower()
-    colon = authority.find(":")
-    if colon >= 0:
-        authority = authority[:colon]
-    if "%" in authority:
-        from urllib.parse import unquote
-
-        authority = unquote(authority)
-    return authority.strip().rstrip(".").lower()
+    """The host of an authority as a browser normalises it (lower case, IDNA, fullwidth forms and
+    ideographic full stops folded, no userinfo, port or trailing dot); "" when it is not a host."""
+    authority = authority.strip()
+    if _PLAIN_HOST.fullmatch(authority):
+        return authority.rstrip(".")
+    try:
+        parsed = URL("https://" + authority + "/")
+    except ValueError:
+        return ""
+    return parsed.hostname.rstrip(".")
 
 
 def compile_path(path: str) -> re.Pattern[str]:

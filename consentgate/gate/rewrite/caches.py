@@ -11,7 +11,11 @@ from typing import Final
 
 from .catalog_protocol import ServiceLike
 
-__all__ = ["UNKNOWN", "VerdictCaches"]
+__all__ = ["UNKNOWN", "TagKey", "VerdictCaches"]
+
+#: A tag's verdict depends on its bytes, the blocked categories, the page's ``<base href>`` and
+#: whether it is an SVG/MathML element.
+TagKey = tuple[bytes, frozenset[str], str | None, bool]
 
 #: What a cache lookup gives for a key it does not hold (None is an answer: "no service").
 UNKNOWN: Final[object] = object()
@@ -28,19 +32,20 @@ class VerdictCaches:
     """The caches of one :class:`~.plan.RewritePlan` (so of one configuration).
 
     ``url``: the catalog's answer per URL as written in an attribute. ``inline``: its answer per
-    inline script text. ``tag``: the verdict on a start tag by its exact bytes and the blocked
-    categories (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``passive``:
+    inline script text. ``text_url``: its answer per decoded URL and ``<base href>``. ``tag``: the verdict on a start tag by its exact bytes and the blocked
+    categories, the base URL and the namespace (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``passive``:
     whether a passive tag (lower-cased, up to its ``>``) is harmless whatever is blocked. The
     dictionaries are read directly on the hot path; entries go in through the ``remember_*``
     methods, which keep the bounds.
     """
 
-    __slots__ = ("_inline_bytes", "_tag_bytes", "inline", "passive", "tag", "url")
+    __slots__ = ("_inline_bytes", "_tag_bytes", "inline", "passive", "tag", "text_url", "url")
 
     def __init__(self) -> None:
         self.url: dict[bytes, ServiceLike | None] = {}
+        self.text_url: dict[tuple[str, str | None], ServiceLike | None] = {}
         self.inline: dict[bytes, ServiceLike | None] = {}
-        self.tag: dict[tuple[bytes, frozenset[str]], object] = {}
+        self.tag: dict[TagKey, object] = {}
         self.passive: dict[bytes, bool] = {}
         self._inline_bytes = 0
         self._tag_bytes = 0
@@ -51,6 +56,12 @@ class VerdictCaches:
                 self.url.clear()
             self.url[raw] = service
 
+    def remember_text_url(self, key: tuple[str, str | None], service: ServiceLike | None) -> None:
+        if len(key[0]) <= _KEY_BYTES:
+            if len(self.text_url) >= _URL_LIMIT:
+                self.text_url.clear()
+            self.text_url[key] = service
+
     def remember_inline(self, text: bytes, service: ServiceLike | None) -> None:
         if self._inline_bytes + len(text) > _INLINE_BYTES:
             self.inline.clear()
@@ -58,7 +69,7 @@ class VerdictCaches:
         self.inline[text] = service
         self._inline_bytes += len(text)
 
-    def remember_tag(self, key: tuple[bytes, frozenset[str]], verdict: object) -> None:
+    def remember_tag(self, key: TagKey, verdict: object) -> None:
         if self._room(len(key[0])):
             self.tag[key] = verdict
 

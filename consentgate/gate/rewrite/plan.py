@@ -11,8 +11,11 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Final
 
+from ada_url import join_url
+
 from .caches import VerdictCaches
 from .catalog_protocol import CatalogLike, ServiceLike
+from .css import script_urls
 from .inert import InertForms
 
 __all__ = ["SCRIPT_CAP", "TAG_CAP", "RewritePlan"]
@@ -62,12 +65,30 @@ class RewritePlan:
         except KeyError:
             pass
         service = None
-        if b"//" in raw or b"\\" in raw or b"&" in raw:  # else relative: first-party
+        if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw:  # else relative: first-party
             url = raw.decode("latin-1")
             if "&" in url:
                 url = html.unescape(url)
             service = self.catalog.match_url(url)
         caches.remember_url(raw, service)
+        return service
+
+    def match_text_url(self, url: str, base: str | None = None) -> ServiceLike | None:
+        """The service of a URL as a browser reads it (character references decoded) in a page
+        whose ``<base href>`` is ``base`` (None: the page's own origin, first party)."""
+        key = (url, base)
+        cache = self.caches.text_url
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        if base is not None:
+            try:
+                url = join_url(base, url)
+            except ValueError:
+                url = ""
+        service = self.catalog.match_url(url) if url else None
+        self.caches.remember_text_url(key, service)
         return service
 
     def match_inline(self, text: bytes) -> ServiceLike | None:
@@ -80,6 +101,17 @@ class RewritePlan:
         service = self.catalog.match_inline(text.decode("latin-1"))
         caches.remember_inline(text, service)
         return service
+
+    def match_inline_urls(self, text: bytes, blocked: frozenset[str]) -> ServiceLike | None:
+        """The first refused service whose URL an inline script's text names (JavaScript's
+        escaped slashes decoded); only texts holding ``//`` or ``http:`` are read."""
+        if b"/" not in text and b"http" not in text and b"\\" not in text:
+            return None
+        for url in script_urls(text.decode("utf-8", "replace")):
+            service = self.match_text_url(url)
+            if service is not None and self.refuses(service.category, blocked):
+                return service
+        return None
 
     def refuses(self, category: str, blocked: frozenset[str]) -> bool:
         """Whether a tag of ``category`` is made inert when ``blocked`` are refused: ``necessary``

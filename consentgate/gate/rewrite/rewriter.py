@@ -9,18 +9,17 @@ gate's configuration (the catalog, the injection, the caps, the caches) and is b
         yield rewriter.feed(chunk)
     yield rewriter.finish()
 
-This module is the state machine: where the tokenizer is (data, script data, raw text...), what
-is held back between chunks, and where the injection goes. How it finds the tags cheaply is
-:mod:`.tokenizer`; what a tag becomes is :mod:`.verdicts`, cached in the plan by the tag's bytes
-(and the blocked categories), so a page served again costs little more than the scan.
+This module is the state machine (where the tokenizer is, what is held back between chunks,
+where the injection goes); :mod:`.tokenizer` finds the tags cheaply, :mod:`.exact` reads every
+construct where the tree matters (:mod:`.tree`), :mod:`.tagging` applies the verdicts
+(:mod:`.loaders`, :mod:`.verdicts`), cached in the plan by the tag's bytes.
 
 The injection (the banner's tags) goes before the first script that runs (outside ``<noscript>``),
 else before ``</head>``, else before ``</body>``, else at the end; only into a whole page (one
 that has shown a doctype, ``<html>``, ``<head>`` or ``<body>``), never into a fragment, and never
 twice (a page that already carries it, byte for byte, keeps it as it is).
 
-The rewrite of a tag renames its loading attributes and adds the category; see the vocabulary in
-``docs/ARCHITECTURE.md``. Every byte outside a rewritten tag is copied unchanged, a page with nothing
+A rewrite renames loading attributes and adds the category (``docs/ARCHITECTURE.md``). Every byte outside a rewritten tag is copied unchanged, a page with nothing
 to block comes back byte for byte (plus the injection), rewriting is idempotent, and the output
 does not depend on how the input is split into chunks. Only an incomplete tag is held back
 between chunks (a tag longer than ``tag_cap`` passes unchanged instead), and an inline script's
@@ -35,12 +34,15 @@ from collections.abc import Iterable
 
 from .attributes import Attr, attributes, first_value, runs_script
 from .caches import UNKNOWN
+from .exact import ExactMode
 from .plan import RewritePlan
+from .tagging import TagPart
 from .tokenizer import (
     CAND_POST,
     CAND_PRE,
     KIND_COMMENT,
     KIND_END,
+    KIND_EXACT,
     KIND_IFRAME,
     KIND_LINK,
     KIND_MEDIA,
@@ -53,13 +55,10 @@ from .tokenizer import (
     NAME_STOP,
     PASSIVE_KINDS,
     RAW_END,
-    RAW_END_NS,
     RAW_TAIL,
     SKIP_POST,
     SKIP_PRE,
     TAG_NAME,
-    URL_BREAKS,
-    URL_TOKEN,
     comment_close,
     comment_end,
     construct_end,
@@ -70,12 +69,15 @@ from .tokenizer import (
     tag_close,
     tail,
 )
-from .verdicts import INLINE, inline_verdict, loader_verdict, script_verdict
+from .tree import Tree
+from .verdicts import INLINE, inline_verdict, script_verdict
 
 __all__ = ["Rewriter", "rewrite"]
 
-# Processing states of a Rewriter.
+# Processing states of a Rewriter (shared with .exact).
 _DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT, _OVER_TAG, _OVER_COMMENT, _OVER_BOGUS = range(7)
+#: What a state that skims text holds back while end tags are being neutralised (the longest).
+_NEUTRAL_TAIL = 10
 
 
 def rewrite(
@@ -85,13 +87,14 @@ def rewrite(
     *,
     nonce: str | None = None,
     nonce_from_page: bool = True,
+    depth: int = 0,
 ) -> bytes:
     """Rewrite a whole document at once (the same result as feeding it in any chunks)."""
-    rewriter = Rewriter(plan, blocked, nonce=nonce, nonce_from_page=nonce_from_page)
+    rewriter = Rewriter(plan, blocked, nonce=nonce, nonce_from_page=nonce_from_page, depth=depth)
     return rewriter.feed(document) + rewriter.finish()
 
 
-class Rewriter:
+class Rewriter(ExactMode, TagPart):
     """One response's rewrite. ``feed`` each chunk of the body, then call ``finish`` once.
 
     ``blocked`` are the categories whose tags are made inert. ``nonce`` is the response's CSP
@@ -104,10 +107,12 @@ class Rewriter:
     __slots__ = (
         "_backslash",
         "_base",
+        "_base_url",
         "_blocked",
         "_caches",
         "_cand",
         "_clean_end",
+        "_depth",
         "_emit",
         "_extra",
         "_extra_len",
@@ -116,6 +121,8 @@ class Rewriter:
         "_in_noscript",
         "_injected",
         "_injection",
+        "_neutral",
+        "_neutral_re",
         "_nonce",
         "_nonce_from_page",
         "_out",
@@ -131,6 +138,7 @@ class Rewriter:
         "_state",
         "_sub",
         "_tag_state",
+        "_tree",
         "_view",
     )
 
@@ -142,8 +150,14 @@ class Rewriter:
         nonce: str | None = None,
         nonce_from_page: bool = True,
         record: list[tuple[bytes, int, int]] | None = None,
+        depth: int = 0,
     ) -> None:
         self._plan = plan
+        self._depth = depth  # > 0: an iframe's srcdoc document (no injection)
+        self._tree = Tree()
+        self._neutral: set[bytes] = set()
+        self._neutral_re: re.Pattern[bytes] | None = None
+        self._base_url: str | None = None
         self._caches = plan.caches
         self._record = record
         self._base = 0
@@ -151,8 +165,8 @@ class Rewriter:
         self._blocked = frozenset(blocked)
         self._nonce = nonce or None
         self._nonce_from_page = nonce_from_page
-        self._injection = plan.injection
-        self._injected = plan.injection is None
+        self._injection = None if depth else plan.injection
+        self._injected = self._injection is None
         self._cand = CAND_POST if self._injected else CAND_PRE
         self._skip = SKIP_POST if self._injected else SKIP_PRE
         self._page_seen = False
@@ -182,7 +196,7 @@ class Rewriter:
             raise RuntimeError("Rewriter.feed() called after finish().")
         if not chunk:
             return b""
-        if self._state == _PLAINTEXT and not self._held:
+        if self._state == _PLAINTEXT and not self._held and not self._neutral:
             return bytes(chunk)
         held = self._held
         if held:
@@ -215,6 +229,7 @@ class Rewriter:
             and self._page_seen
             and self._clean_end
             and not self._in_noscript
+            and not self._neutral
             and self._injection is not None
         ):
             self._injected = True
@@ -234,8 +249,13 @@ class Rewriter:
         pos = 0
         while True:
             state = self._state
+            # While end tags are neutralised, what skims text holds back enough to see one whole.
+            limit = n if final or not self._neutral else max(pos, n - _NEUTRAL_TAIL)
             if state == _DATA:
-                pos, stop = self._data(data, low, pos, n, final)
+                if self._exact_on():
+                    pos, stop = self._exact(data, low, pos, n, final)
+                else:
+                    pos, stop = self._data(data, low, pos, n, final)
             elif state == _SCRIPT:
                 pos, stop = self._script(data, low, pos, n, final)
             elif state == _RAWTEXT:
@@ -246,29 +266,29 @@ class Rewriter:
                 else:
                     pos, stop = (n if final else max(pos, n - RAW_TAIL)), True
             elif state == _PLAINTEXT:
-                pos, stop = n, True
+                pos, stop = limit, True
             elif state == _OVER_TAG:
-                end, self._tag_state = follow_tag(low, pos, n, self._tag_state)
+                end, self._tag_state = follow_tag(low, pos, limit, self._tag_state)
                 if end >= 0:
                     self._state = _DATA
-                    self._after_tag(*self._over)
+                    self._after_tag(*self._over, end)
                     pos, stop = end, False
                 else:
-                    pos, stop = n, True
+                    pos, stop = limit, True
             elif state == _OVER_COMMENT:
                 end = comment_close(low, pos, n)
                 if end >= 0:
                     self._state = _DATA
                     pos, stop = end, False
                 else:
-                    pos, stop = (n if final else max(pos, n - 3)), True
+                    pos, stop = (n if final else max(pos, min(n - 3, limit))), True
             else:  # _OVER_BOGUS
                 end = low.find(b">", pos)
                 if end >= 0:
                     self._state = _DATA
                     pos, stop = end + 1, False
                 else:
-                    pos, stop = n, True
+                    pos, stop = limit, True
             if stop:
                 break
         if final:
@@ -278,11 +298,12 @@ class Rewriter:
         emit = self._emit
         self._held = data[pos:]
         self._base += pos
-        self._out = []
-        if emit == 0 and not out:
+        if emit == 0 and not out and not self._neutral:
+            self._out = []
             self._view.release()
             return data if pos == n else data[:pos]
-        out.append(self._view[emit:pos])
+        self._push(pos)
+        self._out = []
         result = b"".join(out)
         self._view.release()
         return result
@@ -294,27 +315,28 @@ class Rewriter:
             return k, True
         if low.startswith(b"<!--", k):
             self._state = _OVER_COMMENT
-            return n - 3, True
+            return (n - 3 if not self._neutral else max(k + 4, n - _NEUTRAL_TAIL)), True
         second = low[k + 1]
         if second == 47:  # '/'
             is_end, start = True, k + 2
             if low[start] not in LETTERS:
                 self._state = _OVER_BOGUS
-                return n, True
+                return (n if not self._neutral else max(k + 2, n - _NEUTRAL_TAIL)), True
         elif second in b"!?":
             if low.startswith(b"<!doctype", k):
                 self._page_seen = True
             self._state = _OVER_BOGUS
-            return n, True
+            return (n if not self._neutral else max(k + 2, n - _NEUTRAL_TAIL)), True
         else:
             is_end, start = False, k + 1
         stop = NAME_STOP.search(low, start, n)
         name = low[start : stop.start()] if stop is not None else b""
-        _end, self._tag_state = follow_tag(low, start, n, TAG_NAME)
+        limit = n if not self._neutral else max(start, n - _NEUTRAL_TAIL)
+        _end, self._tag_state = follow_tag(low, start, limit, TAG_NAME)
         self._state = _OVER_TAG
         self._over = (name, is_end)
         self._before_big_tag(k, name, is_end)
-        return n, True
+        return limit, True
 
     # --- data state --------------------------------------------------------------------------------
 
@@ -328,11 +350,15 @@ class Rewriter:
         tag_cap = self._plan.tag_cap
         quick = self._record is None
         passed = self._caches.passive
-        at = pos
+        at = hot_at = pos
         while True:
             m = cand.search(low, at)
             if m is None:
                 c = tail(low, pos, n, self._skip)
+                if c > hot_at:
+                    hot_at, stop = self._hot(data, low, max(pos, hot_at), c, n, final)
+                    if stop:
+                        return hot_at, True
                 if c >= n:
                     return n, True
                 m = cand.match(low, c)
@@ -366,10 +392,17 @@ class Rewriter:
                             pos = at = end
                             continue
                         c = e
-            # m is a candidate at c, and c is in data state.
+            # m is a candidate at c, and c is in data state: first the ordinary tags before it.
+            if c > hot_at:
+                hot_at, stop = self._hot(data, low, max(pos, hot_at), c, n, final)
+                if stop:
+                    return hot_at, True
             name_end = m.end()
             name = low[c + 1 : name_end]
             kind = kinds[name]
+            if kind == KIND_EXACT:
+                pos, stop = self._exact_tag(data, low, c, n, final)
+                return pos, stop
             if kind >= KIND_END:
                 pos, stop = self._other(data, low, c, name_end, name, kind, n, final)
                 if stop or self._state != _DATA:
@@ -383,7 +416,7 @@ class Rewriter:
                 self._record.append((name, self._base + c, self._base + tag_end))
             if tag_end - c > tag_cap:
                 self._before_big_tag(c, name, False)
-                self._after_tag(name, False)
+                self._after_tag(name, False, tag_end)
             elif kind == KIND_SCRIPT:
                 pos, stop = self._script_tag(data, low, c, name_end, tag_end, n, final)
                 if stop or self._state != _DATA:
@@ -393,9 +426,15 @@ class Rewriter:
             else:
                 if kind <= KIND_IFRAME and self._may_load_third_party(low, c, tag_end):
                     self._loader_tag(data, low, c, name_end, tag_end, name)
+                if kind == KIND_RAW and name == b"style":
+                    held = self._style_tag(data, low, c, name_end, tag_end, n, final)
+                    if held:
+                        return c, True
                 if kind > KIND_LINK:
-                    self._after_tag(name, False)
-            pos = at = tag_end
+                    self._after_tag(name, False, tag_end)
+            pos = at = hot_at = tag_end
+            if self._exact_on():
+                return pos, False
             if self._state != _DATA:
                 if self._state != _RAWTEXT:
                     return pos, False
@@ -431,7 +470,7 @@ class Rewriter:
             return self._hold_or_pass(data, low, c, n, final)
         return end, False
 
-    def _after_tag(self, name: bytes, is_end: bool) -> None:
+    def _after_tag(self, name: bytes, is_end: bool, at: int = -1) -> None:
         """The tokenizer state and the flags a start or end tag leaves behind."""
         if is_end:
             if name == b"noscript":
@@ -446,9 +485,11 @@ class Rewriter:
             self._pending = False
         elif kind in (KIND_RAW, KIND_IFRAME):
             self._state = _RAWTEXT
-            self._raw_end = (RAW_END_NS if self._in_noscript else RAW_END)[name]
+            self._raw_end = RAW_END[name]
         elif kind == KIND_NOSCRIPT:
+            # Parsed (scripting off); with scripting on it is raw text up to </noscript.
             self._in_noscript = True
+            self.neutralise(b"noscript", at)
         elif kind == KIND_PLAIN:
             self._state = _PLAINTEXT
         else:  # <html>, <head>, <body>
@@ -462,33 +503,6 @@ class Rewriter:
             self._inject(c, self._nonce)
 
     # --- the tags --------------------------------------------------------------------------------
-
-    def _may_load_third_party(self, low: bytes, c: int, end: int) -> bool:
-        """False when the tag in ``low[c:end]`` surely names no URL of a catalog service and no
-        explicit category: then its attributes need not be parsed. Every URL the catalog can match
-        holds ``//`` (or a backslash, or an entity for ``/``), and the catalog answers per
-        ``//host/path`` token as it would for the whole URL."""
-        if (self._backslash and low.find(b"\\", c, end) >= 0) or low.find(b"&", c, end) >= 0:
-            return True
-        if low.find(b"data-cg-", c, end) >= 0:
-            return True
-        cache = self._caches.url
-        for token in URL_TOKEN.findall(low, c, end):
-            service = cache.get(token, UNKNOWN)
-            if service is UNKNOWN:
-                service = self._plan.match_url(token)
-            if service is not None or token[-1] in URL_BREAKS:
-                return True
-        return False
-
-    def _loader_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes) -> None:
-        key = (data[c:tag_end], self._blocked)
-        new = self._caches.tag.get(key, UNKNOWN)
-        if new is UNKNOWN:
-            new = loader_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, name)
-            self._caches.remember_tag(key, new)
-        if new is not None:
-            self._replace(c, tag_end, new)  # type: ignore[arg-type]
 
     def _script_tag(
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
@@ -511,19 +525,21 @@ class Rewriter:
                     return c, True  # it may be: wait for more
                 self._insert(c, injection)
         self._after_tag(b"script", False)
-        key = (data[c:tag_end], self._blocked)
+        key = (data[c:tag_end], self._blocked, self._base_url, False)
         verdict = self._caches.tag.get(key, UNKNOWN)
         if verdict is UNKNOWN:
             if attrs is None:
                 attrs = attributes(low, name_end, tag_end - 1)
-            verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs)
+            verdict = script_verdict(
+                self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url
+            )
             self._caches.remember_tag(key, verdict)
         if verdict is not INLINE:
             if verdict is not None:
                 self._replace(c, tag_end, verdict)  # type: ignore[arg-type]
             return self._script_body(low, tag_end, n, final)
         # An inline script: its text decides, so the tag waits for it (up to script_cap bytes).
-        end, sub, resume = script_end(low, tag_end, n, 0, self._in_noscript)
+        end, sub, resume = script_end(low, tag_end, n, 0)
         cap = self._plan.script_cap
         if end < 0 and n - tag_end < cap and not final:
             self._state, self._sub, self._pending = _SCRIPT, sub, True
@@ -539,7 +555,7 @@ class Rewriter:
 
     def _script_body(self, low: bytes, start: int, n: int, final: bool) -> tuple[int, bool]:
         """Past a script's text (not held back): to its end tag, or as far as the buffer goes."""
-        end, sub, resume = script_end(low, start, n, 0, self._in_noscript)
+        end, sub, resume = script_end(low, start, n, 0)
         if end >= 0:
             self._state = _DATA
             return end, False
@@ -548,14 +564,14 @@ class Rewriter:
 
     def _script(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
         if not self._pending:
-            end, self._sub, resume = script_end(low, pos, n, self._sub, self._in_noscript)
+            end, self._sub, resume = script_end(low, pos, n, self._sub)
             if end >= 0:
                 self._state = _DATA
                 return end, False
             return (n if final else resume), True
         # The held inline script: the buffer starts at its tag.
         body = self._pend_body
-        end, sub, resume = script_end(low, self._pend_scan, n, self._sub, self._in_noscript)
+        end, sub, resume = script_end(low, self._pend_scan, n, self._sub)
         cap = self._plan.script_cap
         if end < 0 and n - body < cap and not final:
             self._sub, self._pend_scan = sub, resume
@@ -575,10 +591,40 @@ class Rewriter:
         if new is not None:
             self._replace(c, tag_end, new)
 
+    def _nested_rewrite(self, document: bytes, depth: int) -> bytes:
+        """``document`` (an iframe's ``srcdoc``) rewritten on its own."""
+        return rewrite(self._plan, self._blocked, document, depth=depth)
+
     # --- output ----------------------------------------------------------------------------------
 
+    def neutralise(self, name: bytes, at: int) -> None:
+        """From ``at`` on, ``</name`` inside anything but data is written ``<\\/name`` (see
+        :mod:`.tree`); a ``</name`` end tag in data state ends that (:meth:`settled`)."""
+        if name not in self._neutral and (self._blocked or self._plan.known):
+            self._push(at)
+            self._neutral.add(name)
+            self._neutral_re = _neutral_pattern(frozenset(self._neutral))
+
+    def settled(self, name: bytes, at: int) -> None:
+        """``</name`` at ``at`` is an end tag in data state: every reading agrees again."""
+        if name in self._neutral:
+            self._push(at)
+            self._neutral.discard(name)
+            self._neutral_re = _neutral_pattern(frozenset(self._neutral)) if self._neutral else None
+
+    def _push(self, end: int) -> None:
+        """Output the input's bytes from the emit point up to ``end``."""
+        if end <= self._emit:
+            return
+        piece = self._view[self._emit : end]
+        if self._neutral_re is not None:
+            self._out.append(self._neutral_re.sub(b"<\\\\", piece))
+        else:
+            self._out.append(piece)
+        self._emit = end
+
     def _insert(self, at: int, injection: bytes) -> None:
-        self._out.append(self._view[self._emit : at])
+        self._push(at)
         self._out.append(injection)
         self._emit = at
         self._placed()
@@ -595,6 +641,10 @@ class Rewriter:
 
     def _replace(self, c: int, end: int, new: bytes) -> None:
         """Output ``new`` in place of the input's bytes ``c:end``."""
-        self._out.append(self._view[self._emit : c])
-        self._out.append(new)
+        self._push(c)
+        self._out.append(self._neutral_re.sub(b"<\\\\", new) if self._neutral_re is not None else new)
         self._emit = end
+
+
+def _neutral_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    return re.compile(rb"<(?=/(?:" + b"|".join(sorted(names)) + rb"))", re.IGNORECASE)

@@ -34,6 +34,7 @@ __all__ = [
     "KIND_COMMENT",
     "KIND_DOCTYPE",
     "KIND_END",
+    "KIND_EXACT",
     "KIND_IFRAME",
     "KIND_LINK",
     "KIND_MEDIA",
@@ -46,13 +47,11 @@ __all__ = [
     "NAME_STOP",
     "PASSIVE_KINDS",
     "RAW_END",
-    "RAW_END_NS",
     "RAW_TAIL",
     "SKIP_POST",
     "SKIP_PRE",
     "TAG_NAME",
     "URL_BREAKS",
-    "URL_TOKEN",
     "comment_close",
     "comment_end",
     "construct_end",
@@ -68,7 +67,9 @@ __all__ = [
 
 _DELIM = rb"(?=[\t\n\f\r />])"
 #: Start tags that change the tokenizer's state (or the rewriter's) after them.
-_STATEFUL = (b"script", b"iframe", b"noscript", *RAW_TEXT_ELEMENTS, b"plaintext")
+_STATEFUL = (
+    b"script", b"iframe", b"noscript", *RAW_TEXT_ELEMENTS, b"plaintext", b"svg", b"math", b"select", b"base"
+)  # fmt: skip
 
 
 def _alt(names: Iterable[bytes]) -> bytes:
@@ -137,9 +138,7 @@ SKIP_POST = _skip(_STATEFUL, (b"noscript",), False)
 _OPENERS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyz!?/")
 LETTERS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyz")
 _WS: Final = frozenset(b"\t\n\f\r ")
-#: The ``//host/path`` part of every absolute or protocol-relative URL in a tag (with the byte
-#: after it when that is one a browser would drop from a URL), for the cheap "harmless?" check.
-URL_TOKEN = re.compile(rb"//[^\t\n\f\r \"'<>,\\]*+[\t\n\r]?")
+#: Bytes a browser drops from a URL: a URL token ending in one always gets a full verdict.
 URL_BREAKS: Final = frozenset(b"\t\n\r")
 
 #: The end of script data, per sub-state (data, escaped, double escaped), as in the HTML standard.
@@ -151,15 +150,7 @@ _SCRIPT_STATES = (
     re.compile(rb"<(?:(/script)" + _DELIM + rb"|(script)" + _DELIM + rb")|-->"),
     re.compile(rb"<(/script)" + _DELIM + rb"|-->"),
 )
-_SCRIPT_STATES_NS = (
-    re.compile(rb"<(?:(/(?:no)?script)" + _DELIM + rb"|!--)"),
-    re.compile(rb"<(?:(/(?:no)?script)" + _DELIM + rb"|(script)" + _DELIM + rb")|-->"),
-    re.compile(rb"<(?:(/script)|(/noscript))" + _DELIM + rb"|-->"),
-)
 RAW_END = {name: re.compile(rb"</" + name + _DELIM) for name in (*RAW_TEXT_ELEMENTS, b"iframe")}
-RAW_END_NS = {
-    name: re.compile(rb"</(?:" + name + rb"|noscript)" + _DELIM) for name in (*RAW_TEXT_ELEMENTS, b"iframe")
-}  # fmt: skip
 #: The longest end token a raw-text search looks for, less one: what is held back between chunks.
 RAW_TAIL: Final = 10
 
@@ -186,7 +177,8 @@ _UNQUOTED_STOP = re.compile(rb"[\t\n\f\r >]")
     KIND_END,
     KIND_COMMENT,
     KIND_DOCTYPE,
-) = range(11)
+    KIND_EXACT,
+) = range(12)
 #: What a candidate is, by the bytes after its ``<``.
 KINDS: Final = {
     b"/noscript": KIND_END,
@@ -203,6 +195,10 @@ KINDS: Final = {
     b"iframe": KIND_IFRAME,
     b"noscript": KIND_NOSCRIPT,
     b"plaintext": KIND_PLAIN,
+    b"svg": KIND_EXACT,
+    b"math": KIND_EXACT,
+    b"select": KIND_EXACT,
+    b"base": KIND_EXACT,
     **dict.fromkeys(RAW_TEXT_ELEMENTS, KIND_RAW),
     **dict.fromkeys(PAGE_ELEMENTS, KIND_PAGE),
 }
@@ -307,14 +303,14 @@ def comment_close(low: bytes, start: int, n: int) -> int:
     return a + 3 if a >= 0 else -1
 
 
-def script_end(low: bytes, i: int, n: int, sub: int, noscript: bool) -> tuple[int, int, int]:
+def script_end(low: bytes, i: int, n: int, sub: int) -> tuple[int, int, int]:
     """Find the end tag of script data from ``i`` in sub-state ``sub``.
 
     Returns ``(end, sub, resume)``: ``end`` is where ``</script`` (or, inside ``<noscript>``,
     ``</noscript``) starts, or -1; then ``sub`` is the state at ``resume``, from where the search
     must go on once more bytes arrive.
     """
-    states = _SCRIPT_STATES_NS if noscript else _SCRIPT_STATES
+    states = _SCRIPT_STATES
     while True:
         m = states[sub].search(low, i, n)
         if m is None:

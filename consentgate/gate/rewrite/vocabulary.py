@@ -11,9 +11,14 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "BREAKOUT",
     "CATEGORY_ATTR",
+    "ELEMENT_LOADING",
+    "FETCHING_DATA_TYPES",
+    "FETCH_RELS",
     "INERT_PREFIX",
     "INERT_SCRIPT_TYPE",
+    "LIST_ATTRS",
     "LOADING",
     "PAGE_ELEMENTS",
     "PASSIVE_LOADERS",
@@ -21,7 +26,10 @@ __all__ = [
     "RAW_TEXT_ELEMENTS",
     "RUNNABLE_SCRIPT_TYPES",
     "SCRIPT_RENAMES",
+    "SELECT_KEEPS",
     "SERVICE_ATTR",
+    "SRCSET_ATTRS",
+    "TEXT_URL_ATTRS",
     "script_runs",
 ]
 
@@ -41,8 +49,59 @@ LOADING: Final = {
     b"link": (b"href",),
     b"script": (b"src",),
 }
+#: Every attribute of the HTML standard (and of what browsers ship) that fetches a URL without a
+#: click, per element; ``image`` is parsed as ``img``. ``*`` lists those any element may carry:
+#: ``background`` (body, table and its parts), ``ping`` (a, area), ``attributionsrc``. A
+#: ``<link>``'s ``href`` only counts for a fetching ``rel`` (FETCH_RELS), a ``<meta>``'s ``content``
+#: only for ``http-equiv=refresh``. SVG and MathML elements fetch through ``href``/``xlink:href``.
+ELEMENT_LOADING: Final = {
+    **{name: (*attrs, b"attributionsrc") for name, attrs in LOADING.items()},
+    b"image": (b"src", b"srcset", b"attributionsrc"),
+    b"link": (b"href", b"imagesrcset"),
+    b"video": (b"src", b"poster"),
+    b"audio": (b"src",),
+    b"track": (b"src",),
+    b"frame": (b"src",),
+    b"input": (b"src",),
+    b"meta": (b"content",),
+    b"base": (b"href",),
+    b"*": (b"background", b"ping", b"attributionsrc"),
+    b"foreign": (b"href", b"xlink:href"),
+}
+#: Attributes whose value is a list of URLs (split on whitespace), and the srcset-like ones.
+LIST_ATTRS: Final = frozenset({b"ping", b"attributionsrc"})
+SRCSET_ATTRS: Final = frozenset({b"srcset", b"imagesrcset"})
+#: Attributes that may hold a ``javascript:`` URL (run on a click or a submit).
+TEXT_URL_ATTRS: Final = frozenset({b"href", b"src", b"action", b"formaction", b"data", b"xlink:href"})
+#: ``<link rel>`` values that fetch (styles, icons, manifests, preloads, prerenders).
+FETCH_RELS: Final = frozenset(
+    {
+        "stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
+        "apple-touch-startup-image", "mask-icon", "fluid-icon", "manifest", "preload", "prefetch",
+        "preconnect", "dns-prefetch", "modulepreload", "prerender", "subresource", "import",
+        "compression-dictionary", "dictionary", "expect", "pingback", "serviceworker",
+    }
+)  # fmt: skip
+#: Start tags that leave foreign (SVG, MathML) content, per the HTML standard (``font`` only with
+#: ``color``, ``face`` or ``size``).
+BREAKOUT: Final = frozenset(
+    {
+        b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt",
+        b"em", b"embed", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"head", b"hr", b"i", b"img",
+        b"li", b"listing", b"menu", b"meta", b"nobr", b"ol", b"p", b"pre", b"ruby", b"s", b"small",
+        b"span", b"strong", b"strike", b"sub", b"sup", b"table", b"tt", b"u", b"ul", b"var",
+    }
+)  # fmt: skip
+#: Start tags that older parsers (html5lib, the HTML standard before 2025) act on inside
+#: ``<select>``; every other start tag there is ignored (so ``<style>`` and ``<xmp>`` switch the
+#: tokenizer in a current browser and not in those).
+SELECT_KEEPS: Final = frozenset(
+    {b"option", b"optgroup", b"select", b"input", b"keygen", b"textarea", b"script", b"template", b"hr"}
+)
 #: ``<link rel>`` values that make the browser contact a host before any script asks.
 PRELOAD_RELS: Final = frozenset({"preload", "prefetch", "preconnect", "dns-prefetch", "modulepreload"})
+#: Script types that are not run but make the browser fetch the URLs their JSON names.
+FETCHING_DATA_TYPES: Final = frozenset({"speculationrules", "importmap"})
 
 #: What an inert tag's loading attributes are renamed with (``src`` becomes ``data-cg-src``).
 INERT_PREFIX: Final = b"data-cg-"

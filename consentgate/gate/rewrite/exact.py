@@ -1,0 +1,225 @@
+"""The rewriter's exact mode: every construct read one by one, with the tree it builds.
+
+The fast path (:mod:`.rewriter`) jumps between the few tags that change the tokenizer's state.
+Inside ``<svg>``/``<math>``, ``<select>`` and ``<noscript>``, after a ``<base href>``, and while an
+end tag is being neutralised (see :mod:`.tree`), which tags change that state depends on the tree,
+so this mode reads every tag, comment and end tag, keeps :class:`~.tree.Tree` up to date and gives
+every start tag that may fetch something a verdict. It hands back to the fast path as soon as
+none of those holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .attributes import attributes, decoded, first_value
+from .tagging import HOT
+from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
+from .tree import RAW_CAPABLE, Tree
+
+if TYPE_CHECKING:
+    from .plan import RewritePlan
+
+__all__ = ["ExactMode"]
+
+_DATA = 0
+_RECORDED = frozenset(
+    {
+        b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
+        b"textarea", b"title", b"xmp", b"noembed", b"noframes", b"plaintext", b"html", b"head", b"body",
+    }
+)  # fmt: skip
+
+
+class ExactMode:
+    """Mixed into :class:`~.rewriter.Rewriter` (whose state it reads and writes)."""
+
+    if TYPE_CHECKING:  # the Rewriter's state and methods this part uses
+        _tree: Tree
+        _neutral: set[bytes]
+        _base_url: str | None
+        _state: int
+        _page_seen: bool
+        _in_noscript: bool
+        _injected: bool
+        _nonce: str | None
+        _record: list[tuple[bytes, int, int]] | None
+        _base: int
+        _plan: RewritePlan
+        _blocked: frozenset[str]
+        _out: list[bytes | memoryview]
+        _raw_end: re.Pattern[bytes]
+
+        def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
+        def _push(self, end: int) -> None: ...
+        def _replace(self, c: int, end: int, new: bytes) -> None: ...
+        def _inject(self, at: int, nonce: str | None) -> None: ...
+        def _after_tag(self, name: bytes, is_end: bool, at: int = -1) -> None: ...
+        def _general(
+            self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes, foreign: bool
+        ) -> None: ...
+        def _style_tag(
+            self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
+        ) -> bool: ...
+        def _script_tag(
+            self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
+        ) -> tuple[int, bool]: ...
+        def neutralise(self, name: bytes, at: int) -> None: ...
+        def settled(self, name: bytes, at: int) -> None: ...
+    else:
+        __slots__ = ()
+
+    def _exact_on(self) -> bool:
+        tree = self._tree
+        return bool(tree.stack or tree.select or self._neutral or self._base_url is not None)
+
+    def _exact(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
+        """Data state, construct by construct, while the exact mode is needed."""
+        while True:
+            if not self._exact_on():
+                return pos, False
+            e = low.find(b"<", pos, n)
+            if e < 0:
+                return n, True
+            if e + 1 >= n:
+                return self._hold_or_pass(data, low, e, n, final)
+            second = low[e + 1]
+            if second in LETTERS:
+                pos, stop = self._exact_tag(data, low, e, n, final)
+                if stop or self._state != _DATA:
+                    return pos, stop
+                continue
+            if second == 33 and low.startswith(b"<!--", e):
+                end = comment_end(low, e, n)
+            elif second == 33 and low.startswith(b"<![cdata[", e) and self._tree.stack:
+                # CDATA in foreign content, a bogus comment elsewhere: read as the bogus comment
+                # (it ends first) and make the CDATA end there too.
+                end = low.find(b">", e)
+                if end >= 0:
+                    if low[end - 2 : end] != b"]]" or end - 2 < e + 9:
+                        self._push(end)
+                        self._out.append(b"]]")
+                    end += 1
+            elif second == 47 and e + 2 < n and low[e + 2] in LETTERS:
+                stop_m = NAME_STOP.search(low, e + 2, n)
+                end = tag_close(low, e, stop_m.start(), n) if stop_m is not None else -1
+                if end >= 0 and stop_m is not None:
+                    self._exact_end(low[e + 2 : stop_m.start()], e)
+            else:
+                end = construct_end(low, e, n)
+                if end >= 0 and low.startswith(b"<!doctype", e):
+                    self._page_seen = True
+            if end < 0:
+                return self._hold_or_pass(data, low, e, n, final)
+            pos = end
+
+    def _exact_end(self, name: bytes, at: int) -> None:
+        self.settled(name, at)
+        self._tree.end(name)
+        if name == b"noscript":
+            self._in_noscript = False
+        elif name in (b"head", b"body") and not self._injected and not self._exact_busy():
+            self._inject(at, self._nonce)
+
+    def _exact_busy(self) -> bool:
+        """True where the injection must not go (another reading may see raw text there)."""
+        return bool(self._in_noscript or self._neutral or self._tree.stack or self._tree.select)
+
+    def _exact_tag(self, data: bytes, low: bytes, c: int, n: int, final: bool) -> tuple[int, bool]:
+        """The start tag at ``c`` (data state): the tree, its verdict, the state after it."""
+        stop_m = NAME_STOP.search(low, c + 1, n)
+        tag_end = tag_close(low, c, stop_m.start(), n) if stop_m is not None else -1
+        if tag_end < 0 or stop_m is None:
+            return self._hold_or_pass(data, low, c, n, final)
+        name_end = stop_m.start()
+        name = low[c + 1 : name_end]
+        if tag_end - c > self._plan.tag_cap:
+            self._tree.start(name, b"", False)
+            if name in RAW_CAPABLE:
+                self.neutralise(name, tag_end)
+            return tag_end, False
+        attrs = attributes(low, name_end, tag_end - 1)
+        last = attrs[-1] if attrs else None
+        self_closing = low[tag_end - 2] == 47 and not (
+            last is not None and last[4] == tag_end - 1 and low[last[3]] not in b"\"'"
+        )
+        tree = self._tree
+        inside = bool(tree.stack)
+        foreign = tree.start(name, low[c:tag_end], self_closing)
+        if self._record is not None and not foreign and name in _RECORDED:
+            self._record.append((name, self._base + c, self._base + tag_end))
+        if (
+            foreign
+            or inside
+            or (tree.select and name != b"script" and (name in RAW_CAPABLE or name == b"plaintext"))
+        ):
+            # Read as markup here; a reading that takes it for raw text ends at its end tag.
+            if name == b"script" and not foreign:
+                self._inline_in_markup(data, low, c, name_end, tag_end, n)
+            elif self._hot_or_based(low, c, tag_end):
+                self._general(data, low, c, name_end, tag_end, name, foreign)
+            if name in RAW_CAPABLE:
+                self.neutralise(name, tag_end)
+            return tag_end, False
+        if name == b"script":
+            return self._script_tag(data, low, c, name_end, tag_end, n, final)
+        if name == b"base":
+            self._base_tag(data, low, c, name_end, tag_end)
+            return tag_end, False
+        if self._hot_or_based(low, c, tag_end):
+            self._general(data, low, c, name_end, tag_end, name, False)
+        if name == b"style" and self._style_tag(data, low, c, name_end, tag_end, n, final):
+            return c, True
+        self._after_tag(name, False, tag_end)
+        if self._state == 2:  # raw text: usually ends right here in the buffer
+            found = self._raw_end.search(low, tag_end)
+            if found is not None:
+                self._state = _DATA
+                return found.start(), False
+        return tag_end, False
+
+    def _hot_or_based(self, low: bytes, c: int, tag_end: int) -> bool:
+        return self._base_url is not None or HOT.search(low, c, tag_end) is not None
+
+    def _inline_in_markup(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int) -> None:
+        """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` and by its text up
+        to the first ``</script`` (where a raw-text reading ends it)."""
+        from .verdicts import INLINE, inline_verdict, script_verdict
+
+        attrs = attributes(low, name_end, tag_end - 1)
+        verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url)
+        if verdict is INLINE:
+            end = low.find(b"</script", tag_end, n)
+            text_end = min(end if end >= 0 else n, tag_end + self._plan.script_cap)
+            verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
+        if isinstance(verdict, bytes):
+            self._replace(c, tag_end, verdict)
+
+    def _base_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int) -> None:
+        """The first ``<base href>`` sets the URL relative ones resolve against; one that points at
+        a refused service is made inert instead (relative URLs then stay first party)."""
+        if self._base_url is not None:
+            return
+        attrs = attributes(low, name_end, tag_end - 1)
+        href = first_value(data, attrs, b"href")
+        if href is None:
+            return
+        before = len(self._out)
+        self._general(data, low, c, name_end, tag_end, b"base", False)
+        if len(self._out) != before:
+            return  # made inert
+        from ada_url import URL
+
+        from ...catalog.urls import FIRST_PARTY
+
+        try:
+            url = URL(decoded(href).strip(), FIRST_PARTY)
+        except ValueError:
+            return
+        if (
+            url.protocol in ("http:", "https:")
+            and url.href != FIRST_PARTY
+            and url.hostname != "first-party.invalid"
+        ):
+            self._base_url = url.href
