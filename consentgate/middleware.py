@@ -216,8 +216,12 @@ class _Responder:
 
 
 def _may_be_html(headers: Any) -> bool:
-    """Whether the Content-Type could be HTML (html_response decides exactly; this only rules out)."""
+    """Whether the response could be HTML (html_response decides exactly; this only rules out): one
+    Content-Type that is not HTML rules it out; none, or several, leave it to the body (sniffed)."""
+    found = 0
     for name, value in headers:
         if len(name) == 12 and name.lower() == b"content-type":
-            return b"text/html" in value.lower()
-    return False
+            if b"text/html" in value.lower():
+                return True
+            found += 1
+    return found != 1

@@ -4,15 +4,21 @@ The middleware wraps each request's ``send`` with :meth:`HtmlRewriting.wrap`. Li
 ``starlette/middleware/gzip.py``, the wrapper holds ``http.response.start`` back until it has seen
 the first body message, so that it can still fix the headers:
 
-- Only ``text/html`` is rewritten. ``HEAD``, 1xx/204/206/304, ``http.response.pathsend`` (file
-  sends), other content types, UTF-16/32 bodies and unknown content codings pass untouched.
+- ``HEAD`` is answered like ``GET``: a body the app sends anyway (the server drops it) is rewritten
+  so that ``Content-Length`` is the page's; without one, the app's ``Content-Length`` is dropped.
+- Only HTML is rewritten: ``text/html``, or a body that sniffs as HTML (:mod:`.sniff`) when there
+  is no ``Content-Type`` or several (``[gate] unknown_content_type = "refuse"`` answers those 502
+  instead). 1xx/204/206/304, ``http.response.pathsend`` (file sends), other content types, UTF-32
+  (no browser decodes it) and unknown content codings pass untouched. A UTF-16 body (byte order
+  mark, or ``charset``) is rewritten as UTF-8 and sent back in the same UTF-16.
 - A streaming response stays streaming: each body message is rewritten as it comes, holding back
   at most an incomplete tag (see :mod:`consentgate.gate.rewrite`). ``Content-Length`` is set to the
   new length when the whole body came in one message, and dropped otherwise.
 - ``gzip``/``deflate`` bodies (an app that compresses inside the gate) are decoded, rewritten and
-  re-encoded as they stream, with bounded pieces (:mod:`.codings`); ``br`` likewise when the
-  ``brotli`` package is installed, else they pass untouched after one warning in the log. A body
-  that does not decode is passed on as it came.
+  re-encoded as they stream, in bounded pieces (:mod:`.codings`, :mod:`.body`), stacked codings
+  (``gzip, br``) too; ``br`` when the ``brotli`` package (1.2 or later) is installed, else they pass
+  untouched after one warning in the log. One message that inflates to much more goes out as
+  several messages of about ``_SEND_BYTES``. A body that does not decode is passed on as it came.
 - ``uniform`` mode: every optional category is blocked for everyone, so the page is the same for
   all visitors and may be cached anywhere. ``per_visitor`` mode: only what this visitor refused is
   blocked; the response gets ``Vary: Cookie``, ``Cache-Control: private`` and loses its ``ETag``.
@@ -26,6 +32,7 @@ the first body message, so that it can still fix the headers:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Generator
@@ -35,16 +42,31 @@ from starlette.types import Message, Scope, Send
 
 from ..config import Config
 from ..consent.model import Consent
+from .body import BodyPipeline, NotHtml
 from .codings import Codec, Undecodable, codec_for
+from .page_headers import csp_nonce, page_headers
 from .rewrite import CatalogLike, RewritePlan, Rewriter
 
 __all__ = ["HtmlRewriting"]
 
 _log = logging.getLogger("consentgate.html")
-_NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]+)'")
 _PASS_STATUS: Final = frozenset({204, 206, 304})
 _CACHE_BYTES: Final = 32 * 1024 * 1024
 _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
+#: Output gathered before it is sent on, when one message of the app inflates into many pieces.
+_SEND_BYTES: Final = 256 * 1024
+_CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
+_UTF16: Final = frozenset(
+    {b"utf-16", b"utf-16le", b"utf-16be", b"unicode", b"unicodefeff", b"unicodefffe", b"ucs-2", b"csunicode",
+     b"iso-10646-ucs-2"}
+)  # fmt: skip
+_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+_REFUSED: Final = json.dumps(
+    {
+        "error": "unknown_content_type",
+        "detail": "The site answered without one Content-Type, and [gate] unknown_content_type is 'refuse'.",
+    }
+).encode()
 #: (body as sent, blocked categories, CSP nonce of the header, content coding)
 _CacheKey = tuple[bytes, frozenset[str], str | None, bytes]
 
@@ -56,7 +78,15 @@ class HtmlRewriting:
     the nonce that gives the bytes to insert), None for no injection.
     """
 
-    __slots__ = ("_brotli_warned", "_cache", "_cache_bytes", "_optional", "mode", "plan")
+    __slots__ = (
+        "_brotli_warned",
+        "_cache",
+        "_cache_bytes",
+        "_optional",
+        "mode",
+        "plan",
+        "unknown_content_type",
+    )
 
     def __init__(
         self,
@@ -66,6 +96,7 @@ class HtmlRewriting:
     ) -> None:
         self.plan = RewritePlan(catalog, injection=injection, categories=config.category_names)
         self.mode = config.mode
+        self.unknown_content_type = config.gate.unknown_content_type
         self._optional = frozenset(config.optional_categories)
         #: Whole bodies already rewritten, by (body, blocked categories, CSP nonce, coding):
         #: a site serves the same page again and again. The body itself is the key (no hash can
@@ -107,14 +138,12 @@ class HtmlRewriting:
 
     def wrap(self, scope: Scope, consent: Consent, send: Send) -> Send:
         """``send`` for this request, rewriting an HTML response on its way out."""
-        if scope.get("method") == "HEAD":
-            return send
-        return _HtmlResponder(self, self.blocked(consent), send).send
+        return _HtmlResponder(self, self.blocked(consent), send, scope.get("method") == "HEAD").send
 
 
 # --- per request ------------------------------------------------------------------------------------
 
-_WAIT, _REWRITE, _PASS = range(3)
+_WAIT, _REWRITE, _PASS, _DROP = range(4)
 
 
 class _Held:
@@ -131,24 +160,45 @@ _HELD = _Held()
 
 
 class _HtmlResponder:
-    __slots__ = ("_codec", "_coding", "_gate", "_nonce", "_rewriter", "_send", "_start", "_state", "blocked")
+    __slots__ = (
+        "_charset",
+        "_codec",
+        "_coding",
+        "_gate",
+        "_head",
+        "_nonce",
+        "_pipeline",
+        "_refuse",
+        "_rewriter",
+        "_send",
+        "_sniff",
+        "_start",
+        "_state",
+        "blocked",
+    )
 
-    def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send) -> None:
+    def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send, head: bool = False) -> None:
         self._gate = gate
+        self._head = head
         self._send = send
         self.blocked = blocked
         self._state = _WAIT
         self._start: Message = {}
         self._rewriter: Rewriter | None = None
+        self._pipeline: BodyPipeline | None = None
         self._codec: Codec | None = None
         self._nonce: str | None = None
         self._coding = b""
+        self._charset = b""
+        self._sniff = self._refuse = False
 
     def send(self, message: Message) -> Awaitable[None]:
         # Not a coroutine on the common path: a response that is not HTML is passed straight on, and
         # so is the awaitable of the server's send; only HTML goes through the rewriting coroutine.
         if self._state == _PASS:
             return self._send(message)
+        if self._state == _DROP:
+            return _HELD
         if message["type"] == "http.response.start":
             self._begin(message)
             return self._send(message) if self._state == _PASS else _HELD
@@ -171,24 +221,36 @@ class _HtmlResponder:
     def _begin(self, message: Message) -> None:
         status = message.get("status", 200)
         headers = message.get("headers") or []
-        content_type = coding = b""
+        types: list[bytes] = []
+        coding = b""
         for name, value in headers:
             name = name.lower()
             if name == b"content-type":
-                content_type = value.lower()
+                types.append(value.lower())
             elif name == b"content-encoding":
                 coding = value.strip().lower()
-        media, _, params = content_type.partition(b";")
-        if (
-            media.strip() != b"text/html"
-            or status < 200
-            or status in _PASS_STATUS
-            or b"utf-16" in params
-            or b"utf-32" in params
-        ):
+        if status < 200 or status in _PASS_STATUS:
             self._state = _PASS
             return
-        if coding and coding != b"identity":
+        html = [
+            params for media, _, params in (t.partition(b";") for t in types) if media.strip() == b"text/html"
+        ]
+        if len(types) != 1 and not html:
+            # No Content-Type, or several and none of them HTML: browsers sniff the body.
+            if self._gate.unknown_content_type == "refuse":
+                self._refuse = True
+            else:
+                self._sniff = True
+        elif not html:
+            self._state = _PASS
+            return
+        else:
+            charset = _CHARSET.search(html[-1])
+            self._charset = charset.group(1).strip(b"\"' ") if charset else b""
+            if self._charset.startswith(b"utf-32"):
+                self._state = _PASS  # no browser decodes it: its tags are not tags
+                return
+        if coding and coding != b"identity" and not self._refuse:
             codec = self._gate.codec(coding)
             if codec is None:
                 self._state = _PASS
@@ -196,35 +258,107 @@ class _HtmlResponder:
             self._codec = codec
             self._coding = coding
         self._start = message
-        self._nonce = _csp_nonce(headers)
+        self._nonce = csp_nonce(headers)
 
     async def _first_body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
-        if (not body and not more) or (body[:2] in (b"\xff\xfe", b"\xfe\xff") and self._codec is None):
-            # Nothing to rewrite, or a UTF-16 byte order mark.
+        if not body and not more:
+            # Nothing to rewrite.
             self._state = _PASS
+            if self._head:
+                # A HEAD answer without the body: the length the app gave is not the rewritten page's.
+                self._start = {**self._start, "headers": self._headers(self._start, None)}
             await self._send(self._start)
             await self._send(message)
             return
+        if self._refuse:
+            await self._answer_refused()
+            return
+        variant = self._coding + b";" + self._charset + (b";sniff" if self._sniff else b"")
         key = None
         if not more:  # the whole body at once: maybe rewritten before
-            key = (bytes(body), self.blocked, self._nonce, self._coding)
+            key = (bytes(body), self.blocked, self._nonce, variant)
             out = self._gate.cached(key)
             if out is not None:
                 await self._finish_first(out, more)
                 return
-        self._rewriter = Rewriter(self._gate.plan, self.blocked, nonce=self._nonce)
-        try:
-            out = self._rewrite(body, more)
-        except Undecodable:
-            self._state = _PASS
-            await self._send(self._start)
-            await self._send(message)
+        self._rewriter = rewriter = Rewriter(self._gate.plan, self.blocked, nonce=self._nonce)
+        if self._codec is None and not self._sniff and self._charset not in _UTF16 and body[:2] not in _BOMS:
+            # The common case, without a pipeline: the body as it came, straight to the rewriter.
+            out = rewriter.feed(body)
+            if not more:
+                out += rewriter.finish()
+                if key is not None:
+                    self._gate.remember(key, out)
+            await self._finish_first(out, more)
             return
-        if key is not None:
-            self._gate.remember(key, out)
-        await self._finish_first(out, more)
+        self._pipeline = BodyPipeline(rewriter, self._codec, self._charset, sniff=self._sniff)
+        await self._stream(message, first=True, key=key)
+
+    async def _next_body(self, message: Message) -> None:
+        if self._pipeline is not None:
+            await self._stream(message, first=False, key=None)
+            return
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        rewriter = self._rewriter
+        assert rewriter is not None
+        out = rewriter.feed(body) if body else b""
+        if not more:
+            out += rewriter.finish()
+        if out or not more:
+            await self._send({"type": "http.response.body", "body": out, "more_body": more})
+
+    async def _stream(self, message: Message, *, first: bool, key: _CacheKey | None) -> None:
+        """Send what the pipeline makes of ``message`` in messages of about ``_SEND_BYTES``: a
+        compressed body that inflates a thousandfold never becomes one buffer."""
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        pipeline = self._pipeline
+        assert pipeline is not None
+        out: list[bytes] = []
+        size = 0
+        started = not first
+        try:
+            for piece in pipeline.run(body, final=not more):
+                out.append(piece)
+                size += len(piece)
+                if size >= _SEND_BYTES:
+                    if not started:
+                        started = True
+                        await self._finish_first(b"".join(out), True)
+                    else:
+                        await self._send(
+                            {"type": "http.response.body", "body": b"".join(out), "more_body": True}
+                        )
+                    out.clear()
+                    size = 0
+        except (Undecodable, NotHtml) as exc:
+            if not started:
+                # Nothing of ours went out: the body passes as it came.
+                self._state = _PASS
+                await self._send(self._start)
+                await self._send(message)
+                return
+            await self._pass_the_rest(message, closing=isinstance(exc, Undecodable))
+            return
+        data = b"".join(out)
+        if not started:
+            if key is not None:
+                self._gate.remember(key, data)
+            await self._finish_first(data, more)
+        elif data or not more:
+            await self._send({"type": "http.response.body", "body": data, "more_body": more})
+
+    async def _pass_the_rest(self, message: Message, *, closing: bool) -> None:
+        # Headers went out already: close our own stream properly, then the rest as it came.
+        self._state = _PASS
+        if closing and self._rewriter is not None:
+            tail = self._rewriter.finish()
+            end = self._codec.encode(tail, final=True) if self._codec is not None else tail
+            await self._send({"type": "http.response.body", "body": end, "more_body": True})
+        await self._send(message)
 
     async def _finish_first(self, out: bytes, more: bool) -> None:
         self._state = _REWRITE
@@ -232,82 +366,22 @@ class _HtmlResponder:
         await self._send(self._start)
         await self._send({"type": "http.response.body", "body": out, "more_body": more})
 
-    async def _next_body(self, message: Message) -> None:
-        body: bytes = message.get("body", b"")
-        more: bool = message.get("more_body", False)
-        try:
-            out = self._rewrite(body, more)
-        except Undecodable:
-            # Close our stream properly, then pass the rest on as it came.
-            assert self._rewriter is not None and self._codec is not None
-            tail = self._rewriter.finish()
-            out = self._codec.encode(tail, final=True)
-            self._state = _PASS
-            await self._send({"type": "http.response.body", "body": out, "more_body": True})
-            await self._send(message)
-            return
-        if out or not more:
-            await self._send({"type": "http.response.body", "body": out, "more_body": more})
-
-    def _rewrite(self, body: bytes, more: bool) -> bytes:
-        rewriter = self._rewriter
-        assert rewriter is not None
-        codec = self._codec
-        if codec is None:
-            out = rewriter.feed(body) if body else b""
-            return out + rewriter.finish() if not more else out
-        pieces = [rewriter.feed(piece) for piece in codec.decode(body, final=not more)]
-        if not more:
-            pieces.append(rewriter.finish())
-        return codec.encode(b"".join(pieces), final=not more)
+    async def _answer_refused(self) -> None:
+        # [gate] unknown_content_type = "refuse": fail closed rather than guess.
+        self._state = _DROP
+        body = _REFUSED
+        await self._send(
+            {
+                "type": "http.response.start",
+                "status": 502,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode("ascii")),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await self._send({"type": "http.response.body", "body": body, "more_body": False})
 
     def _headers(self, start: Message, length: int | None) -> list[tuple[bytes, bytes]]:
-        per_visitor = self._gate.mode == "per_visitor"
-        out: list[tuple[bytes, bytes]] = []
-        vary = False
-        cache_control: bytes | None = None
-        for name, value in start.get("headers") or []:
-            low = name.lower()
-            if low == b"content-length":
-                continue
-            if per_visitor:
-                if low == b"etag":
-                    continue
-                if low == b"vary":
-                    vary = True
-                    if b"cookie" not in value.lower() and value.strip() != b"*":
-                        value = value + b", Cookie"
-                elif low == b"cache-control":
-                    cache_control = value if cache_control is None else cache_control + b", " + value
-                    continue
-            out.append((name, value))
-        if length is not None:
-            out.append((b"content-length", str(length).encode("ascii")))
-        if per_visitor:
-            if not vary:
-                out.append((b"vary", b"Cookie"))
-            out.append((b"cache-control", _private(cache_control)))
-        return out
-
-
-def _private(cache_control: bytes | None) -> bytes:
-    """``Cache-Control`` made private: shared caches must not keep one visitor's page."""
-    if not cache_control:
-        return b"private"
-    kept = [
-        d.strip()
-        for d in cache_control.split(b",")
-        if d.strip() and d.strip().lower() != b"public" and not d.strip().lower().startswith(b"s-maxage")
-    ]
-    if not any(d.lower() in (b"private", b"no-store") for d in kept):
-        kept.insert(0, b"private")
-    return b", ".join(kept)
-
-
-def _csp_nonce(headers: Any) -> str | None:
-    for name, value in headers:
-        if name.lower() == b"content-security-policy":
-            found = _NONCE.search(value)
-            if found:
-                return found.group(1).decode("ascii")
-    return None
+        return page_headers(start.get("headers") or [], length, per_visitor=self._gate.mode == "per_visitor")

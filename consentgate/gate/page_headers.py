@@ -1,0 +1,68 @@
+"""The headers of a rewritten page: its new length, the cache headers of ``per_visitor`` mode, and
+the CSP nonce the injection must carry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+__all__ = ["csp_nonce", "page_headers"]
+
+_NONCE: Final = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]+)'")
+
+
+def page_headers(
+    headers: Iterable[tuple[bytes, bytes]], length: int | None, *, per_visitor: bool
+) -> list[tuple[bytes, bytes]]:
+    """The headers of a rewritten page: ``Content-Length`` is ``length`` (None: none, it streams);
+    in ``per_visitor`` mode the page is private to the visitor (``Vary: Cookie``, no ``ETag``)."""
+    out: list[tuple[bytes, bytes]] = []
+    vary = False
+    cache_control: bytes | None = None
+    for name, value in headers:
+        low = name.lower()
+        if low == b"content-length":
+            continue
+        if per_visitor:
+            if low == b"etag":
+                continue
+            if low == b"vary":
+                vary = True
+                if b"cookie" not in value.lower() and value.strip() != b"*":
+                    value = value + b", Cookie"
+            elif low == b"cache-control":
+                cache_control = value if cache_control is None else cache_control + b", " + value
+                continue
+        out.append((name, value))
+    if length is not None:
+        out.append((b"content-length", str(length).encode("ascii")))
+    if per_visitor:
+        if not vary:
+            out.append((b"vary", b"Cookie"))
+        out.append((b"cache-control", _private(cache_control)))
+    return out
+
+
+def _private(cache_control: bytes | None) -> bytes:
+    """``Cache-Control`` made private: shared caches must not keep one visitor's page."""
+    if not cache_control:
+        return b"private"
+    kept = [
+        d.strip()
+        for d in cache_control.split(b",")
+        if d.strip() and d.strip().lower() != b"public" and not d.strip().lower().startswith(b"s-maxage")
+    ]
+    if not any(d.lower() in (b"private", b"no-store") for d in kept):
+        kept.insert(0, b"private")
+    return b", ".join(kept)
+
+
+def csp_nonce(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The nonce of the response's ``Content-Security-Policy``, if it names one."""
+    for name, value in headers:
+        if name.lower() == b"content-security-policy":
+            found = _NONCE.search(value)
+            if found:
+                return found.group(1).decode("ascii")
+    return None
