@@ -20,11 +20,21 @@ from starlette.types import ASGIApp
 
 from ..errors import ConsentGateError
 
-__all__ = ["DEFAULT_DATABASE", "build_demo_app", "find_demo_dir", "load_demo_module", "register", "run"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "build_demo_app",
+    "demo_secret",
+    "find_demo_dir",
+    "key_file_for",
+    "load_demo_module",
+    "register",
+    "run",
+]
 
 DEFAULT_DATABASE = "sqlite:///./consentgate-demo.db"
-#: Set it to keep visitors' choices valid across restarts; otherwise each run signs with a new key.
+#: The signing key, if set; otherwise the demo keeps one in a key file beside its database.
 SECRET_ENV = "CONSENTGATE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
+_KEY_SUFFIX = ".key"
 _MODULE_NAME = "consentgate_demo_site"
 
 
@@ -61,6 +71,44 @@ def load_demo_module() -> ModuleType:
 def build_demo_app(secret_key: str, database: str = DEFAULT_DATABASE) -> ASGIApp:
     """The demo site behind the gate, recording choices in ``database``."""
     return cast(ASGIApp, load_demo_module().build_app(secret_key, database))
+
+
+def key_file_for(database: str) -> Path:
+    """Where the demo keeps its signing key: beside a SQLite database (``demo.db`` → ``demo.db.key``),
+    else ``consentgate-demo.key`` in the working directory."""
+    if database.startswith("sqlite:///"):
+        return Path(database[len("sqlite:///") :] + _KEY_SUFFIX)
+    return Path("consentgate-demo" + _KEY_SUFFIX)
+
+
+def demo_secret(database: str) -> str:
+    """The demo's signing key: ``CONSENTGATE_SECRET_KEY``, else the key file of :func:`key_file_for`,
+    made once with mode 0600, so that visitors' choices stay valid when the demo restarts."""
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    path = key_file_for(database)
+    try:
+        # O_EXCL: made once, never overwritten; 0600 from the start (no window with wider rights).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConsentGateError(
+            f"cannot create the demo's key file {path} ({exc.strerror}); set {SECRET_ENV}."
+        ) from None
+    else:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConsentGateError(
+            f"cannot read the demo's key file {path} ({exc}); delete it or set {SECRET_ENV}."
+        ) from None
+    if not key:
+        raise ConsentGateError(f"the demo's key file {path} is empty; delete it or set {SECRET_ENV}.")
+    return key
 
 
 def _port(text: str) -> int:
@@ -104,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve the demo until interrupted."""
     import uvicorn
 
-    secret_key = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
+    secret_key = demo_secret(args.database)
     app = build_demo_app(secret_key, args.database)
     sock = _bind(args.host, args.port)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host

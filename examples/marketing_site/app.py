@@ -173,7 +173,7 @@ async def _read_form(request: Request) -> dict[str, str] | JSONResponse:
 
 
 async def _contact(request: Request) -> Response:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         plan = request.query_params.get("plan", "")
         return HTMLResponse(_contact_page({"plan": plan if plan in _PLANS else "unsure"}, []))
     form = await _read_form(request)
