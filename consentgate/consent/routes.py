@@ -73,6 +73,7 @@ class ConsentRoutes:
             + (f"; Domain={config.cookie.domain}" if config.cookie.domain else "")
             + "; HttpOnly"
         )
+        self._body_timeout = config.gate.body_timeout_seconds
         self._gpc_body = json.dumps({"gpc": True, "lastUpdate": config.gpc_last_update}).encode()
 
     def routes(self) -> list[Route]:
@@ -95,14 +96,14 @@ class ConsentRoutes:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
-        _require_same_origin(headers)
-        body = await read_json(receive, headers)
+        _require_same_origin(scope, headers)
+        body = await read_json(receive, headers, seconds=self._body_timeout)
         action, granted, language = self._parse_choice(body)
         await self._record(scope, send, headers, action, granted, language)
 
     async def _delete(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
-        _require_same_origin(headers)
+        _require_same_origin(scope, headers)
         await self._record(scope, send, headers, "withdraw", frozenset(), "")
 
     # --- the choice -------------------------------------------------------------------------------
@@ -199,8 +200,9 @@ class ConsentRoutes:
         await send_json(send, 200, after.to_json(), cookies)
 
 
-def _require_same_origin(headers: Mapping[bytes, bytes]) -> None:
-    """Refuse choices that a third-party page could forge (CSRF): the browser must say same-origin."""
+def _require_same_origin(scope: Scope, headers: Mapping[bytes, bytes]) -> None:
+    """Refuse choices that a third-party page could forge (CSRF): the browser must say same-origin,
+    and an ``Origin`` must name this very origin: scheme, host and port."""
     fetch_site = headers.get(b"sec-fetch-site")
     origin = headers.get(b"origin")
     if fetch_site is None and origin is None:
@@ -214,9 +216,35 @@ def _require_same_origin(headers: Mapping[bytes, bytes]) -> None:
             403, "cross_origin", "Choices are accepted from the site's own pages only (Sec-Fetch-Site)."
         )
     if origin is not None:
-        host = headers.get(b"host", b"").decode("latin-1").lower()
-        netloc = urlsplit(origin.decode("latin-1")).netloc.lower()
-        if not host or netloc != host:
+        scheme = scope.get("scheme", "http")
+        own = _origin_of(scheme, headers.get(b"host", b"").decode("latin-1"))
+        theirs = _origin_of(None, origin.decode("latin-1"))
+        if own is None or theirs != own:
             raise HTTPError(
-                403, "cross_origin", "Choices are accepted from the site's own pages only (Origin differs)."
+                403,
+                "cross_origin",
+                "Choices are accepted from the site's own pages only (the Origin's scheme, host or port differs).",
             )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(scheme: str | None, text: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an ``Origin`` (``scheme`` None) or of a ``Host`` header on a request
+    made with ``scheme``, default ports filled in; None when it is not one."""
+    parts = urlsplit(text.strip() if scheme is None else "//" + text.strip())
+    if scheme is None:
+        scheme = parts.scheme.lower()
+    if parts.path or parts.query or parts.fragment or parts.username is not None:
+        return None
+    if scheme not in _DEFAULT_PORTS:
+        return None  # "null", file:, or a scheme the gate is not served on
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if not host:
+        return None
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
