@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import tempfile
 import zlib
 from typing import Any
@@ -22,13 +23,27 @@ HEAD = (
 
 
 def _bomb(megabytes: int) -> bytes:
-    encoder = zlib.compressobj(9, zlib.DEFLATED, 31)
-    parts = [encoder.compress(HEAD)]
+    """One gzip member (as a compressing app would send it) inflating to ``megabytes`` MB of spaces.
+
+    Built from pieces rather than by compressing a gigabyte: each piece is deflated on its own and
+    ended with a full flush (no reference to earlier data, byte-aligned), so the same compressed
+    megabyte can be repeated; the gzip trailer's CRC is computed over what the repeats stand for.
+    """
     block = b" " * (1024 * 1024)
+    tail = b"</body></html>"
+    compressed_block = _deflated(block)
+    body = _deflated(HEAD) + compressed_block * megabytes + _deflated(tail) + b"\x03\x00"  # final empty block
+    crc = zlib.crc32(HEAD)
     for _ in range(megabytes):
-        parts.append(encoder.compress(block))
-    parts.append(encoder.compress(b"</body></html>") + encoder.flush())
-    return b"".join(parts)
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    size = (len(HEAD) + megabytes * len(block) + len(tail)) & 0xFFFFFFFF
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body + struct.pack("<II", crc, size)
+
+
+def _deflated(data: bytes) -> bytes:
+    encoder = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return encoder.compress(data) + encoder.flush(zlib.Z_FULL_FLUSH)
 
 
 def create_app() -> Any:
