@@ -6,6 +6,8 @@ so "what a browser would load or run" is read from its tree, never from the rewr
 
 from __future__ import annotations
 
+import contextlib
+import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import html5lib
+from ada_url import join_url
 
-from consentgate.catalog.urls import split_url
+from consentgate.catalog.urls import FIRST_PARTY, split_url
 from consentgate.gate.rewrite import RewritePlan, Rewriter
 
 CORPUS = Path(__file__).resolve().parent.parent / "gate" / "rewrite" / "corpus"
@@ -167,53 +170,157 @@ def _runs(attrs: dict[str, str]) -> bool:
 
 
 def _srcset_urls(value: str) -> list[str]:
-    return [part.strip().split()[0] for part in value.split(",") if part.strip()]
+    # Written from the HTML standard's srcset parser: a URL is a run of non-spaces (trailing
+    # commas dropped); descriptors run to a comma outside parentheses.
+    urls, at = [], 0
+    while at < len(value):
+        while at < len(value) and value[at] in _SPACE + ",":
+            at += 1
+        start = at
+        while at < len(value) and value[at] not in _SPACE:
+            at += 1
+        url = value[start:at]
+        if url.endswith(","):
+            urls.append(url.rstrip(","))
+            continue
+        urls.append(url)
+        depth = 0
+        while at < len(value) and (value[at] != "," or depth):
+            depth = 1 if value[at] == "(" else 0 if value[at] == ")" else depth
+            at += 1
+        at += 1
+    return [u for u in urls if u]
 
 
-def activity(document: bytes, *, scripting: bool) -> Iterator[tuple[str, str, str]]:
+_SPACE = " \t\n\f\r"
+_XLINK = "{http://www.w3.org/1999/xlink}href"
+_SVG = "{http://www.w3.org/2000/svg}"
+_FETCH_RELS = {
+    "stylesheet", "icon", "shortcut", "apple-touch-icon", "manifest", "preload", "prefetch", "preconnect",
+    "dns-prefetch", "modulepreload", "prerender", "mask-icon",
+}  # fmt: skip
+#: Any URL a text (CSS, a script, a handler, JSON) could make a browser fetch: scheme-relative or
+#: with a scheme, escapes of "/" decoded first.
+_TEXT_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*:)?//[^\s\"'<>()`,;{}\\]+|https?:[^\s\"'<>()`,;{}\\/][^\s\"'<>()`,;{}\\]*", re.I
+)
+_UNSLASH = re.compile(r"\\(?:/|x2f|u002f|0*2f ?)", re.I)
+
+
+def _text_urls(text: str) -> list[str]:
+    return _TEXT_URL.findall(_UNSLASH.sub("/", text))
+
+
+def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tuple[str, str, str]]:
     """Every fetch and every script run the page causes, per html5lib: ``(tag, kind, value)`` with
-    kind ``url`` (a URL fetched) or ``inline`` (the text of an inline script that runs)."""
-    for element in parse(document, scripting=scripting).iter():
+    kind ``url`` (a URL fetched, resolved against the page's ``<base href>``) or ``inline`` (code
+    or CSS or JSON text the browser runs or reads for URLs). Written from the HTML standard's list
+    of fetching attributes, independently of the rewriter's vocabulary."""
+    tree = parse(document, scripting=scripting)
+    base = None
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag == _HTML + "base" and "href" in element.attrib:
+            base = element.attrib["href"]
+            break
+
+    def url(tag: str, value: str) -> tuple[str, str, str]:
+        value = value.strip(_SPACE)
+        if base is not None and host_of(base):
+            with contextlib.suppress(ValueError):
+                value = join_url(join_url(FIRST_PARTY, base), value)
+        return tag, "url", value
+
+    for element in tree.iter():
         tag = element.tag
-        if not isinstance(tag, str) or not tag.startswith(_HTML):
+        if not isinstance(tag, str):
+            continue
+        attrs = dict(element.attrib)
+        for key, value in attrs.items():
+            low_key = key.lower()
+            if (
+                low_key.startswith("on")
+                or low_key == "style"
+                or (
+                    low_key in ("href", "src", "action", "formaction", "data", _XLINK)
+                    and value.strip(_SPACE + "\x00").lower().startswith("javascript:")
+                )
+            ):
+                yield tag, "inline", value
+            elif low_key in ("background", "ping", "attributionsrc"):
+                for part in value.split():
+                    yield url(tag, part)
+        if tag.startswith(_SVG):
+            for key in ("href", _XLINK):
+                if key in attrs:
+                    yield url(tag, attrs[key])
+            if tag == _SVG + "style":
+                yield tag, "inline", "".join(element.itertext())
+            continue
+        if not tag.startswith(_HTML):
             continue
         name = tag[len(_HTML) :]
-        attrs = dict(element.attrib)
         if name == "script":
-            if not _runs(attrs):
-                continue
-            if "src" in attrs:
-                yield name, "url", attrs["src"]
-            else:
+            kind = attrs.get("type", "").strip().lower()
+            if kind in ("speculationrules", "importmap"):
                 yield name, "inline", element.text or ""
-        elif name in ("iframe", "embed"):
+            elif _runs(attrs):
+                if "src" in attrs:
+                    yield url(name, attrs["src"])
+                else:
+                    yield name, "inline", element.text or ""
+        elif name == "style":
+            if attrs.get("type", "").strip().lower() in ("", "text/css"):
+                yield name, "inline", element.text or ""
+        elif name == "iframe":
             if "src" in attrs:
-                yield name, "url", attrs["src"]
+                yield url(name, attrs["src"])
+            if "srcdoc" in attrs and depth < 3:
+                yield from activity(attrs["srcdoc"].encode("utf-8"), scripting=scripting, depth=depth + 1)
+        elif name in ("embed", "frame", "track", "audio", "input"):
+            if "src" in attrs:
+                yield url(name, attrs["src"])
+        elif name == "video":
+            for key in ("src", "poster"):
+                if key in attrs:
+                    yield url(name, attrs[key])
         elif name == "object":
             if "data" in attrs:
-                yield name, "url", attrs["data"]
+                yield url(name, attrs["data"])
         elif name in ("img", "source"):
             if "src" in attrs:
-                yield name, "url", attrs["src"]
-            for url in _srcset_urls(attrs.get("srcset", "")):
-                yield name, "url", url
+                yield url(name, attrs["src"])
+            for one in _srcset_urls(attrs.get("srcset", "")):
+                yield url(name, one)
         elif name == "link":
             rel = set(attrs.get("rel", "").lower().split())
-            if rel & _PRELOADS and "href" in attrs:
-                yield name, "url", attrs["href"]
+            if rel & _FETCH_RELS and "href" in attrs:
+                yield url(name, attrs["href"])
+            for one in _srcset_urls(attrs.get("imagesrcset", "")):
+                yield url(name, one)
+        elif name == "meta" and attrs.get("http-equiv", "").strip().lower() == "refresh":
+            m = re.match(r"[\s\d.]*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", attrs.get("content", ""), re.I)
+            if m and m.group(1).strip():
+                yield url(name, m.group(1))
+        elif name == "base" and "href" in attrs:
+            yield url(name, attrs["href"])
 
 
 def leaks(document: bytes, hosts: Iterable[str], inline: Iterable[str]) -> list[str]:
-    """What of ``hosts`` and ``inline`` the page still loads or runs, with JavaScript on or off."""
+    """What of ``hosts`` and ``inline`` the page still loads or runs, with JavaScript on or off
+    (a code, CSS or JSON text that names a URL of ``hosts`` counts as loading it)."""
     hosts = tuple(h.lower() for h in hosts)
+
+    def hit(value: str) -> bool:
+        host = host_of(value)
+        return host is not None and any(host == h or host.endswith("." + h) for h in hosts)
+
     found = []
     for scripting in (True, False):
         for tag, kind, value in activity(document, scripting=scripting):
             if kind == "url":
-                host = host_of(value)
-                if host and any(host == h or host.endswith("." + h) for h in hosts):
+                if hit(value):
                     found.append(f"<{tag}> loads {value!r} (scripting={scripting})")
-            elif any(needle in value for needle in inline):
+            elif any(needle in value for needle in inline) or any(hit(u) for u in _text_urls(value)):
                 found.append(f"<{tag}> runs {value.strip()[:60]!r} (scripting={scripting})")
     return found
 

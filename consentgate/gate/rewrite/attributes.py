@@ -52,8 +52,12 @@ def first_value(data: bytes, attrs: list[Attr], name: bytes) -> bytes | None:
 
 
 def decoded(raw: bytes) -> str:
-    """A raw attribute value as text, its character references decoded."""
-    text = raw.decode("latin-1")
+    """A raw attribute value as text, its character references decoded (UTF-8 when it is, else
+    one character per byte)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
     return html.unescape(text) if "&" in text else text
 
 

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value
+from .loaders import style_verdict
 from .tagging import HOT
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
@@ -146,6 +147,13 @@ class ExactMode:
         )
         tree = self._tree
         inside = bool(tree.stack)
+        text_end = -1
+        if name in (b"style", b"script") and (inside or (tree.select and name == b"style")):
+            # Read as markup; its text is judged up to where a raw-text reading would end it.
+            text_end = _markup_text_end(low, tag_end, min(n, tag_end + self._plan.script_cap), name)
+            if text_end < 0 and not final and n - tag_end < self._plan.script_cap:
+                return c, True
+            text_end = min(text_end if text_end >= 0 else n, tag_end + self._plan.script_cap)
         foreign = tree.start(name, low[c:tag_end], self_closing)
         if self._record is not None and not foreign and name in _RECORDED:
             self._record.append((name, self._base + c, self._base + tag_end))
@@ -156,7 +164,13 @@ class ExactMode:
         ):
             # Read as markup here; a reading that takes it for raw text ends at its end tag.
             if name == b"script" and not foreign:
-                self._inline_in_markup(data, low, c, name_end, tag_end, n)
+                self._inline_in_markup(data, low, c, name_end, tag_end, text_end)
+            elif name == b"style":
+                new = style_verdict(
+                    self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, self._base_url
+                )
+                if new is not None:
+                    self._replace(c, tag_end, new)
             elif self._hot_or_based(low, c, tag_end):
                 self._general(data, low, c, name_end, tag_end, name, foreign)
             if name in RAW_CAPABLE:
@@ -182,7 +196,9 @@ class ExactMode:
     def _hot_or_based(self, low: bytes, c: int, tag_end: int) -> bool:
         return self._base_url is not None or HOT.search(low, c, tag_end) is not None
 
-    def _inline_in_markup(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int) -> None:
+    def _inline_in_markup(
+        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+    ) -> None:
         """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` and by its text up
         to the first ``</script`` (where a raw-text reading ends it)."""
         from .verdicts import INLINE, inline_verdict, script_verdict
@@ -190,8 +206,6 @@ class ExactMode:
         attrs = attributes(low, name_end, tag_end - 1)
         verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url)
         if verdict is INLINE:
-            end = low.find(b"</script", tag_end, n)
-            text_end = min(end if end >= 0 else n, tag_end + self._plan.script_cap)
             verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
         if isinstance(verdict, bytes):
             self._replace(c, tag_end, verdict)
@@ -223,3 +237,18 @@ class ExactMode:
             and url.hostname != "first-party.invalid"
         ):
             self._base_url = url.href
+
+
+def _markup_text_end(low: bytes, start: int, n: int, name: bytes) -> int:
+    """Where a raw-text reading of the element whose start tag ends at ``start`` would end it (the
+    first ``</name`` outside a comment of the markup reading: the others are neutralised); -1
+    when the buffer does not tell yet."""
+    end_tag = b"</" + name
+    at = start
+    while True:
+        q = low.find(end_tag, at, n)
+        if q < 0:
+            return -1
+        if low.rfind(b"<!--", start, q) <= low.rfind(b"-->", start, q):
+            return q
+        at = q + 2

@@ -7,12 +7,12 @@ no state lives at module level.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 from typing import Final
 
 from ada_url import join_url
 
+from .attributes import decoded
 from .caches import VerdictCaches
 from .catalog_protocol import CatalogLike, ServiceLike
 from .css import script_urls
@@ -66,9 +66,7 @@ class RewritePlan:
             pass
         service = None
         if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw:  # else relative: first-party
-            url = raw.decode("latin-1")
-            if "&" in url:
-                url = html.unescape(url)
+            url = decoded(raw)
             service = self.catalog.match_url(url)
         caches.remember_url(raw, service)
         return service

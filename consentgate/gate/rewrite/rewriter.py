@@ -424,7 +424,7 @@ class Rewriter(ExactMode, TagPart):
                 at = pos
                 continue
             else:
-                if kind <= KIND_IFRAME and self._may_load_third_party(low, c, tag_end):
+                if self._may_load_third_party(low, c, tag_end):
                     self._loader_tag(data, low, c, name_end, tag_end, name)
                 if kind == KIND_RAW and name == b"style":
                     held = self._style_tag(data, low, c, name_end, tag_end, n, final)

@@ -1,0 +1,130 @@
+"""Markup that used to end rewriting early or load a tracker past it (each example of the audit),
+judged by html5lib with scripting on and off: nothing of a refused category may load or run."""
+
+from __future__ import annotations
+
+import pytest
+
+from consentgate.gate.rewrite import RewritePlan
+from tests.support.rewriter import TinyCatalog, fake_injection, leaks, run, tiny_plan
+
+GTM = "https://www.googletagmanager.com/gtm.js?id=GTM-1"
+PIXEL = "https://www.facebook.com/tr?id=1"
+HOSTS = ("googletagmanager.com", "google-analytics.com", "facebook.com", "facebook.net", "youtube.com")
+PLAN = tiny_plan(injection=fake_injection)
+
+
+def _check(page: str) -> bytes:
+    prefix = (
+        ""
+        if page.startswith("<!doctype")
+        else '<!doctype html><html><head><meta charset="utf-8"></head><body>'
+    )
+    document = (prefix + page).encode("utf-8")
+    assert leaks(document, HOSTS, ()), "the page must load a tracker to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ()) == []
+    for size in (1, 7, 64):  # and whatever the chunks
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
+    return out
+
+
+RAW_IN_HTML = ("title", "style", "textarea", "xmp", "iframe", "noembed", "noframes", "script", "plaintext")
+
+
+@pytest.mark.parametrize("root", ["svg", "math"])
+@pytest.mark.parametrize("name", RAW_IN_HTML)
+def test_raw_text_names_are_ordinary_elements_in_foreign_content(root: str, name: str) -> None:
+    _check(f'<{root}><{name}/></{root}><script src="{GTM}"></script>')
+    _check(f'<{root}><{name}><img src="{PIXEL}"></{name}></{root}>')
+
+
+def test_the_audit_examples() -> None:
+    _check(f'<svg><title/></svg><script src="{GTM}"></script>')
+    _check(f'<svg><plaintext/></svg><p>rest of the page</p><img src="{PIXEL}">')
+    _check(f'<select><style></select><script src="{GTM}"></script>')
+    _check(f'<noscript><!--</noscript><img src="{PIXEL}">')
+    _check(f'<image src="{PIXEL}">')
+    _check('<img srcset="https://www.facebook.com/tr,">')
+    _check('<img srcset="/a.png 1x,https://www.facebook.com/tr,">')
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<noscript><style></noscript><!--</style><img src="{PIXEL}">--></noscript>',
+        '<noscript><img alt="</noscript>" src="{PIXEL}"></noscript>',
+        '<select><xmp></select><img src="{PIXEL}"></xmp>',
+        '<svg><foreignObject><style><!--</style><img src="{PIXEL}">--></style></foreignObject></svg>',
+        '<svg><desc><div></desc><style></style><img src="{PIXEL}"></div></desc></svg>',
+        '<math><mi><style></style><img src="{PIXEL}"></mi></math>',
+        '<svg><![CDATA[ > <!-- ]]><img src="{PIXEL}"> -->',
+        '<svg><g><p><style><!--</style><img src="{PIXEL}">-->',
+    ],
+)
+def test_tree_construction_corners(page: str) -> None:
+    _check(page.format(PIXEL=PIXEL))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http:www.facebook.com/tr",
+        "https://www\u3002facebook\u3002com/tr",
+        "https://www\uff0efacebook\uff0ecom/tr",
+        "https://\uff57\uff57\uff57.facebook.com/tr",
+        "https://%77ww.facebook.com/tr",
+        "https:\\\\www.facebook.com\\tr",
+        "HTTPS://user@WWW.FACEBOOK.COM:443/tr",
+    ],
+)
+def test_urls_are_read_as_browsers_read_them(url: str) -> None:
+    _check(f'<img src="{url}">')
+
+
+def test_relative_urls_under_a_base_href() -> None:
+    out = _check('<base href="https://www.facebook.com/"><img src="tr?id=1"><script src="/x.js"></script>')
+    assert b"data-cg-href" in out
+    _check('<base href="https://www.google-analytics.com/"><script src="analytics.js"></script>')
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<div style="background:url({PIXEL})">x</div>',
+        "<div style=\"background:url('\\2f\\2fwww.facebook.com/tr')\">x</div>",
+        "<style>body {{ background: url({PIXEL}) }}</style>",
+        '<style>@import "https://www.facebook.com/x.css";</style>',
+        "<img src=\"/a.png\" onerror=\"var s=document.createElement('script');s.src='{GTM}'\">",
+        "<a href=\"javascript:void(new Image().src='{PIXEL}')\">x</a>",
+        '<video src="{PIXEL}"></video>',
+        '<video poster="{PIXEL}"></video>',
+        '<audio src="{PIXEL}"></audio>',
+        '<video><track src="{PIXEL}"></video>',
+        '<table background="{PIXEL}"><tr><td background="{PIXEL}">x</td></tr></table>',
+        '<body background="{PIXEL}">',
+        '<a href="/" ping="{PIXEL}">x</a>',
+        '<iframe srcdoc="&lt;img src=&quot;{PIXEL}&quot;&gt;"></iframe>',
+        '<iframe srcdoc="&lt;iframe srcdoc=&quot;&amp;lt;script src={GTM}&amp;gt;&amp;lt;/script&amp;gt;&quot;&gt;&lt;/iframe&gt;"></iframe>',
+        '<link rel="preload" as="image" imagesrcset="/a.png 1x, {PIXEL} 2x">',
+        '<link rel="stylesheet" href="https://www.facebook.com/x.css">',
+        '<link rel="icon" href="{PIXEL}">',
+        '<meta http-equiv="refresh" content="0; url={PIXEL}">',
+        '<script type="speculationrules">{{"prefetch": [{{"source": "list", "urls": ["{PIXEL}"]}}]}}</script>',
+        '<script type="importmap">{{"imports": {{"gtm": "{GTM}"}}}}</script>',
+        '<script>var u = "https:\\/\\/www.googletagmanager.com\\/gtm.js"; load(u);</script>',
+        '<input type="image" src="{PIXEL}">',
+        '<svg><image href="{PIXEL}"/></svg>',
+        '<svg><image xlink:href="{PIXEL}"/></svg>',
+        '<svg><script href="{GTM}"></script></svg>',
+        '<!doctype html><html><head></head><frameset><frame src="{PIXEL}"></frameset></html>',
+    ],
+)
+def test_every_loader(page: str) -> None:
+    _check(page.format(PIXEL=PIXEL, GTM=GTM))
+
+
+def test_granted_pages_are_untouched() -> None:
+    page = f'<svg><title/></svg><noscript><!--</noscript>--></noscript><div style="background:url({PIXEL})">'.encode()
+    assert run(RewritePlan(TinyCatalog()), page, frozenset()) == page
