@@ -86,6 +86,7 @@ _SECRET = "bench-secret-key-not-for-production"
 _DATABASE_ENV = "BENCH_DYNAMIC_DATABASE"
 _MODE_ENV = "BENCH_DYNAMIC_MODE"
 _CHUNK = 64 * 1024
+_START_TIMEOUT = 120.0
 
 # --- the apps (uvicorn factories) ---------------------------------------------------------------------
 
@@ -300,16 +301,17 @@ def _servers() -> Iterator[Servers]:
 
 def _start(stack: ExitStack) -> Servers:
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dynamic-")))
-    starting = [uvicorn_server("bench_dynamic:bare_app", app_dir=BENCH_DIR, ready_path="/ready")] + [
+    # Started side by side, with time to spare: each spends seconds importing on a busy machine.
+    starting = [uvicorn_server("bench_dynamic:bare_app", ready_path="/ready", timeout=_START_TIMEOUT)] + [
         uvicorn_server(
             "bench_dynamic:gated_app",
             app_dir=BENCH_DIR,
             ready_path="/ready",
+            timeout=_START_TIMEOUT,
             env={_DATABASE_ENV: f"sqlite:///{tmp}/{mode}.db", _MODE_ENV: mode},
         )
         for mode in ("uniform", "per_visitor")
     ]
-    # Started side by side: each spends seconds importing on a loaded machine.
     with ThreadPoolExecutor(len(starting)) as pool:
         entered = [pool.submit(server.__enter__) for server in starting]
     for server, future in zip(starting, entered, strict=True):
