@@ -44,6 +44,7 @@ from ..config import Config
 from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
 from .codings import Codec, Undecodable, codec_for
+from .first_party import PlansByHost
 from .page_headers import csp_nonce, page_headers
 from .rewrite import CatalogLike, RewritePlan, Rewriter
 
@@ -85,6 +86,7 @@ class HtmlRewriting:
         "_optional",
         "mode",
         "plan",
+        "plans",
         "unknown_content_type",
     )
 
@@ -95,6 +97,7 @@ class HtmlRewriting:
         injection: Callable[[str | None], bytes] | None = None,
     ) -> None:
         self.plan = RewritePlan(catalog, injection=injection, categories=config.category_names)
+        self.plans = PlansByHost(self.plan)  # in block mode, the request's host is first party
         self.mode = config.mode
         self.unknown_content_type = config.gate.unknown_content_type
         self._optional = frozenset(config.optional_categories)
@@ -138,7 +141,7 @@ class HtmlRewriting:
 
     def wrap(self, scope: Scope, consent: Consent, send: Send) -> Send:
         """``send`` for this request, rewriting an HTML response on its way out."""
-        return _HtmlResponder(self, self.blocked(consent), send, scope.get("method") == "HEAD").send
+        return _HtmlResponder(self, self.blocked(consent), send, scope).send
 
 
 # --- per request ------------------------------------------------------------------------------------
@@ -166,8 +169,10 @@ class _HtmlResponder:
         "_coding",
         "_gate",
         "_head",
+        "_host",
         "_nonce",
         "_pipeline",
+        "_plan",
         "_refuse",
         "_rewriter",
         "_send",
@@ -177,9 +182,10 @@ class _HtmlResponder:
         "blocked",
     )
 
-    def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send, head: bool = False) -> None:
+    def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send, scope: Scope) -> None:
         self._gate = gate
-        self._head = head
+        self._host, self._plan = gate.plans.plan_for(scope)
+        self._head = scope.get("method") == "HEAD"
         self._send = send
         self.blocked = blocked
         self._state = _WAIT
@@ -275,7 +281,14 @@ class _HtmlResponder:
         if self._refuse:
             await self._answer_refused()
             return
-        variant = self._coding + b";" + self._charset + (b";sniff" if self._sniff else b"")
+        variant = (
+            self._coding
+            + b";"
+            + self._charset
+            + (b";sniff" if self._sniff else b"")
+            + b"@"
+            + self._host.encode()
+        )
         key = None
         if not more:  # the whole body at once: maybe rewritten before
             key = (bytes(body), self.blocked, self._nonce, variant)
@@ -283,7 +296,7 @@ class _HtmlResponder:
             if out is not None:
                 await self._finish_first(out, more)
                 return
-        self._rewriter = rewriter = Rewriter(self._gate.plan, self.blocked, nonce=self._nonce)
+        self._rewriter = rewriter = Rewriter(self._plan, self.blocked, nonce=self._nonce)
         if self._codec is None and not self._sniff and self._charset not in _UTF16 and body[:2] not in _BOMS:
             # The common case, without a pipeline: the body as it came, straight to the rewriter.
             out = rewriter.feed(body)

@@ -70,6 +70,7 @@ INSTALL_URLS = [
     ("https://scripts.iconnode.com/12345.js", "whatconverts"),
     ("https://b-js.ringba.com/CA123", "ringba"),
     ("https://js.hcaptcha.com/1/api.js", "hcaptcha"),
+    ("https://x.klarnacdn.net/kp/lib/v1/api.js", "klarna"),
     ("https://maps.googleapis.com/maps/api/js?key=KEY", "google-maps"),
     ("https://www.google.com/maps/embed?pb=1", "google-maps"),
     ("https://fonts.googleapis.com/css2?family=Inter", "google-fonts"),
