@@ -5,7 +5,7 @@
 :mod:`.app` the ASGI app (lifespan, the client); :mod:`.exchange` one request streamed both ways;
 :mod:`.headers` hop-by-hop and forwarding headers of the request; :mod:`.rewriting` the origin's
 response headers that name it; :mod:`.failures` 502/504/413 pages and the log line;
-:mod:`.websocket` upgrades refused with 501.
+:mod:`.websocket` WebSockets relayed with the ``websockets`` library.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from ..config.proxy_section import ProxyConfig
 from ..errors import ConfigError
 from .exchange import Upstream, forward
 from .headers import Forwarding
-from .websocket import refuse_upgrade, refuse_websocket, wants_upgrade
+from .websocket import refuse_upgrade, relay_websocket, wants_upgrade
 
 __all__ = ["ProxyApp"]
 
@@ -135,7 +135,14 @@ class ProxyApp:
                 return
             await forward(self.upstream, scope, receive, send)
         elif kind == "websocket":
-            await refuse_websocket(scope, receive, send)
+            await relay_websocket(
+                scope,
+                receive,
+                send,
+                upstream=self.config.upstream,
+                forwarding=self.upstream.forwarding,
+                open_timeout=self.config.connect_timeout_seconds + self.config.read_timeout_seconds,
+            )
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
