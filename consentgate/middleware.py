@@ -100,7 +100,7 @@ class ConsentMiddleware:
         )
         routes: list[Route] = [
             *consent.routes(),
-            *banner_routes(),
+            *banner_routes(self.injection.assets),
             Route.get(DECLARATION_PATH, DeclarationRoute(config, self.catalog).handle),
             *AdminPage(config.logging, self._store).routes(),
             *(self.api.routes() if self.api is not None else ()),

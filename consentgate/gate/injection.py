@@ -1,11 +1,15 @@
-"""The HTML the rewriter injects into every page, built once per gate from its config and catalog.
+"""What the gate adds to every page, and the banner's cached assets, built once per gate.
 
 Per response only the CSP nonce varies, and the bytes without a nonce are cached. The injection is
-three tags (see ``docs/ARCHITECTURE.md``)::
+two tags (see ``docs/ARCHITECTURE.md``), as small as what must run before the page's own scripts::
 
-    <script nonce="…">bootstrap: Consent Mode defaults, __gpp stub, the guard</script>
-    <script type="application/json" id="consentgate-config">{texts, categories, services, …}</script>
+    <script nonce="…">bootstrap: Consent Mode defaults, __gpp stub, the guard; its parameters</script>
     <script src="/consentgate/banner.js?v=<version>" defer nonce="…"></script>
+
+Everything else is in :class:`~consentgate.gate.banner.Assets`, cached for a year under versioned
+URLs: ``rules.js`` (the guard's table of hosts, fetched only when page code inserts a third-party
+tag), ``texts.<lang>.json`` (the texts and the signal rules, one language per visitor) and
+``services.json`` (the service lists and cookie names, fetched when the banner needs them).
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ from typing import Any, Final
 from ..catalog.catalog import Catalog, Service
 from ..config import DEFAULT_CATEGORIES, Config
 from ..web.paths import BANNER_PATH, CONSENT_PATH
-from .banner import BANNER_VERSION, BOOTSTRAP
+from .banner import BANNER_VERSION, BOOTSTRAP, RULES_SCRIPT, Assets
 from .texts import resolve_texts
 
-__all__ = ["Injection", "guard_rules", "json_for_script"]
+__all__ = ["Injection", "compact_table", "guard_rules", "guard_table", "json_for_script"]
+
+#: Service ids of the third-party-web data layer start with this: the guard names them by host.
+_DATA_PREFIX: Final = "tpw-"
 
 _PLACEHOLDER: Final = "CG_PARAMS"
+_TABLE_PLACEHOLDER: Final = "CG_TABLE"
 
 # Inside <script>, "</script" or "<!--" would end or confuse the element, and U+2028/U+2029 end
 # a line in older JavaScript parsers; JSON allows every one of them escaped.
@@ -41,16 +49,28 @@ def json_for_script(data: Any) -> str:
     return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class Injection:
-    """The three tags the rewriter inserts, built once from a config and a catalog.
+def _json_asset(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
-    ``render(nonce)`` gives the bytes for one response; ``config_json`` is what the banner reads.
+
+class Injection:
+    """The tags the rewriter inserts and the assets they fetch, built once from a config and a catalog.
+
+    ``render(nonce)`` gives the bytes for one response; ``assets`` are served by the gate;
+    ``config_data`` is everything the banner may show (every language), stored by the ledger.
     """
 
     def __init__(self, config: Config, catalog: Catalog | None = None) -> None:
         catalog = catalog if catalog is not None else Catalog.builtin().with_config(config)
         services = [s for s in catalog.services.values() if s.category in config.categories]
         names = config.category_names
+        texts = resolve_texts(
+            config.texts,
+            {n: (c.label, c.description) for n, c in config.categories.items()},
+            {n: (c.label, c.description) for n, c in DEFAULT_CATEGORIES.items()},
+        )
+        by_category = _services_by_category(services, names)
+        cookies = _cookies_by_category(services, names)
         self.config_data: dict[str, Any] = {
             "revision": config.revision,
             "endpoint": CONSENT_PATH,
@@ -60,21 +80,41 @@ class Injection:
                 "refuses": list(config.signals.gpc_refuses),
                 "choiceWins": config.signals.choice_overrides_gpc,
             },
-            "services": _services_by_category(services, names),
-            "cookies": _cookies_by_category(services, names),
-            "texts": resolve_texts(
-                config.texts,
-                {n: (c.label, c.description) for n, c in config.categories.items()},
-                {n: (c.label, c.description) for n, c in DEFAULT_CATEGORIES.items()},
-            ),
+            "services": by_category,
+            "cookies": cookies,
+            "texts": texts,
         }
+        if RULES_SCRIPT.count(_TABLE_PLACEHOLDER) != 1:  # pragma: no cover - a broken build
+            raise RuntimeError("static/rules.js must hold CG_TABLE exactly once; rebuild it in js/.")
+        #: The guard's table of hosts: the catalog's own flattening where it has one (every data
+        #: layer included), else built here from the services (see :func:`guard_table`).
+        table = getattr(catalog, "guard_table", None)
+        self.table: dict[str, Any] = compact_table(
+            table() if callable(table) else guard_table(services, config)
+        )
+        files = {
+            "rules.js": RULES_SCRIPT.replace(_TABLE_PLACEHOLDER, json_for_script(self.table)).encode(),
+        }
+        # The first layer needs only the texts; the service lists and cookie names are fetched when
+        # the preferences open, a refused embed needs its placeholder, or a category is revoked.
+        files["services.json"] = _json_asset({"s": by_category, "k": cookies})
+        for lang, lang_texts in texts.items():
+            files[f"texts.{lang}.json"] = _json_asset(
+                {
+                    "t": lang_texts,
+                    "p": config.privacy_policy_url,
+                    "g": list(config.signals.gpc_refuses),
+                    "w": config.signals.choice_overrides_gpc,
+                }
+            )
+        self.assets = Assets(files)
         params = {
             "c": config.cookie.name + "_state",
             "r": config.revision,
-            "g": list(config.signals.gpc_refuses),
-            "w": config.signals.choice_overrides_gpc,
             "i": list(names),
-            "h": guard_rules(services),
+            "l": list(texts),
+            "a": self.assets.base,
+            "u": 1 if config.blocking.unknown_third_party == "block" else 0,
         }
         if BOOTSTRAP.count(_PLACEHOLDER) != 1:  # pragma: no cover - a broken build
             raise RuntimeError("static/bootstrap.js must hold CG_PARAMS exactly once; rebuild it in js/.")
@@ -99,7 +139,6 @@ class Injection:
     def _render(self, nonce_attr: str) -> bytes:
         return (
             f"<script{nonce_attr}>{self.bootstrap}</script>"
-            f'<script type="application/json" id="consentgate-config">{self.config_json}</script>'
             f'<script src="{self.banner_url}" defer{nonce_attr}></script>'
         ).encode()
 
@@ -155,6 +194,75 @@ def guard_rules(services: Iterable[Service]) -> list[list[str]]:
     paths.sort(key=lambda p: -p[0])
     hosts.sort(key=lambda h: -h[0])
     return [rule for _, rule in paths + hosts]
+
+
+def guard_table(services: Iterable[Service], config: Config) -> dict[str, Any]:
+    """The guard's table of hosts, compact: what ``rules.js`` classifies tags with.
+
+    ``cats`` the categories; ``sv`` ``[service id, category index]``; ``h`` host suffix → service
+    index; ``x`` exact host → service index (none yet); ``p`` ``[host suffix, JavaScript path regex,
+    service index]``, most specific first (path rules win, as in the catalog); ``u`` the
+    ``blocking.unknown_third_party`` mode, ``a`` its ``allow_hosts``, ``f`` ``site.first_party_hosts``.
+    """
+    cats: list[str] = []
+    sv: list[list[Any]] = []
+    index: dict[str, int] = {}
+    hosts: dict[str, tuple[int, int]] = {}  # host -> (priority by host length, service index)
+    paths: list[tuple[int, list[Any]]] = []
+    for service in services:
+        if service.category not in cats:
+            cats.append(service.category)
+        index[service.id] = len(sv)
+        sv.append([service.id, cats.index(service.category)])
+        for rule in service.paths:
+            host, _, path = rule.partition("/")
+            paths.append((len(path), [host.lower(), _path_regex("/" + path), index[service.id]]))
+        for host in service.hosts:
+            hosts.setdefault(host.lower(), (0, index[service.id]))
+    paths.sort(key=lambda p: -p[0])
+    return {
+        "v": 1,
+        "cats": cats,
+        "sv": sv,
+        "h": {host: i for host, (_, i) in hosts.items()},
+        "x": {},
+        "p": [rule for _, rule in paths],
+        "u": config.blocking.unknown_third_party,
+        "a": list(config.blocking.allow_hosts),
+        "f": list(config.site.first_party_hosts),
+    }
+
+
+def compact_table(table: dict[str, Any]) -> dict[str, Any]:
+    """The guard's table with the data layer's hosts grouped by category, as space-joined strings.
+
+    Thousands of data hosts each naming its own service cost more in ids than in hosts; the guard
+    only needs their category (a held tag is named by its host). ``d`` (host suffixes) and ``e``
+    (exact hosts) map a category index to its hosts; ``sv``, ``h``, ``x`` and ``p`` keep our own
+    services, with their ids. The look-up order is unchanged: path rules, exact host, longest suffix.
+    """
+    ours: list[list[Any]] = []
+    index: dict[int, int] = {}
+    for i, (service, category) in enumerate(table["sv"]):
+        if not str(service).startswith(_DATA_PREFIX):
+            index[i] = len(ours)
+            ours.append([service, category])
+    out: dict[str, Any] = {**table, "v": 2, "sv": ours}
+    for key, data_key in (("h", "d"), ("x", "e")):
+        kept: dict[str, int] = {}
+        grouped: dict[str, list[str]] = {}
+        for host, i in table[key].items():
+            if i in index:
+                kept[host] = index[i]
+            else:
+                grouped.setdefault(str(table["sv"][i][1]), []).append(host)
+        out[key] = kept
+        # Hosts sorted by their labels from the right: neighbours share suffixes, which gzip likes.
+        out[data_key] = {
+            c: " ".join(sorted(hosts, key=lambda h: h.split(".")[::-1])) for c, hosts in grouped.items()
+        }
+    out["p"] = [[host, regex, index[i]] for host, regex, i in table["p"] if i in index]
+    return out
 
 
 def _path_regex(path: str) -> str:

@@ -7,6 +7,7 @@ from typing import Final
 __all__ = [
     "ADMIN_PATH",
     "API_PREFIX",
+    "ASSETS_PREFIX",
     "BANNER_PATH",
     "CONSENT_PATH",
     "DECLARATION_PATH",
@@ -21,6 +22,8 @@ OWN_PREFIX: Final = "/consentgate/"
 GPC_PATH: Final = "/.well-known/gpc.json"
 CONSENT_PATH: Final = "/consentgate/consent"
 BANNER_PATH: Final = "/consentgate/banner.js"
+#: The banner's versioned assets: ``<ASSETS_PREFIX><version>/<name>`` (the guard's rules, the texts).
+ASSETS_PREFIX: Final = "/consentgate/assets/"
 DECLARATION_PATH: Final = "/consentgate/declaration"
 API_PREFIX: Final = "/consentgate/api/v1/"
 ADMIN_PATH: Final = "/consentgate/admin/"

@@ -1,28 +1,24 @@
 // Bringing inert tags to life (and back to sleep), and click-to-load placeholders for refused embeds.
 
 import { fmt } from './config.js';
+import { inertNames, restore } from './inert.js';
 
-const ATTRS = ['src', 'srcset', 'data', 'href'];
-const EMBEDS = 'iframe[data-cg-src],embed[data-cg-src],object[data-cg-data]';
+/** Refused embeds, which get a placeholder. */
+export const EMBEDS = 'iframe[data-cg-src],embed[data-cg-src],object[data-cg-data]';
 const claimed = new WeakSet();
 const placeholders = new WeakMap();
-let queue = Promise.resolve();
+// The last script that later classic scripts and inline snippets must wait for.
+let chain = Promise.resolve();
 
 /** True when the element still waits for consent. */
 export function isInert(el) {
   if (el.tagName === 'SCRIPT') return (el.getAttribute('type') || '').toLowerCase() === 'text/plain';
-  return ATTRS.some((a) => el.hasAttribute('data-cg-' + a));
+  return inertNames(el).length > 0;
 }
 
-/** Restores an element's loading attributes (not scripts: those are replaced, see run()). */
+/** Restores an element's loading attributes, every data-cg-X → X (not scripts: those are replaced, see run()). */
 export function liven(el) {
-  for (const a of ATTRS) {
-    const v = el.getAttribute('data-cg-' + a);
-    if (v !== null) {
-      el.removeAttribute('data-cg-' + a);
-      el.setAttribute(a, v);
-    }
-  }
+  restore(el);
   const ph = placeholders.get(el);
   if (ph) {
     ph.remove();
@@ -35,9 +31,14 @@ export function liven(el) {
   if (el.tagName === 'OBJECT') el.replaceWith(el.cloneNode(true));
 }
 
+/**
+ * A live copy of an inert script, put in its place. A classic external script without async or
+ * defer, and an inline one, keep document order among themselves (an inline snippet may use what
+ * the external script before it defined): each starts after the previous one of them loaded or
+ * failed. Every other script (async, defer, module) starts at once.
+ */
 function run(old, nonce) {
-  const doc = old.ownerDocument;
-  const s = doc.createElement('script');
+  const s = old.ownerDocument.createElement('script');
   for (const { name, value } of old.attributes) {
     if (name !== 'type' && !(name.startsWith('data-cg-') && name !== 'data-cg-category')) s.setAttribute(name, value);
   }
@@ -45,39 +46,40 @@ function run(old, nonce) {
   if (type) s.setAttribute('type', type);
   if (nonce) s.nonce = nonce;
   const src = old.getAttribute('data-cg-src');
-  if (!src) {
-    s.text = old.text;
+  const ordered = !src || (!old.hasAttribute('async') && !old.hasAttribute('defer') && (type || '').toLowerCase() !== 'module');
+  const go = () => {
+    if (!old.isConnected) return null;
+    if (!src) {
+      s.text = old.text;
+      old.replaceWith(s);
+      return null;
+    }
+    s.async = !ordered;
+    const done = new Promise((resolve) => {
+      s.onload = s.onerror = resolve;
+    });
+    s.src = src;
     old.replaceWith(s);
-    return null;
-  }
-  s.async = false;
-  // The next script must not run before this one has loaded and run (or failed).
-  const done = new Promise((resolve) => {
-    s.onload = s.onerror = resolve;
-  });
-  s.src = src;
-  old.replaceWith(s);
-  return done;
+    return done;
+  };
+  if (ordered) chain = chain.then(go);
+  else go();
 }
 
 /**
- * Activates the inert elements of `granted` categories in document order: loading attributes come
- * back at once, scripts run one after the other in their original order. Runs are serialized.
- * The categories that get something activated are added to `ran` at once (before it runs).
+ * Activates the inert elements of `granted` categories: loading attributes come back at once,
+ * scripts start as run() says, in document order. The categories that get something activated
+ * are added to `ran` at once (before it runs). Resolves when the ordered scripts are done.
  */
 export function activate(doc, granted, nonce, ran) {
-  const els = [...doc.querySelectorAll('[data-cg-category]')].filter(
-    (el) => !claimed.has(el) && granted.has(el.getAttribute('data-cg-category')) && isInert(el),
-  );
-  for (const el of els) {
+  for (const el of doc.querySelectorAll('[data-cg-category]')) {
+    if (claimed.has(el) || !granted.has(el.getAttribute('data-cg-category')) || !isInert(el)) continue;
     claimed.add(el);
     if (ran) ran.add(el.getAttribute('data-cg-category'));
+    if (el.tagName === 'SCRIPT') run(el, nonce);
+    else liven(el);
   }
-  queue = queue.then(async () => {
-    for (const el of els) if (el.tagName !== 'SCRIPT') liven(el);
-    for (const el of els) if (el.tagName === 'SCRIPT' && el.isConnected) await run(el, nonce);
-  });
-  return queue;
+  return chain;
 }
 
 /** Shows a placeholder naming the service before every refused embed; its button loads that embed only. */

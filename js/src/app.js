@@ -1,45 +1,71 @@
 // Wiring: state, UI, activation, signals and the public API.
 
-import { activate, placehold } from './activate.js';
-import { pickLang, readConfig } from './config.js';
+import { EMBEDS, activate, placehold } from './activate.js';
 import { deleteCookies } from './cookies.js';
 import { installGpp, usnatFields } from './gpp.js';
-import { emit, publish } from './signals.js';
+import { ENDPOINT, categoriesFor } from './state.js';
+import { emit, publish, update } from './signals.js';
 import { applyStyles } from './styles.js';
 import { SUPERSEDED, sender } from './transport.js';
 import { createUI } from './ui.js';
 
-/** Starts the banner in window `w`. Returns the public API (also set as `window.consentgate`), or null without config. */
+/**
+ * Starts the banner in window `w` once the bootstrap's fetches answered (the texts of the visitor's
+ * language; the gate's word on an unconfirmed state cookie). Resolves to the public API (also set
+ * as `window.consentgate`), or null without the bootstrap or its texts.
+ */
 export function start(w, opts = {}) {
+  const boot = w.__cg;
+  if (!boot || !boot.p) return Promise.resolve(null);
+  // The gate could not be asked: the cookie stays unconfirmed, so the visitor is undecided.
+  const said = boot.s ? boot.s.catch(() => null) : null;
+  return Promise.all([boot.t, said]).then(([cfg, server]) => begin(w, boot, cfg, server, opts.nonce || ''), () => null);
+}
+
+function begin(w, boot, cfg, server, nonce) {
   const doc = w.document;
-  const cfg = readConfig(doc);
-  if (!cfg) return null;
-  const nonce = opts.nonce || '';
-  const lang = pickLang(cfg.texts, doc.documentElement.lang, w.navigator.languages);
-  const T = cfg.texts[lang];
-  const ids = cfg.categories;
-  // The bootstrap read the state cookie and the privacy signal before any other script ran.
-  const boot = w.__cg || { cats: { necessary: true }, decided: false, gpc: false };
+  const p = boot.p;
+  const lang = boot.lang;
+  const T = cfg.t;
+  const ids = p.i;
+  const refuses = cfg.g;
   const gpc = boot.gpc;
-  const refuses = cfg.gpc.refuses;
-  let decided = boot.decided;
+  let decided = false;
   let cats = boot.cats;
+  if (server) {
+    // What the gate holds, with the privacy signal applied as the bootstrap does.
+    decided = !!server.decided;
+    const granted = new Set(ids.filter((id) => server.categories && server.categories[id]));
+    cats = boot.cats = categoriesFor(ids, { decided, granted }, gpc, refuses, cfg.w);
+    update(w, cats);
+  }
+  boot.decided = decided;
   const listeners = new Set();
   // Categories that were live on this page (granted at load, or activated since): their scripts may
   // have run and their embeds loaded, so revoking one of them needs a reload.
   const ran = new Set(ids.filter((id) => id !== 'necessary' && cats[id]));
   // The signal is honoured (and said so) when it refuses something the visitor could otherwise grant.
-  const locked = (id) => gpc && !cfg.gpc.choiceWins && refuses.includes(id);
+  const locked = (id) => gpc && !cfg.w && refuses.includes(id);
   const granted = (id) => !!cats[id];
+  // The service lists and cookie names: fetched once, when first needed.
+  let more;
+  const extra = () => (more ||= w.fetch(p.a + 'services.json').then((r) => r.json()).catch(() => ({ s: {}, k: {} })));
   const names = {};
-  for (const id in cfg.services) for (const s of cfg.services[id]) names[s.id] = s.name;
   const name = (sid, cat) => names[sid] || sid || (T.categories[cat] || [cat])[0];
+  const place = () => {
+    if (doc.querySelector(EMBEDS)) {
+      extra().then((d) => {
+        for (const id in d.s) for (const s of d.s[id]) names[s.id] = s.name;
+        placehold(doc, granted, T, name);
+      });
+    }
+  };
 
-  const consent = () => ({ decided, categories: { ...cats }, gpc, revision: cfg.revision, lang });
+  const consent = () => ({ decided, categories: { ...cats }, gpc, revision: p.r, lang });
   applyStyles(w, doc, nonce);
-  const send = sender(w, cfg.endpoint, () => ui.say(T.retrying));
+  const send = sender(w, ENDPOINT, () => ui.say(T.retrying));
   const ui = createUI(doc, {
-    T, lang, ids, policy: cfg.policy, services: cfg.services, gpcNote: gpc && refuses.length > 0, locked,
+    T, lang, ids, policy: cfg.p, services: () => extra().then((d) => d.s), gpcNote: gpc && refuses.length > 0, locked,
     current: () => cats, decided: () => decided,
     // A click's outcome is shown in the status line; its promise has no one else to tell.
     accept: () => api.acceptAll().catch(quiet), reject: () => api.rejectAll().catch(quiet),
@@ -57,7 +83,8 @@ export function start(w, opts = {}) {
     cats = {};
     for (const id of ids) cats[id] = id === 'necessary' || next[id] === true;
     decided = true;
-    if (w.__cg) w.__cg.cats = cats;
+    boot.cats = cats;
+    boot.decided = true;
     const revoked = new Set(ids.filter((id) => before[id] && !cats[id]));
     publish(w, cats);
     notify('sectionChange', ['usnat']);
@@ -65,20 +92,21 @@ export function start(w, opts = {}) {
     emit(w, 'change', detail);
     for (const cb of listeners) cb(detail);
     if (revoked.size) {
-      for (const id of revoked) {
-        const c = cfg.cookies[id];
-        if (c) deleteCookies(doc, w.location, c.names, c.prefixes);
-      }
-      if ([...revoked].some((id) => ran.has(id))) {
-        w.location.reload();
-        return;
-      }
+      const reload = [...revoked].some((id) => ran.has(id));
+      const gone = extra().then((d) => {
+        for (const id of revoked) {
+          const c = d.k[id];
+          if (c) deleteCookies(doc, w.location, c.names, c.prefixes);
+        }
+        if (reload) w.location.reload();
+      });
+      if (reload) return gone;
     }
     run();
   }
 
   function run() {
-    placehold(doc, granted, T, name);
+    place();
     return activate(doc, new Set(ids.filter((id) => id !== 'necessary' && cats[id])), nonce, ran);
   }
 
@@ -86,9 +114,9 @@ export function start(w, opts = {}) {
     ui.say(T.saving);
     return send(method, body).then(
       (state) => {
-        apply(state.categories || {});
+        const applied = apply(state.categories || {});
         ui.done();
-        return consent();
+        return Promise.resolve(applied).then(consent);
       },
       (err) => {
         if (err !== SUPERSEDED) ui.say(T.failed);
@@ -119,7 +147,7 @@ export function start(w, opts = {}) {
     doc.body.append(ui.pc);
   }
   // The bootstrap's guard holds later-inserted tags; they get placeholders here.
-  if (w.__cg) w.__cg.held = () => placehold(doc, granted, T, name);
+  boot.held = place;
   run();
   emit(w, 'ready', consent());
   return api;

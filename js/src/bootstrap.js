@@ -1,43 +1,59 @@
 // The inline bootstrap, run before every other script of the page: Consent Mode defaults, a __gpp
-// stub, and the guard that holds later-inserted catalog tags inert (it must exist before any page
+// stub, and the guard that holds later-inserted third-party tags (it must exist before any page
 // script can insert one, which is why it lives here and not in the deferred banner).
-// consentgate/gate/injection.py replaces CG_PARAMS with {"c": state cookie name, "r": revision, "g": categories
-// GPC refuses, "w": whether a choice wins over GPC, "i": every category, "h": the guard's rules (see guard.js)}.
+// consentgate/gate/injection.py replaces CG_PARAMS with {"c": state cookie name, "r": revision,
+// "i": every category, "l": the languages with texts, "a": the versioned assets' base URL, "u": 1
+// when unknown third parties are blocked}.
+// Everything else (the guard's table in rules.js, the texts) comes from cached, immutable assets.
 
 /* global CG_PARAMS */
+import { pickLang } from './config.js';
 import { guard } from './guard.js';
-import { categoriesFor, readState } from './state.js';
+import { ENDPOINT, claims } from './state.js';
 
 (function (p, w) {
-  const st = readState(w.document.cookie, p.c, p.r);
+  const doc = w.document;
+  // Nothing is granted before the gate has said so: a state cookie that claims a choice or a grant
+  // is only the browser's word (page code can write it), so it is confirmed first (`s`, below).
+  const unsure = claims(doc.cookie, p.c, p.r);
+  const cats = {};
+  for (const c of p.i) cats[c] = c === 'necessary';
   const gpc = w.navigator.globalPrivacyControl === true;
-  const cats = categoriesFor(p.i, st, gpc, p.g, p.w);
-  const g = (c) => (cats[c] ? 'granted' : 'denied');
   w.dataLayer = w.dataLayer || [];
   function gtag() {
     w.dataLayer.push(arguments);
   }
   w.gtag = w.gtag || gtag;
   gtag('consent', 'default', {
-    analytics_storage: g('analytics'),
-    ad_storage: g('advertising'),
-    ad_user_data: g('advertising'),
-    ad_personalization: g('advertising'),
-    functionality_storage: 'granted',
-    security_storage: 'granted',
+    analytics_storage: 'denied',
+    ad_storage: 'denied',
+    ad_user_data: 'denied',
+    ad_personalization: 'denied',
     wait_for_update: 500,
   });
   // Calls made before the banner loads wait in a queue it answers (IAB GPP stub).
   if (!w.__gpp) {
     const q = [];
-    const stub = function () {
-      q.push([].slice.call(arguments));
+    w.__gpp = function () {
+      q.push(arguments);
     };
-    stub.queue = q;
-    w.__gpp = stub;
+    w.__gpp.queue = q;
   }
-  // Shared with the banner, which reads the state from here, updates `cats` after every confirmed
-  // choice and sets `held`.
-  const cg = (w.__cg = { cats, decided: st.decided, gpc, held: null });
-  guard(w, p.h, (c) => !!cg.cats[c], () => cg.held && cg.held());
+  const json = (url) => w.fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
+  const lang = pickLang(p.l, doc.documentElement.lang, w.navigator.languages);
+  // Shared with the banner: `cats` updated after every confirmed choice, `held` set by it, `t` the
+  // texts of the visitor's language (fetched now, in parallel with the banner script), `s` the
+  // gate's word on an unconfirmed state cookie.
+  const cg = (w.__cg = { p, cats, decided: false, gpc, held: null, lang, t: json(p.a + 'texts.' + lang + '.json'), s: unsure ? json(ENDPOINT) : null });
+  // The guard's table and classifier: a script (CSP allows it with this script's nonce), once.
+  const me = doc.currentScript;
+  let asked;
+  const load = () => {
+    if (asked) return;
+    asked = doc.createElement('script');
+    asked.src = p.a + 'rules.js';
+    if (me && me.nonce) asked.nonce = me.nonce;
+    doc.head.appendChild(asked);
+  };
+  guard(w, cg, load, () => !p.u && p.i.every((c) => cg.cats[c]));
 })(CG_PARAMS, window);

@@ -1,21 +1,10 @@
-// Reading the gate's config JSON and choosing the visitor's language.
+// Choosing the visitor's language, and filling texts.
 
-/** The config the server injected as <script type="application/json" id="consentgate-config">, or null. */
-export function readConfig(doc) {
-  const el = doc.getElementById('consentgate-config');
-  if (!el) return null;
-  try {
-    return JSON.parse(el.textContent);
-  } catch {
-    return null;
-  }
-}
-
-/** The first of the page's lang and the browser's languages that the config has texts for, else 'en'. */
-export function pickLang(texts, docLang, navLangs) {
+/** The first of the page's lang and the browser's languages that has texts (`langs`), else 'en'. */
+export function pickLang(langs, docLang, navLangs) {
   for (const tag of [docLang, ...(navLangs || [])]) {
     const primary = String(tag || '').toLowerCase().split('-')[0];
-    if (primary && texts[primary]) return primary;
+    if (primary && langs.includes(primary)) return primary;
   }
   return 'en';
 }

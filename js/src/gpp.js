@@ -1,8 +1,5 @@
 // The IAB Global Privacy Platform: a `usnat` section string and the `__gpp` API (GPP 1.1).
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-// Header v1 naming one section, id 7 (usnat): constant, so written out rather than encoded.
-const HEADER = 'DBABLA';
 // usnat v2 core segment fields in wire order: Version is 6 bits, every other value 2 bits
 // (SensitiveDataProcessing and KnownChildSensitiveDataConsents are lists of 16 and 3 values).
 const CORE = ('Version SharingNotice SaleOptOutNotice SharingOptOutNotice TargetedAdvertisingOptOutNotice ' +
@@ -25,22 +22,14 @@ export function usnatFields(cats, gpc) {
   return f;
 }
 
-const bits = (v, n) => v.toString(2).padStart(n, '0');
-
-function b64(b) {
-  // The GPP "compressed" base64url: pad to whole bytes, then to whole sextets, no '=' padding.
-  while (b.length % 8) b += '0';
-  while (b.length % 6) b += '0';
-  let s = '';
-  for (let i = 0; i < b.length; i += 6) s += B64[parseInt(b.slice(i, i + 6), 2)];
-  return s;
-}
-
-/** The full GPP string (header ~ usnat core . gpc segment) for usnat fields. */
+/**
+ * The full GPP string (header ~ usnat core . gpc segment) for usnat fields. The fields differ only
+ * in the three advertising opt-outs (1 or 2) and the GPC flag, so the four strings are written out
+ * (header v1 naming section 7, usnat v2 core, GPC segment type 1); test/gpp.test.js decodes each
+ * with the IAB's own library.
+ */
 export function gppString(f) {
-  let core = '';
-  CORE.forEach((name, i) => (core += [].concat(f[name]).map((v) => bits(v, i ? 2 : 6)).join('')));
-  return HEADER + '~' + b64(core) + '.' + b64(bits(f.GpcSegmentType, 2) + (f.Gpc ? '1' : '0'));
+  return 'DBABLA~CVQ' + (f.SaleOptOut === 2 ? 'q' : 'V') + 'AAAAAACA.' + (f.Gpc ? 'Y' : 'Q') + 'A';
 }
 
 /**

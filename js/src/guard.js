@@ -1,85 +1,99 @@
 // Holding tags that page code inserts later (tag managers, single-page apps) inert until granted.
+// This part is inline in every page, so it only holds: a third-party tag inserted before the gate's
+// table of hosts is here is held "pending" and the table's script (rules.js, a cached asset
+// fetched when first needed) decides it, then installs the classifier `cg.k` for what follows.
 
-const SELECTOR = 'script[src],iframe[src],img[src],embed[src],object[data],link[href],source[src]';
+const ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', EMBED: 'src', OBJECT: 'data', LINK: 'href', SOURCE: 'src' };
+const TAGS = Object.keys(ATTR);
+const SELECTOR = TAGS.map((t) => t + '[' + ATTR[t] + ']').join();
+const MARKUP = new RegExp('<(' + TAGS.join('|') + ')\\b', 'i');
+const EMBED = { IFRAME: 1, EMBED: 1, OBJECT: 1 };
 
-/**
- * Compiles the server's rules, `[[host suffix, path regex source or "", category, service id], ...]`,
- * ordered most specific first (path rules before host rules, as the catalog matches).
- */
-export function compile(rules) {
-  return rules.map(([host, path, cat, service]) => [host, path ? new RegExp(path) : null, cat, service]);
-}
+/** Is `host` the suffix `suffix` or under it? */
+export const under = (host, suffix) => host === suffix || host.endsWith('.' + suffix);
 
-/** The rule (`[host, regex, category, service]`) an http(s) URL matches first, or undefined. */
-export function ruleOf(url, base, rules) {
-  let u;
+/** The first-party host suffix of a page: its host without a leading `www.`. */
+export const siteOf = (hostname) => hostname.replace(/^www\./, '');
+
+/** The http(s) URL `url` resolved against `base`, or null. */
+export function parse(url, base) {
   try {
-    u = new URL(url, base);
+    const u = new URL(url, base);
+    return /^https?:$/.test(u.protocol) ? u : null;
   } catch {
-    return undefined;
+    return null;
   }
-  if (!/^https?:$/.test(u.protocol)) return undefined;
-  const host = u.hostname;
-  const path = (u.pathname + u.search).toLowerCase();
-  return rules.find(([h, re]) => (host === h || host.endsWith('.' + h)) && (!re || re.test(path)));
 }
 
-/** The category of an http(s) URL by the first compiled rule it matches, or undefined. */
-export function categoryOf(url, base, rules) {
-  const rule = ruleOf(url, base, rules);
-  return rule && rule[2];
-}
-
-/** Makes one element inert when its URL belongs to a category not granted. Returns the category held. */
-export function hold(el, base, rules, isGranted) {
-  if (el.nodeType !== 1 || el.hasAttribute('data-cg-category')) return undefined;
-  const tag = el.tagName;
-  const attr = tag === 'OBJECT' ? 'data' : tag === 'LINK' ? 'href' : 'src';
-  const url = el.getAttribute(attr);
-  if (!url) return undefined;
-  const rule = ruleOf(url, base, rules);
-  const cat = rule && rule[2];
-  if (!cat || isGranted(cat)) return undefined;
-  if (tag === 'SCRIPT') {
+/** Makes `el` inert: its loading attribute (and srcset) kept as data-cg-*, a script typed text/plain. */
+export function sleep(el, attr, url) {
+  if (el.tagName === 'SCRIPT') {
     const type = el.getAttribute('type');
     if (type) el.setAttribute('data-cg-type', type);
     el.setAttribute('type', 'text/plain');
   }
   el.setAttribute('data-cg-' + attr, url);
   el.removeAttribute(attr);
-  if (tag === 'IMG' && el.hasAttribute('srcset')) {
-    el.setAttribute('data-cg-srcset', el.getAttribute('srcset'));
+  const set = el.getAttribute('srcset');
+  if (set !== null && attr === 'src') {
+    el.setAttribute('data-cg-srcset', set);
     el.removeAttribute('srcset');
   }
-  el.setAttribute('data-cg-category', cat);
-  if (rule[3]) el.setAttribute('data-cg-service', rule[3]);
-  return cat;
-}
-
-function scan(node, base, rules, isGranted) {
-  if (node.nodeType === 1) hold(node, base, rules, isGranted);
-  if (node.querySelectorAll) for (const el of node.querySelectorAll(SELECTOR)) hold(el, base, rules, isGranted);
 }
 
 /**
  * Guards the document: nodes are checked as they are inserted through appendChild/insertBefore/
- * replaceChild/append/prepend/before/after (before the browser starts loading them), HTML strings
- * given to innerHTML/outerHTML/insertAdjacentHTML before they are parsed in place, and a
- * MutationObserver catches the rest (the parser, document.write). `onHeld()` runs after new
- * elements were held.
+ * replaceChild/append/prepend/before/after/replaceWith/replaceChildren/Range.insertNode (before the
+ * browser starts loading them), and HTML strings given to innerHTML/outerHTML/insertAdjacentHTML/
+ * document.write before they are parsed. `cg` is the bootstrap's shared object: `cats`, `held()`;
+ * the guard adds `q` (pending [element, url]), `h(el)` (hold one), `c(node)` (hold a subtree);
+ * rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js once; `free()`
+ * is true when nothing can be refused. Returns `cg.c`.
  */
-export function guard(w, rawRules, isGranted, onHeld) {
+export function guard(w, cg, load, free) {
   const doc = w.document;
-  const rules = compile(rawRules);
-  const check = (nodes) => {
-    for (const n of nodes) if (n && typeof n === 'object') scan(n, doc.baseURI, rules, isGranted);
-  };
-  const wrap = (proto, name, pick) => {
-    const orig = proto[name];
+  const site = siteOf(w.location.hostname);
+  cg.q = [];
+  let held = 0; // how many tags were held so far
+  const hold = (cg.h = (el) => {
+    const attr = ATTR[el.tagName];
+    if (!attr || el.hasAttribute('data-cg-category') || el.hasAttribute('data-cg-pending')) return 0;
+    const url = el.getAttribute(attr);
+    let c;
+    if (!url || free()) return 0;
+    if (cg.k) c = cg.k(url);
+    else {
+      const u = parse(url, doc.baseURI);
+      if (u && !under(u.hostname, site)) c = [''];
+    }
+    if (!c || cg.cats[c[0]]) return 0;
+    sleep(el, attr, url);
+    held++;
+    if (!c[1]) {
+      el.setAttribute('data-cg-pending', '');
+      cg.q.push([el, url]);
+      load();
+      return 0;
+    }
+    el.setAttribute('data-cg-category', c[0]);
+    el.setAttribute('data-cg-service', c[1]);
+    return EMBED[el.tagName] || 0;
+  });
+  const check = (cg.c = (n) => {
+    if (!n || n.nodeType !== 1 && n.nodeType !== 11) return 0;
+    let embeds = n.nodeType === 1 ? hold(n) : 0;
+    if (n.firstElementChild) for (const el of n.querySelectorAll(SELECTOR)) embeds = hold(el) || embeds;
+    return embeds;
+  });
+  const wrap = (proto, name, all) => {
+    const orig = proto && proto[name];
     if (typeof orig !== 'function') return;
     proto[name] = function (...args) {
-      check(pick(args));
-      return orig.apply(this, args);
+      let embeds = 0;
+      for (const n of all ? args : args.slice(0, 1)) if (n && typeof n === 'object') embeds = check(n) || embeds;
+      const out = orig.apply(this, args);
+      if (embeds && cg.held) cg.held();
+      return out;
     };
   };
   // HTML strings: an iframe set through innerHTML starts loading before any MutationObserver hears
@@ -87,40 +101,31 @@ export function guard(w, rawRules, isGranted, onHeld) {
   const E = w.Element.prototype;
   const inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
   const safe = (html) => {
-    if (!/<(script|iframe|img|embed|object|link|source)\b/i.test(html)) return html;
-    const t = doc.createElement('template');
-    inner.set.call(t, html);
-    let held = false;
-    for (const el of t.content.querySelectorAll(SELECTOR)) held = !!hold(el, doc.baseURI, rules, isGranted) || held;
-    return held ? inner.get.call(t) : html;
+    html = String(html);
+    if (!MARKUP.test(html)) return html;
+    const tpl = doc.createElement('template');
+    inner.set.call(tpl, html);
+    const n = held;
+    check(tpl.content);
+    return n === held ? html : inner.get.call(tpl);
   };
   for (const name of ['innerHTML', 'outerHTML']) {
     const d = Object.getOwnPropertyDescriptor(E, name);
-    if (d && d.set) {
-      Object.defineProperty(E, name, { ...d, set(html) { d.set.call(this, safe(String(html))); } });
+    if (d && d.set) Object.defineProperty(E, name, { ...d, set(html) { d.set.call(this, safe(html)); } });
+  }
+  for (const [proto, name] of [[E, 'insertAdjacentHTML'], [E, 'setHTMLUnsafe'], [w.Document.prototype, 'write'], [w.Document.prototype, 'writeln']]) {
+    const orig = proto[name];
+    if (typeof orig === 'function') {
+      proto[name] = function (...args) {
+        return orig.apply(this, name === 'insertAdjacentHTML' ? [args[0], safe(args[1])] : args.map(safe));
+      };
     }
   }
-  const adjacent = E.insertAdjacentHTML;
-  E.insertAdjacentHTML = function (where, html) {
-    return adjacent.call(this, where, safe(String(html)));
-  };
-  const N = w.Node.prototype;
-  wrap(N, 'appendChild', (a) => [a[0]]);
-  wrap(N, 'insertBefore', (a) => [a[0]]);
-  wrap(N, 'replaceChild', (a) => [a[0]]);
-  for (const name of ['append', 'prepend', 'before', 'after', 'replaceWith']) wrap(w.Element.prototype, name, (a) => a);
-  const mo = new w.MutationObserver((records) => {
-    let held = false;
-    for (const r of records) {
-      for (const n of r.addedNodes) {
-        if (n.nodeType !== 1) continue;
-        scan(n, doc.baseURI, rules, isGranted);
-        // Held here or already on insertion: either way it may need a placeholder now.
-        held ||= n.hasAttribute('data-cg-category') || !!n.querySelector('[data-cg-category]');
-      }
-    }
-    if (held && onHeld) onHeld();
-  });
-  mo.observe(doc.documentElement, { childList: true, subtree: true });
-  return mo;
+  for (const name of ['appendChild', 'insertBefore', 'replaceChild']) wrap(w.Node.prototype, name);
+  for (const name of ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren']) {
+    wrap(E, name, 1);
+    wrap(w.CharacterData && w.CharacterData.prototype, name, 1);
+  }
+  wrap(w.Range && w.Range.prototype, 'insertNode');
+  return check;
 }

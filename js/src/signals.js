@@ -20,9 +20,14 @@ function gtag(w, ...args) {
   }).apply(null, args);
 }
 
+/** Pushes a Consent Mode `update`. */
+export function update(w, cats) {
+  gtag(w, 'consent', 'update', consentModeFields(cats));
+}
+
 /** Pushes `consent update` and the `consentgate_consent` event for tag managers. */
 export function publish(w, cats) {
-  gtag(w, 'consent', 'update', consentModeFields(cats));
+  update(w, cats);
   w.dataLayer.push({ event: 'consentgate_consent', consentgate: { ...cats } });
 }
 

@@ -1,20 +1,23 @@
-// The visitor's state as the readable `<cookie>_state` cookie tells it: `<revision>.<decided>.<a-b-c>`.
+// The visitor's state: what the readable `<cookie>_state` cookie claims (`<revision>.<decided>.<a-b-c>`),
+// and the category map once the gate has said it.
+
+/** Where choices are sent and the gate's view of the visitor is read (the HTTP contract). */
+export const ENDPOINT = '/consentgate/consent';
 
 /**
- * Reads the state cookie; a missing, malformed or outdated one reads as undecided with nothing
- * granted. An undecided one (`<rev>.0.<cats>`) still grants what it names: the server's regime
- * default (opt-out regions), so the page and the server agree before any choice.
+ * True when the state cookie claims more than the empty default: a choice, or a grant beyond
+ * necessary. The cookie is only the browser's word (page code can write it), so such a claim
+ * is confirmed with the gate before anything is granted on it; a missing, malformed or outdated
+ * cookie claims nothing.
  */
-export function readState(cookieString, name, revision) {
-  const m = String(cookieString || '').match(new RegExp('(?:^|;\\s*)' + name + '=([^;]*)'));
-  const parts = m ? decodeURIComponent(m[1]).split('.') : [];
-  const valid = parts.length === 3 && parts[0] === String(revision) && /^[01]$/.test(parts[1]);
-  return { decided: valid && parts[1] === '1', granted: new Set(valid && parts[2] ? parts[2].split('-') : []) };
+export function claims(cookieString, name, revision) {
+  const m = String(cookieString || '').match(new RegExp('(?:^|;\\s*)' + name + '=' + revision + '\\.([01])\\.([^;]*)'));
+  return !!m && (m[1] === '1' || decodeURIComponent(m[2]).split('-').some((c) => c && c !== 'necessary'));
 }
 
 /**
- * The category map for the page: what the visitor granted (necessary always), with the privacy
- * signal refusing its categories unless the site lets an explicit choice win over it.
+ * The category map for the page: what the gate says is granted (necessary always), with the
+ * privacy signal refusing its categories unless the site lets an explicit choice win over it.
  */
 export function categoriesFor(ids, state, gpc, gpcRefuses, choiceWins) {
   const cats = {};

@@ -1,15 +1,14 @@
 // Sending choices to the gate, retrying network failures with backoff.
 
 export const SUPERSEDED = 'superseded';
-const DELAYS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
 
 /**
  * Returns `send(method, body)`: a promise of the server's JSON state. Network errors, 5xx and 429
- * are retried forever with backoff (`onRetry(attempt)` is called each time); other errors reject
+ * are retried forever with backoff (doubling from `base` ms, at most 60 times it) (`onRetry(attempt)` is called each time); other errors reject
  * with the status. A newer send supersedes an older one, which then rejects with SUPERSEDED, so
  * only the visitor's latest choice can ever be applied.
  */
-export function sender(w, url, onRetry, delays = DELAYS) {
+export function sender(w, url, onRetry, base = 500) {
   let seq = 0;
   return (method, body) => {
     const mine = ++seq;
@@ -17,7 +16,7 @@ export function sender(w, url, onRetry, delays = DELAYS) {
     return new Promise((resolve, reject) => {
       const retry = () => {
         if (onRetry) onRetry(attempt + 1);
-        w.setTimeout(go, delays[Math.min(attempt++, delays.length - 1)]);
+        w.setTimeout(go, Math.min(base << attempt++, 60 * base));
       };
       const go = () => {
         if (mine !== seq) return reject(SUPERSEDED);

@@ -33,16 +33,19 @@ export function createUI(doc, o) {
       close,
     );
     back = h(doc, 'div', { class: 'cg-ov', hidden: true, onclick: () => hide() });
-    // First in the body, so the keyboard reaches it before the page.
-    doc.body.prepend(back, panel);
+    // Early in the body, so the keyboard reaches it before the page; but after a skip link that
+    // opens the page (an in-page link that is the page's first link stays its first).
+    const skip = doc.body.querySelector('a[href]');
+    if (skip && skip.getAttribute('href')[0] === '#') skip.after(back, panel);
+    else doc.body.prepend(back, panel);
     // Moving the control would take the focus off it; append it only once.
     if (!pc.isConnected) doc.body.append(pc);
   }
 
-  function list() {
+  function list(services) {
     cats = h(doc, 'ul', { class: 'cg-cats' }, o.ids.map((id) => {
       const [label, desc] = T.categories[id] || [id, ''];
-      const svcs = o.services[id] || [];
+      const svcs = services[id] || [];
       return h(
         doc, 'li', null,
         h(doc, 'div', { class: 'cg-row' },
@@ -86,11 +89,20 @@ export function createUI(doc, o) {
     pc.hidden = true;
   }
 
-  /** Opens the preferences (modal) showing `o.current()`, focus on the first switch. */
+  /**
+   * Opens the preferences (modal) showing `o.current()`, focus on the first switch, once the
+   * service lists (`o.services()`, fetched the first time) are here.
+   */
   function open() {
     const from = doc.activeElement;
-    if (!panel) build();
-    if (!cats) list();
+    return o.services().then((services) => {
+      if (!panel) build();
+      if (!cats) list(services);
+      pick(from);
+    });
+  }
+
+  function pick(from) {
     const cur = o.current();
     for (const sw of cats.querySelectorAll('input')) {
       const id = sw.getAttribute('data-cat');
@@ -104,7 +116,10 @@ export function createUI(doc, o) {
 
   /** Leaves the preferences: back to the first layer while undecided, else closed; focus returns. */
   function hide() {
-    if (!o.decided()) return showBanner();
+    if (!o.decided()) {
+      showBanner();
+      return customize.focus();
+    }
     panel.hidden = back.hidden = true;
     pc.hidden = false;
     const ok = prevFocus && prevFocus !== doc.body && prevFocus.isConnected && !prevFocus.closest('[hidden]');

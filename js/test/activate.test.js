@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { activate, isInert, liven, placehold } from '../src/activate.js';
-import { config, dom } from './helpers.js';
+import { createServer } from 'node:http';
+import { config, dom, until } from './helpers.js';
 
 const js = (code) => 'data:text/javascript,' + encodeURIComponent(code);
 
@@ -29,6 +30,48 @@ test('scripts of granted categories run in document order, a src script finishin
   // Activating again runs nothing twice.
   await activate(w.document, new Set(['analytics']), '');
   assert.equal(w.order.length, 5);
+});
+
+test('an async vendor that never answers delays nothing; a classic one delays only what follows it in order', async () => {
+  // A real local server that accepts the connection and never answers.
+  const open = new Set();
+  const server = createServer((req) => open.add(req.socket));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const hang = `http://127.0.0.1:${server.address().port}/tag.js`;
+  try {
+    const w = dom(
+      `<script>window.order = []</script>
+       <script type="text/plain" data-cg-category="analytics" async data-cg-src="${hang}?async"></script>
+       <script type="text/plain" data-cg-category="analytics" data-cg-src="${js("order.push('classic')")}"></script>
+       <script type="text/plain" data-cg-category="analytics" defer data-cg-src="${js("order.push('defer')")}"></script>
+       <script type="text/plain" data-cg-category="analytics">order.push('inline')</script>
+       <script type="text/plain" data-cg-category="analytics" data-cg-type="module" data-cg-src="${js("order.push('module')")}"></script>
+       <script type="text/plain" data-cg-category="analytics" data-cg-src="${hang}?classic"></script>
+       <script type="text/plain" data-cg-category="analytics">order.push('after-hang')</script>
+       <script type="text/plain" data-cg-category="analytics" async data-cg-src="${js("order.push('async-late')")}"></script>`,
+      { scripts: true },
+    );
+    activate(w.document, new Set(['analytics']), '');
+    await until(() => w.order.includes('async-late') && w.order.includes('inline') && w.order.includes('defer'));
+    // The classic script and the inline one after it ran in order, although the async vendor hangs;
+    // the inline snippet after the hanging classic script waits for it, as the HTML semantics say.
+    assert.ok(w.order.indexOf('classic') < w.order.indexOf('inline'));
+    assert.equal(w.order.includes('after-hang'), false);
+    assert.equal(w.document.querySelectorAll(`script[src^="${hang}"]`).length, 2);
+  } finally {
+    for (const s of open) s.destroy();
+    server.close();
+  }
+});
+
+test('an inert attribute form the rewriter adds (data-cg-X) comes back as X', async () => {
+  const w = dom(`<video data-cg-category="social" data-cg-poster="https://v.example/p.jpg" data-cg-src="https://v.example/v.mp4"></video>
+    <a data-cg-category="advertising" data-cg-ping="https://t.example/ping" href="/x">x</a>`);
+  await activate(w.document, new Set(['social', 'advertising']), '');
+  assert.equal(w.document.querySelector('video').getAttribute('poster'), 'https://v.example/p.jpg');
+  assert.equal(w.document.querySelector('video').getAttribute('src'), 'https://v.example/v.mp4');
+  assert.equal(w.document.querySelector('a').getAttribute('ping'), 'https://t.example/ping');
+  assert.equal(w.document.querySelector('[data-cg-poster],[data-cg-ping]'), null);
 });
 
 test('iframes, images, srcset and links get their loading attributes back', async () => {

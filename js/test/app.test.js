@@ -2,23 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { VirtualConsole } from 'jsdom';
 import { start } from '../src/app.js';
-import { config, configTag, dom, fetchTo, gateServer, runBootstrap, until } from './helpers.js';
+import { dom, gateServer, runBootstrap, until } from './helpers.js';
 
 const PAGE = `<main><a id="first" href="/a">first link</a>
   <script type="text/plain" data-cg-category="analytics">window.ranAnalytics = (window.ranAnalytics || 0) + 1</script>
   <script type="text/plain" data-cg-category="advertising">window.ranAds = 1</script>
   <iframe data-cg-category="social" data-cg-service="youtube" data-cg-src="data:text/html,yt"></iframe></main>`;
 
-async function page({ cookie = '', lang = 'en', gpc = false, gate, cfg = config(), virtualConsole } = {}) {
-  const w = dom(PAGE + configTag(cfg), { scripts: true, lang, virtualConsole });
+async function page({ cookie = '', lang = 'en', gpc = false, gate, virtualConsole } = {}) {
+  const w = dom(PAGE, { scripts: true, lang, virtualConsole, gate });
   if (cookie) w.document.cookie = cookie;
   if (gpc) Object.defineProperty(w.navigator, 'globalPrivacyControl', { value: true });
   runBootstrap(w);
-  w.fetch = fetchTo(gate.base);
   const events = [];
   w.addEventListener('consentgate:ready', (e) => events.push(['ready', e.detail]));
   w.addEventListener('consentgate:change', (e) => events.push(['change', e.detail]));
-  const api = start(w, { nonce: 'n1' });
+  const api = await start(w, { nonce: 'n1' });
   return { w, d: w.document, api, events };
 }
 
@@ -47,7 +46,9 @@ test('undecided: the first layer shows three equal choices and a policy link, an
     let ping;
     w.__gpp('ping', (data) => (ping = data));
     assert.equal(ping.cmpDisplayStatus, 'visible');
-    // The refused embed shows a click-to-load placeholder naming the service.
+    // The refused embed shows a click-to-load placeholder naming the service (the service names
+    // are fetched for it; the first layer itself needs only the texts).
+    await until(() => d.querySelector('.cg-ph'));
     assert.match(d.querySelector('.cg-ph').textContent, /YouTube/);
   } finally {
     await gate.close();
@@ -89,8 +90,9 @@ test('Customize: nothing pre-ticked, focus trapped, Escape returns; Save grants 
   try {
     const { w, d } = await page({ gate });
     const p = panel(d);
-    [...p.querySelectorAll('button')].find((b) => b.textContent === 'Customize').click();
-    assert.equal(p.getAttribute('aria-modal'), 'true');
+    const customize = [...p.querySelectorAll('button')].find((b) => b.textContent === 'Customize');
+    customize.click();
+    await until(() => p.getAttribute('aria-modal') === 'true');
     assert.equal(d.getElementById('cg-t').textContent, 'Privacy preferences');
     const switches = [...p.querySelectorAll('input[role=switch]')];
     assert.deepEqual(switches.map((s) => [s.getAttribute('data-cat'), s.checked, s.disabled]), [
@@ -107,27 +109,30 @@ test('Customize: nothing pre-ticked, focus trapped, Escape returns; Save grants 
     assert.equal(d.activeElement, focusables[0]);
     focusables[0].dispatchEvent(new w.KeyboardEvent('keydown', { key: 'Tab', shiftKey: true, bubbles: true, cancelable: true }));
     assert.equal(d.activeElement, last);
-    // Escape: back to the first layer while undecided.
+    // Escape: back to the first layer while undecided, focus on the Customize button that opened it.
     last.dispatchEvent(new w.KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
     assert.equal(p.getAttribute('aria-modal'), 'false');
     assert.deepEqual(buttons(p), ['Accept all', 'Reject all', 'Customize']);
-    assert.equal(d.activeElement, p);
+    assert.equal(d.activeElement, customize);
     // Reopen, grant analytics only, save.
-    [...p.querySelectorAll('button')].find((b) => b.textContent === 'Customize').click();
+    customize.click();
+    await until(() => p.getAttribute('aria-modal') === 'true');
     switches[1].click();
     [...p.querySelectorAll('button')].find((b) => b.textContent === 'Save choices').click();
     await until(() => w.ranAnalytics === 1);
     assert.deepEqual(gate.requests[0].body, { categories: { analytics: true, advertising: false, social: false }, language: 'en' });
     assert.equal(w.ranAds, undefined);
     assert.equal(d.querySelector('iframe').hasAttribute('src'), false);
-    assert.ok(d.querySelector('.cg-ph'));
+    await until(() => d.querySelector('.cg-ph'));
   } finally {
     await gate.close();
   }
 });
 
-test('decided visitor: no banner, granted tags activate at load; withdrawing deletes cookies and reloads', async () => {
-  const gate = await gateServer();
+const DECIDED = { id: 'x', decided: true, categories: { necessary: true, analytics: true, advertising: false, social: false }, gpc: false, revision: 1, regime: 'opt-in' };
+
+test('decided visitor: once the gate confirms, no banner, granted tags activate; withdrawing deletes cookies and reloads', async () => {
+  const gate = await gateServer({ state: DECIDED });
   const reloads = [];
   const virtualConsole = new VirtualConsole();
   virtualConsole.on('jsdomError', (e) => reloads.push(e.message));
@@ -140,9 +145,12 @@ test('decided visitor: no banner, granted tags activate at load; withdrawing del
     d.cookie = '_ga=GA1.1; path=/';
     d.cookie = '_ga_XYZ=GS1; path=/';
     d.cookie = 'theme=dark; path=/';
+    const update = [...w.dataLayer].find((e) => e[0] === 'consent' && e[1] === 'update');
+    assert.equal(update[2].analytics_storage, 'granted');
+    assert.equal(update[2].ad_storage, 'denied');
     pc(d).click();
+    await until(() => panel(d) && panel(d).getAttribute('aria-modal') === 'true');
     const p = panel(d);
-    assert.equal(p.getAttribute('aria-modal'), 'true');
     assert.equal(p.querySelector('input[data-cat=analytics]').checked, true);
     assert.equal(p.querySelector('input[data-cat=social]').checked, false);
     [...p.querySelectorAll('button')].find((b) => b.textContent === 'Reject all').click();
@@ -161,7 +169,7 @@ test('GPC: the signal is announced and its categories cannot be switched on', as
   try {
     const { w, d, api } = await page({ gate, gpc: true });
     assert.match(panel(d).textContent, /GPC honoured/);
-    api.show();
+    await api.show();
     const sw = (id) => panel(d).querySelector(`input[data-cat=${id}]`);
     assert.equal(sw('advertising').disabled, true);
     assert.equal(sw('social').disabled, true);
@@ -211,8 +219,26 @@ test('a failing gate: the page stays as it was while retrying and says so; a ref
   }
 });
 
-test('without the config nothing starts', () => {
+test('a state cookie the gate does not confirm is undecided: the banner shows and nothing activates', async () => {
+  // What page code (or a stale cookie from an old key) can write; this gate has no choice on record.
+  const gate = await gateServer();
+  try {
+    const { w, d, api } = await page({ gate, cookie: 'consentgate_state=1.1.necessary-analytics-advertising-social' });
+    assert.equal(panel(d).hidden, false);
+    assert.equal(api.getConsent().decided, false);
+    assert.deepEqual({ ...api.getConsent().categories }, { necessary: true, analytics: false, advertising: false, social: false });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(w.ranAnalytics, undefined);
+    assert.equal(w.ranAds, undefined);
+    assert.equal(d.querySelector('iframe').hasAttribute('src'), false);
+    assert.equal([...w.dataLayer].some((e) => e[0] === 'consent' && e[1] === 'update' && e[2].analytics_storage === 'granted'), false);
+  } finally {
+    await gate.close();
+  }
+});
+
+test('without the bootstrap nothing starts', async () => {
   const w = dom('<p>plain</p>', { scripts: true });
-  assert.equal(start(w), null);
+  assert.equal(await start(w), null);
   assert.equal(w.consentgate, undefined);
 });

@@ -1,82 +1,76 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { categoryOf, compile, guard, hold } from '../src/guard.js';
-import { dom, until } from './helpers.js';
+import { classifier } from '../src/classify.js';
+import { guard } from '../src/guard.js';
+import { TABLE, dom, until } from './helpers.js';
 
-const RULES = [
-  ['www.googletagmanager.com', '^\\/gtag\\/js\\?id=aw-', 'advertising'],
-  ['www.googletagmanager.com', '^\\/gtag\\/js(?=[/?#;]|$)', 'analytics'],
-  ['connect.facebook.net', '^\\/[^/?#]*\\/fbevents\\.js(?=[/?#;]|$)', 'advertising'],
-  ['cdn.example.net', '', 'necessary'],
-  ['google-analytics.com', '', 'analytics'],
-  ['youtube.com', '', 'social', 'youtube'],
-];
+const base = () => 'https://shop.example.com/';
 
-test('categoryOf: path rules first, host suffixes, only http(s)', () => {
-  const r = compile(RULES);
-  const base = 'https://shop.example.com/';
-  assert.equal(categoryOf('https://www.googletagmanager.com/gtag/js?id=AW-1', base, r), 'advertising');
-  assert.equal(categoryOf('https://www.googletagmanager.com/gtag/js?id=G-1', base, r), 'analytics');
-  assert.equal(categoryOf('//connect.facebook.net/en_US/fbevents.js', base, r), 'advertising');
-  assert.equal(categoryOf('https://connect.facebook.net/en_US/sdk.js', base, r), undefined);
-  assert.equal(categoryOf('https://region1.google-analytics.com/g/collect', base, r), 'analytics');
-  assert.equal(categoryOf('https://notyoutube.com/x', base, r), undefined);
-  assert.equal(categoryOf('/local.js', base, r), undefined);
-  assert.equal(categoryOf('javascript:alert(1)', base, r), undefined);
-  assert.equal(categoryOf('http://[::1', base, r), undefined);
+test('classifier: path rules first, exact hosts, host suffixes, only http(s), necessary passes', () => {
+  const k = classifier({ ...TABLE, x: { 'ads.youtube.com': 2 } }, 'shop.example.com', base);
+  const cat = (url) => (k(url) || [])[0];
+  assert.equal(cat('https://www.googletagmanager.com/gtag/js?id=AW-1'), 'advertising');
+  assert.equal(cat('https://www.googletagmanager.com/gtag/js?id=G-1'), 'analytics');
+  assert.equal(cat('//connect.facebook.net/en_US/fbevents.js'), 'advertising');
+  assert.equal(cat('https://connect.facebook.net/en_US/sdk.js'), undefined);
+  assert.equal(cat('https://region1.google-analytics.com/g/collect'), 'analytics');
+  assert.deepEqual(k('https://www.youtube.com/embed/x'), ['social', 'youtube']);
+  assert.deepEqual(k('https://ads.youtube.com/x'), ['advertising', 'facebook-pixel']);
+  assert.equal(cat('https://notyoutube.com/x'), undefined);
+  assert.equal(cat('https://cdn.example.net/lib.js'), undefined); // necessary
+  assert.equal(cat('/local.js'), undefined);
+  assert.equal(cat('javascript:alert(1)'), undefined);
+  assert.equal(cat('http://[::1'), undefined);
+  // URLs are parsed as the browser does: hosts lower-cased, fullwidth forms folded.
+  assert.equal(cat('https://WWW.YOUTUBE.COM/embed/x'), 'social');
+  assert.equal(cat('https://www.ｙｏｕｔｕｂｅ.com/embed/x'), 'social');
 });
 
-test('hold makes a refused tag inert and leaves granted, necessary and marked ones alone', () => {
-  const d = dom().document;
-  const r = compile(RULES);
-  const granted = (c) => c === 'necessary' || c === 'analytics';
-  const s = d.createElement('script');
-  s.src = 'https://www.youtube.com/iframe_api';
-  s.type = 'module';
-  assert.equal(hold(s, d.baseURI, r, granted), 'social');
-  assert.equal(s.getAttribute('type'), 'text/plain');
-  assert.equal(s.getAttribute('data-cg-type'), 'module');
-  assert.equal(s.getAttribute('data-cg-src'), 'https://www.youtube.com/iframe_api');
-  assert.equal(s.hasAttribute('src'), false);
-  assert.equal(s.getAttribute('data-cg-service'), 'youtube');
-  const img = d.createElement('img');
-  img.setAttribute('src', 'https://www.youtube.com/p.gif');
-  img.setAttribute('srcset', 'https://www.youtube.com/p2.gif 2x');
-  hold(img, d.baseURI, r, granted);
-  assert.equal(img.getAttribute('data-cg-srcset'), 'https://www.youtube.com/p2.gif 2x');
-  for (const url of ['https://www.google-analytics.com/analytics.js', 'https://cdn.example.net/lib.js']) {
-    const ok = d.createElement('script');
-    ok.src = url;
-    assert.equal(hold(ok, d.baseURI, r, granted), undefined);
-    assert.equal(ok.getAttribute('src'), url);
+test('classifier: the data layer\'s hosts by category, named by the host matched; our hosts win', () => {
+  const t = { ...TABLE, d: { 2: 'ads.example adnxs.com youtube.com', 1: 'yandex.ru' }, e: { 0: 'only.this.example' } };
+  const k = classifier(t, 'shop.example.com', base);
+  assert.deepEqual(k('https://ib.adnxs.com/x'), ['advertising', 'adnxs.com']);
+  assert.deepEqual(k('https://mc.yandex.ru/metrika/tag.js'), ['analytics', 'yandex.ru']);
+  assert.deepEqual(k('https://only.this.example/x'), ['social', 'only.this.example']);
+  assert.equal(k('https://sub.only.this.example/x'), undefined);
+  assert.deepEqual(k('https://www.youtube.com/embed/x'), ['social', 'youtube']); // ours, not the data's
+});
+
+test('classifier with unknown hosts blocked: unclassified unless first party or allowed', () => {
+  const k = classifier({ ...TABLE, u: 'block', a: ['partner.example'], f: ['site-cdn.example'] }, 'www.shop.example.com', base);
+  assert.deepEqual(k('https://px.nobody.example/p.gif'), ['unclassified', 'unknown:px.nobody.example']);
+  for (const ok of ['https://static.partner.example/x.js', 'https://a.site-cdn.example/x.js', 'https://img.shop.example.com/x.png', 'https://shop.example.com/x.png']) {
+    assert.equal(k(ok), undefined, ok);
   }
-  const marked = d.createElement('iframe');
-  marked.setAttribute('data-cg-category', 'necessary');
-  marked.src = 'https://www.youtube.com/embed/x';
-  assert.equal(hold(marked, d.baseURI, r, granted), undefined);
+  assert.deepEqual(k('https://www.youtube.com/embed/x'), ['social', 'youtube']); // the catalog still answers
 });
 
-test('guard holds tags page code inserts (appendChild, insertBefore, append, innerHTML) until granted', async () => {
-  const w = dom('<div id="box"></div>', { scripts: true });
+test('guard with the table known: holds refused tags inserted by page code (appendChild, insertBefore, append, innerHTML, document.write)', () => {
+  const w = dom('<div id="box"></div>');
   const d = w.document;
-  const cats = { necessary: true, social: false, advertising: false };
-  let held = 0;
-  guard(w, RULES, (c) => !!cats[c], () => held++);
-  // The way tag managers insert scripts.
+  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held: null };
+  let embeds = 0;
+  cg.held = () => embeds++;
+  cg.k = classifier(TABLE, w.location.hostname, () => d.baseURI);
+  guard(w, cg, () => assert.fail('no table needed'), () => false);
   const s = d.createElement('script');
   s.src = 'https://connect.facebook.net/en_US/fbevents.js';
-  const first = d.getElementsByTagName('script')[0] || d.body.firstChild;
-  first.parentNode.insertBefore(s, first);
+  s.type = 'module';
+  d.head.insertBefore(s, d.head.firstChild);
   assert.equal(s.getAttribute('type'), 'text/plain');
+  assert.equal(s.getAttribute('data-cg-type'), 'module');
   assert.equal(s.getAttribute('data-cg-category'), 'advertising');
+  assert.equal(s.getAttribute('data-cg-service'), 'facebook-pixel');
   const frame = d.createElement('iframe');
   frame.src = 'https://www.youtube.com/embed/x';
   d.getElementById('box').append(frame);
   assert.equal(frame.hasAttribute('src'), false);
-  // HTML strings are checked before they are parsed in place.
-  d.getElementById('box').innerHTML += '<img src="https://www.youtube.com/t.gif"><b>kept</b>';
-  assert.equal(d.querySelector('img').getAttribute('data-cg-src'), 'https://www.youtube.com/t.gif');
-  assert.equal(d.querySelector('img').hasAttribute('src'), false);
+  assert.equal(embeds, 1);
+  d.getElementById('box').innerHTML += '<img src="https://www.youtube.com/t.gif" srcset="https://www.youtube.com/t2.gif 2x"><b>kept</b>';
+  const img = d.querySelector('img');
+  assert.equal(img.getAttribute('data-cg-src'), 'https://www.youtube.com/t.gif');
+  assert.equal(img.getAttribute('data-cg-srcset'), 'https://www.youtube.com/t2.gif 2x');
+  assert.equal(img.hasAttribute('src'), false);
   assert.equal(d.querySelector('#box b').textContent, 'kept');
   d.body.insertAdjacentHTML('beforeend', '<iframe id="adj" src="https://www.youtube.com/embed/z"></iframe>');
   assert.equal(d.getElementById('adj').hasAttribute('src'), false);
@@ -84,18 +78,57 @@ test('guard holds tags page code inserts (appendChild, insertBefore, append, inn
   d.body.append(plain);
   plain.outerHTML = '<iframe id="outer" src="https://www.youtube.com/embed/o"></iframe>';
   assert.equal(d.getElementById('outer').getAttribute('data-cg-src'), 'https://www.youtube.com/embed/o');
+  const text = d.createTextNode('x');
+  d.body.append(text);
+  const after = d.createElement('iframe');
+  after.src = 'https://www.youtube.com/embed/t';
+  text.after(after);
+  assert.equal(after.hasAttribute('src'), false);
+  d.getElementById('box').replaceChildren(Object.assign(d.createElement('iframe'), { src: 'https://www.youtube.com/embed/r' }));
+  assert.equal(d.querySelector('#box iframe').hasAttribute('src'), false);
   d.getElementById('box').innerHTML = '<i>no tags</i>';
   assert.equal(d.getElementById('box').innerHTML, '<i>no tags</i>');
-  // The parser and anything else are caught by the MutationObserver (and get placeholders).
-  await until(() => held > 0);
-  // Granted categories and first-party tags pass untouched.
-  cats.social = true;
-  const ok = d.createElement('iframe');
-  ok.src = 'https://www.youtube.com/embed/y';
-  d.body.appendChild(ok);
-  assert.equal(ok.getAttribute('src'), 'https://www.youtube.com/embed/y');
+  // Granted categories, necessary and first-party tags pass untouched.
+  const ga = d.createElement('script');
+  ga.src = 'https://www.google-analytics.com/analytics.js';
+  d.body.appendChild(ga);
+  assert.equal(ga.getAttribute('src'), 'https://www.google-analytics.com/analytics.js');
   const own = d.createElement('script');
   own.src = '/app.js';
   d.body.appendChild(own);
   assert.equal(own.getAttribute('src'), '/app.js');
+  const marked = d.createElement('iframe');
+  marked.setAttribute('data-cg-category', 'necessary');
+  marked.src = 'https://www.youtube.com/embed/x';
+  d.body.append(marked);
+  assert.equal(marked.getAttribute('src'), 'https://www.youtube.com/embed/x');
+});
+
+test('guard before the table: every third-party insertion is held pending and the table asked for once', async () => {
+  const w = dom('<div id="box"></div>', { scripts: true });
+  const d = w.document;
+  const cg = { cats: { necessary: true }, held: null };
+  let asked = 0;
+  guard(w, cg, () => asked++, () => false);
+  d.body.innerHTML += '<img src="https://img.anything.example/a.png">';
+  const s = d.createElement('script');
+  s.src = 'https://cdn.jsdelivr.net/x.js';
+  d.body.append(s);
+  const own = d.createElement('img');
+  own.src = 'https://img.shop.example.com/own.png'; // the page's own site
+  d.body.append(own);
+  assert.equal(d.querySelector('img').getAttribute('data-cg-src'), 'https://img.anything.example/a.png');
+  assert.equal(s.getAttribute('type'), 'text/plain');
+  assert.deepEqual(cg.q.map(([, url]) => url), ['https://img.anything.example/a.png', 'https://cdn.jsdelivr.net/x.js']);
+  assert.equal(own.getAttribute('src'), 'https://img.shop.example.com/own.png');
+  assert.ok(asked >= 1);
+  // Nothing can be refused (everything granted, unknown hosts allowed): nothing is held.
+  const free = dom('', {});
+  const cg2 = { cats: { necessary: true }, held: null };
+  guard(free, cg2, () => assert.fail('not needed'), () => true);
+  const t = free.document.createElement('script');
+  t.src = 'https://www.google-analytics.com/analytics.js';
+  free.document.body.append(t);
+  assert.equal(t.getAttribute('src'), 'https://www.google-analytics.com/analytics.js');
+  await until(() => true);
 });

@@ -6,22 +6,23 @@ import { JSDOM, ResourceLoader } from 'jsdom';
 
 globalThis.__CG_CSS__ = '.cg{color:#1f2328}';
 
-// Loads data: URLs only: tests never touch the network (other URLs are simply not loaded).
-class DataOnly extends ResourceLoader {
+// Loads data: URLs and the local test gate (127.0.0.1) only: tests never touch the network.
+class LocalOnly extends ResourceLoader {
   fetch(url, options) {
-    return url.startsWith('data:') ? super.fetch(url, options) : null;
+    return url.startsWith('data:') || url.startsWith('http://127.0.0.1:') ? super.fetch(url, options) : null;
   }
 }
 
-/** A jsdom window at `url` with `html` as the body. */
-export function dom(html = '', { url = 'https://shop.example.com/blog/post', scripts = false, lang = 'en', head = '', virtualConsole } = {}) {
+/** A jsdom window at `url` with `html` as the body (`gate`: the page is served from that test gate's origin). */
+export function dom(html = '', { url = 'https://shop.example.com/blog/post', gate, scripts = false, lang = 'en', head = '', virtualConsole } = {}) {
   const jsdom = new JSDOM(`<!doctype html><html lang="${lang}"><head>${head}</head><body>${html}</body></html>`, {
-    url,
+    url: gate ? gate.base + '/blog/post' : url,
     runScripts: scripts ? 'dangerously' : undefined,
-    resources: scripts ? new DataOnly() : undefined,
+    resources: scripts ? new LocalOnly() : undefined,
     pretendToBeVisual: true,
     virtualConsole,
   });
+  if (gate) jsdom.window.fetch = fetchTo(gate.base);
   return jsdom.window;
 }
 
@@ -37,18 +38,64 @@ export async function until(check, ms = 3000) {
   }
 }
 
+/** The guard's table (the shape consentgate/gate/injection.py's guard_table serves in rules.js). */
+export const TABLE = {
+  v: 1, cats: ['social', 'analytics', 'advertising', 'necessary'],
+  sv: [['youtube', 0], ['google-analytics', 1], ['facebook-pixel', 2], ['google-ads', 2], ['google-tag-manager', 1], ['cdn', 3]],
+  h: { 'youtube.com': 0, 'google-analytics.com': 1, 'cdn.example.net': 5 },
+  x: {},
+  p: [
+    ['www.googletagmanager.com', '^\\/gtag\\/js\\?id=aw-', 3],
+    ['www.googletagmanager.com', '^\\/gtag\\/js(?=[/?#;]|$)', 4],
+    ['connect.facebook.net', '^\\/[^/?#]*\\/fbevents\\.js(?=[/?#;]|$)', 2],
+  ],
+  u: 'allow', a: [], f: [],
+};
+
+const RULES_JS = readFileSync(new URL('../../consentgate/static/rules.js', import.meta.url), 'utf8');
+
+/** The banner's assets as the gate serves them, from a config like config() and a guard table. */
+export function assets(cfg = config(), table = TABLE) {
+  const out = { 'services.json': JSON.stringify({ s: cfg.services, k: cfg.cookies }), 'rules.js': RULES_JS.replace('CG_TABLE', JSON.stringify(table)) };
+  for (const lang in cfg.texts) out[`texts.${lang}.json`] = JSON.stringify({ t: cfg.texts[lang], p: cfg.policy, g: cfg.gpc.refuses, w: cfg.gpc.choiceWins });
+  return out;
+}
+
+/** Where the test gate serves the assets. */
+export const ASSETS = '/consentgate/assets/v1/';
+
 /**
- * A real HTTP server on 127.0.0.1 answering /consentgate/consent like the gate: POST accept_all,
- * reject_all or {categories}, DELETE. `failFirst` answers that many requests with 503 first.
- * Records every request as {method, body}.
+ * A real HTTP server on 127.0.0.1 answering like the gate: GET /consentgate/consent (`state`, the
+ * visitor's state as the gate sees it), POST accept_all, reject_all or {categories}, DELETE, and
+ * the banner's assets under ASSETS (`files`, from assets()). `failFirst` answers that many choices
+ * with 503 first. Records every choice as {method, body} in `requests`, every GET in `gets`.
  */
-export async function gateServer({ ids = ['necessary', 'analytics', 'advertising', 'social'], failFirst = 0, status = 0 } = {}) {
+export async function gateServer({ ids = ['necessary', 'analytics', 'advertising', 'social'], failFirst = 0, status = 0, state = null, files, table, hang = false } = {}) {
+  if (!files) files = assets(config(), table === 'block' ? { ...TABLE, u: 'block', a: ['partner.example'], f: ['site.example'] } : TABLE);
   const requests = [];
+  const gets = [];
   let fails = failFirst;
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
+      if (req.method === 'GET') {
+        gets.push(req.url);
+        if (req.url === '/consentgate/consent') {
+          const cats = {};
+          for (const id of ids) cats[id] = id === 'necessary';
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(state || { id: null, decided: false, categories: cats, gpc: false, revision: 1, regime: 'opt-in' }));
+          return;
+        }
+        const name = req.url.startsWith(ASSETS) ? req.url.slice(ASSETS.length) : '';
+        if (hang && name === 'rules.js') return; // never answers
+        if (name in files) {
+          res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'application/json' });
+          res.end(files[name]);
+        } else res.writeHead(404).end('{}');
+        return;
+      }
       const body = raw ? JSON.parse(raw) : null;
       requests.push({ method: req.method, url: req.url, body, headers: req.headers });
       if (fails > 0) {
@@ -72,7 +119,7 @@ export async function gateServer({ ids = ['necessary', 'analytics', 'advertising
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}`;
-  return { base, requests, close: () => new Promise((r) => server.close(r)) };
+  return { base, requests, gets, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 /** Node's real fetch, with paths resolved against `base` (jsdom has no fetch of its own). */
@@ -105,13 +152,9 @@ export function config(over = {}) {
   };
 }
 
-/** The config as the server injects it, for a page body. */
-export const configTag = (cfg = config()) =>
-  `<script type="application/json" id="consentgate-config">${JSON.stringify(cfg)}</script>`;
-
 /** Runs the built bootstrap (consentgate/static/bootstrap.js) in `w` with the given params. */
 export function runBootstrap(w, params = {}) {
-  const p = { c: 'consentgate_state', r: 1, g: ['advertising', 'social'], w: false, i: ['necessary', 'analytics', 'advertising', 'social'], h: [['youtube.com', '', 'social', 'youtube'], ['google-analytics.com', '', 'analytics', 'google-analytics']], ...params };
+  const p = { c: 'consentgate_state', r: 1, i: ['necessary', 'analytics', 'advertising', 'social'], l: ['en', 'de'], a: ASSETS, u: 0, ...params };
   const code = readFileSync(new URL('../../consentgate/static/bootstrap.js', import.meta.url), 'utf8').replace('CG_PARAMS', JSON.stringify(p));
   const s = w.document.createElement('script');
   s.textContent = code;

@@ -8,7 +8,7 @@ const win = (base) => ({ fetch: fetchTo(base), setTimeout });
 test('a choice is sent as same-origin JSON and resolves with the server state', async () => {
   const gate = await gateServer();
   try {
-    const send = sender(win(gate.base), '/consentgate/consent', null, [1]);
+    const send = sender(win(gate.base), '/consentgate/consent', null, 1);
     const state = await send('POST', { action: 'accept_all' });
     assert.equal(state.categories.advertising, true);
     assert.deepEqual(gate.requests[0].body, { action: 'accept_all' });
@@ -25,7 +25,7 @@ test('5xx answers are retried with backoff until the server confirms', async () 
   const gate = await gateServer({ failFirst: 3 });
   try {
     const retries = [];
-    const send = sender(win(gate.base), '/consentgate/consent', (n) => retries.push(n), [1, 2]);
+    const send = sender(win(gate.base), '/consentgate/consent', (n) => retries.push(n), 1);
     const state = await send('POST', { action: 'reject_all' });
     assert.equal(state.categories.analytics, false);
     assert.deepEqual(retries, [1, 2, 3]);
@@ -43,7 +43,7 @@ test('network failures are retried too (refused connections, then the server ans
     let attempts = 0;
     const w = { setTimeout, fetch: (url, init) => fetchTo(++attempts <= 2 ? dead.base : gate.base)(url, init) };
     const retries = [];
-    const send = sender(w, '/consentgate/consent', (n) => retries.push(n), [1]);
+    const send = sender(w, '/consentgate/consent', (n) => retries.push(n), 1);
     const state = await send('POST', { action: 'accept_all' });
     assert.equal(state.categories.social, true);
     assert.deepEqual(retries, [1, 2]);
@@ -56,7 +56,7 @@ test('network failures are retried too (refused connections, then the server ans
 test('4xx answers are not retried; a newer choice supersedes an older one', async () => {
   const bad = await gateServer({ status: 422 });
   try {
-    const send = sender(win(bad.base), '/consentgate/consent', null, [1]);
+    const send = sender(win(bad.base), '/consentgate/consent', null, 1);
     await assert.rejects(send('POST', { categories: { nope: true } }), (e) => e === 422);
     assert.equal(bad.requests.length, 1);
   } finally {

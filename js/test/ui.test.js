@@ -9,7 +9,7 @@ function ui(over = {}) {
   const calls = [];
   let decided = false;
   const u = createUI(w.document, {
-    T: cfg.texts.en, lang: 'en', ids: cfg.categories, policy: '/privacy', services: cfg.services,
+    T: cfg.texts.en, lang: 'en', ids: cfg.categories, policy: '/privacy', services: () => Promise.resolve(cfg.services),
     gpcNote: false, locked: () => false, current: () => ({ necessary: true }), decided: () => decided,
     accept: () => calls.push('accept'), reject: () => calls.push('reject'), save: (c) => calls.push(c),
     ...over,
@@ -26,9 +26,9 @@ test('nothing is built before it is needed', () => {
   assert.equal(d.querySelector('.cg-cats'), null); // the preferences list waits for Customize
 });
 
-test('the preferences list names every category, its description and services with policy links', () => {
+test('the preferences list names every category, its description and services with policy links', async () => {
   const { d, u } = ui();
-  u.open();
+  await u.open();
   const items = [...d.querySelectorAll('.cg-cats > li')];
   assert.deepEqual(items.map((li) => li.querySelector('label').textContent), ['Strictly necessary', 'Analytics', 'Advertising', 'Social media']);
   const analytics = items[1];
@@ -40,9 +40,9 @@ test('the preferences list names every category, its description and services wi
   assert.equal(items[2].querySelector('details'), null); // no services listed: no empty list
 });
 
-test('buttons call back; Save reads the switches', () => {
+test('buttons call back; Save reads the switches', async () => {
   const { d, u, calls } = ui();
-  u.open();
+  await u.open();
   d.querySelector('input[data-cat=social]').click();
   const btn = (name) => [...d.querySelectorAll('.cg-bar button')].find((b) => b.textContent === name);
   btn('Save choices').click();
@@ -51,17 +51,18 @@ test('buttons call back; Save reads the switches', () => {
   assert.deepEqual(calls, [{ necessary: true, analytics: false, advertising: false, social: true }, 'accept', 'reject']);
 });
 
-test('for a decided visitor, closing (button or backdrop) hides everything and returns focus', () => {
+test('for a decided visitor, closing (button or backdrop) hides everything and returns focus', async () => {
   const { d, u, decide } = ui({ current: () => ({ necessary: true, analytics: true }) });
   decide();
   d.body.append(u.pc);
   u.pc.focus();
   u.pc.click();
+  await until(() => d.querySelector('input[data-cat=analytics]'));
   assert.equal(d.querySelector('input[data-cat=analytics]').checked, true);
   d.querySelector('.cg-x').click();
   assert.equal(d.querySelector('.cg-bar').hidden, true);
   assert.equal(d.activeElement, u.pc);
-  u.open();
+  await u.open();
   d.querySelector('.cg-ov').click();
   assert.equal(d.querySelector('.cg-bar').hidden, true);
   assert.equal(u.pc.hidden, false);
@@ -72,7 +73,7 @@ test('a locked category cannot be switched; the status line speaks', async () =>
   u.showBanner(true);
   await until(() => d.activeElement === d.querySelector('.cg-bar'));
   assert.match(d.querySelector('.cg-bar').textContent, /GPC honoured\./);
-  u.open();
+  await u.open();
   assert.equal(d.querySelector('input[data-cat=advertising]').disabled, true);
   u.say('Saving…');
   assert.equal(d.querySelector('[role=status]').textContent, 'Saving…');
@@ -80,4 +81,19 @@ test('a locked category cannot be switched; the status line speaks', async () =>
   assert.equal(d.querySelector('[role=status]').textContent, '');
   assert.equal(d.querySelector('.cg-bar').hidden, true);
   assert.equal(d.activeElement, u.pc);
+});
+
+test('after a skip link that opens the page, the banner comes after it; else first in the body', () => {
+  const skip = dom('<a href="#main" class="skip">Skip to content</a><header><a href="/">Home</a></header><main id="main">x</main>');
+  const cfg = config();
+  const opts = {
+    T: cfg.texts.en, lang: 'en', ids: cfg.categories, policy: '/privacy', services: () => Promise.resolve({}),
+    gpcNote: false, locked: () => false, current: () => ({}), decided: () => false,
+  };
+  createUI(skip.document, opts).showBanner();
+  const kids = [...skip.document.body.children].map((el) => el.className || el.tagName);
+  assert.deepEqual(kids.slice(0, 3), ['skip', 'cg-ov', 'cg cg-bar']);
+  const plain = dom('<header><a href="/">Home</a></header>');
+  createUI(plain.document, opts).showBanner();
+  assert.equal(plain.document.body.firstElementChild.className, 'cg-ov');
 });

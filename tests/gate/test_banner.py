@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -21,19 +22,18 @@ from consentgate.gate.banner import (
     banner_response_body,
     banner_routes,
 )
-from consentgate.gate.injection import Injection, guard_rules, json_for_script
+from consentgate.gate.injection import Injection, json_for_script
 from consentgate.gate.texts import LANGUAGES, TEXT_KEYS
 from consentgate.web import Router
 from tests.support.site import GateFactory, client_for
 
 STATIC = resources.files("consentgate").joinpath("static")
-CONFIG_RE = re.compile(rb'<script type="application/json" id="consentgate-config">(.*?)</script>', re.S)
+#: The most the injection may add to a page, gzipped (the page-weight budget).
+PAGE_BUDGET = 2048
 
 
-def _config_of(html: bytes) -> dict[str, Any]:
-    found = CONFIG_RE.search(html)
-    assert found is not None
-    data: dict[str, Any] = json.loads(found.group(1))
+def _asset(injection: Injection, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(injection.assets.body(name))
     return data
 
 
@@ -87,64 +87,81 @@ def test_json_for_script_is_inert_in_html_and_round_trips(text: str) -> None:
     assert json.loads(out) == {"t": text}
 
 
-def test_hostile_config_text_cannot_end_the_config_element() -> None:
+def test_hostile_texts_stay_out_of_the_page_and_round_trip_in_the_assets() -> None:
     evil = "</script><script>alert(1)</script>"
-    html = Injection(load_config(texts={"en": {"title": evil}}, privacy_policy_url="/p?a=1&b=<x>")).render()
-    assert html.count(b"</script>") == 3
-    assert html.count(b"<script") == 3
-    data = _config_of(html)
-    assert data["texts"]["en"]["title"] == evil
-    assert data["policy"] == "/p?a=1&b=<x>"
+    injection = Injection(load_config(texts={"en": {"title": evil}}, privacy_policy_url="/p?a=1&b=<x>"))
+    html = injection.render()
+    assert html.count(b"</script>") == 2
+    assert html.count(b"<script") == 2
+    assert b"alert" not in html  # no text is inlined at all
+    texts = _asset(injection, "texts.en.json")
+    assert texts["t"]["title"] == evil
+    assert texts["p"] == "/p?a=1&b=<x>"
+    assert "<" not in injection.config_json  # what the ledger stores stays script-safe
 
 
 # --- the injection --------------------------------------------------------------------------------
 
 
-def test_three_tags_in_order_and_the_no_nonce_bytes_are_cached() -> None:
+def test_two_tags_in_order_and_the_no_nonce_bytes_are_cached() -> None:
     injection = Injection(load_config())
     plain = injection.render()
     assert injection.render(None) is plain
     assert injection.render("") is plain
     tags = re.findall(rb"<script[^>]*>", plain)
-    assert tags == [
-        b"<script>",
-        b'<script type="application/json" id="consentgate-config">',
-        f'<script src="{BANNER_PATH}?v={BANNER_VERSION}" defer>'.encode(),
-    ]
+    assert tags == [b"<script>", f'<script src="{BANNER_PATH}?v={BANNER_VERSION}" defer>'.encode()]
     assert b"CG_PARAMS" not in plain
     assert b'"c":"consentgate_state"' in plain
+    assert f'"a":"{injection.assets.base}"'.encode() in plain
 
 
-def test_nonce_goes_on_both_executable_scripts_escaped() -> None:
+def test_the_page_carries_at_most_the_budget_gzipped() -> None:
+    """What every HTML page grows by: the bootstrap and its parameters, and the banner's tag."""
+    config = load_config(
+        blocking={"unknown_third_party": "block", "allow_hosts": ["partner.example"]},
+        site={"first_party_hosts": ["static.example.net"]},
+        texts={"it": {"accept": "Accetta tutto"}},
+    )
+    for injection in (Injection(load_config()), Injection(config)):
+        added = injection.render("bm9uY2Utb2YtYS1yZWFsaXN0aWMtbGVuZ3Ro")
+        assert len(gzip.compress(added, 9)) <= PAGE_BUDGET, len(gzip.compress(added, 9))
+    assert b'"u":1' in Injection(config).render()
+
+
+def test_nonce_goes_on_both_scripts_escaped() -> None:
     injection = Injection(load_config())
     html = injection.render('abc"123')
     assert html.count(b' nonce="abc&quot;123"') == 2
     assert html.startswith(b'<script nonce="abc&quot;123">')
     assert b'defer nonce="abc&quot;123"></script>' in html
-    assert b'id="consentgate-config">' in html and b'application/json" nonce' not in html
 
 
-def test_config_carries_texts_categories_services_cookies() -> None:
+def test_assets_carry_texts_per_language_services_and_cookies() -> None:
     config = load_config()
-    data = _config_of(Injection(config, Catalog.builtin().with_config(config)).render())
-    assert data["revision"] == 1
-    assert data["endpoint"] == "/consentgate/consent"
-    assert data["categories"] == ["necessary", "analytics", "advertising", "social"]
-    assert data["gpc"] == {"refuses": ["advertising", "social"], "choiceWins": False}
-    assert set(data["texts"]) >= set(LANGUAGES)
+    injection = Injection(config, Catalog.builtin().with_config(config))
+    assert {f"texts.{lang}.json" for lang in LANGUAGES} <= set(injection.assets.names)
+    assert {"rules.js", "services.json"} <= set(injection.assets.names)
+    categories = injection.config_data["categories"]
+    assert categories[:4] == ["necessary", "analytics", "advertising", "social"]
     for lang in LANGUAGES:
-        assert set(data["texts"][lang]) == TEXT_KEYS | {"categories"}, lang
-        assert list(data["texts"][lang]["categories"]) == data["categories"]
-    assert data["texts"]["en"]["accept"] == "Accept all"
-    assert data["texts"]["de"]["accept"] == "Alle akzeptieren"
-    assert data["texts"]["fr"]["categories"]["analytics"][0] == "Mesure d\u2019audience"
-    assert data["texts"]["es"]["save"] == "Guardar selección"
-    analytics = {s["id"]: s for s in data["services"]["analytics"]}
+        data = _asset(injection, f"texts.{lang}.json")
+        assert set(data["t"]) == TEXT_KEYS | {"categories"}, lang
+        assert list(data["t"]["categories"]) == categories
+        assert data["g"] == ["advertising", "social"]
+        assert data["w"] is False
+    assert _asset(injection, "texts.en.json")["t"]["accept"] == "Accept all"
+    assert _asset(injection, "texts.de.json")["t"]["accept"] == "Alle akzeptieren"
+    assert _asset(injection, "texts.fr.json")["t"]["categories"]["analytics"][0] == "Mesure d\u2019audience"
+    assert _asset(injection, "texts.es.json")["t"]["save"] == "Guardar selección"
+    more = _asset(injection, "services.json")
+    analytics = {s["id"]: s for s in more["s"]["analytics"]}
     assert analytics["google-analytics"]["name"] == "Google Analytics 4"
     assert analytics["google-analytics"]["privacy"].startswith("https://")
-    assert "_ga" in data["cookies"]["analytics"]["names"]
-    assert "_ga_" in data["cookies"]["analytics"]["prefixes"]
-    assert "necessary" not in data["cookies"]
+    assert "_ga" in more["k"]["analytics"]["names"]
+    assert "_ga_" in more["k"]["analytics"]["prefixes"]
+    assert "necessary" not in more["k"]
+    # The ledger's record of what was shown still holds every language.
+    assert set(injection.config_data["texts"]) >= set(LANGUAGES)
 
 
 def test_site_texts_override_and_extend_languages() -> None:
@@ -155,17 +172,20 @@ def test_site_texts_override_and_extend_languages() -> None:
             "it": {"accept": "Accetta tutto"},
         },
     )
-    texts = _config_of(Injection(config).render())["texts"]
-    assert texts["de"]["title"] == "Ihre Wahl"
-    assert texts["de"]["reject"] == "Alle ablehnen"
-    assert texts["de"]["categories"]["social"][0] == "Netzwerke"
+    injection = Injection(config)
+    de = _asset(injection, "texts.de.json")["t"]
+    assert de["title"] == "Ihre Wahl"
+    assert de["reject"] == "Alle ablehnen"
+    assert de["categories"]["social"][0] == "Netzwerke"
     # A relabelled category keeps the site's label where no translation of it exists...
-    assert texts["de"]["categories"]["analytics"][0] == "Site statistics"
-    assert texts["en"]["categories"]["analytics"][0] == "Site statistics"
+    assert de["categories"]["analytics"][0] == "Site statistics"
+    assert _asset(injection, "texts.en.json")["t"]["categories"]["analytics"][0] == "Site statistics"
     # ...while its untouched description is still translated.
-    assert texts["de"]["categories"]["analytics"][1].startswith("Zählt Besuche")
-    assert texts["it"]["accept"] == "Accetta tutto"
-    assert texts["it"]["reject"] == "Reject all"
+    assert de["categories"]["analytics"][1].startswith("Zählt Besuche")
+    it = _asset(injection, "texts.it.json")["t"]
+    assert it["accept"] == "Accetta tutto"
+    assert it["reject"] == "Reject all"
+    assert b'"it"' in injection.render()  # the bootstrap knows the language exists
 
 
 @pytest.mark.parametrize(
@@ -183,7 +203,7 @@ def test_bad_texts_are_config_errors(texts: dict[str, Any], message: str) -> Non
         load_config(texts=texts)
 
 
-# --- the guard's rules mirror the catalog ---------------------------------------------------------
+# --- the guard's table mirrors the catalog ---------------------------------------------------------
 
 
 def _js_regex_in_python(source: str) -> re.Pattern[str]:
@@ -191,20 +211,35 @@ def _js_regex_in_python(source: str) -> re.Pattern[str]:
     return re.compile(source.replace("\\/", "/"))
 
 
-def _guard_category(rules: list[list[str]], url: str) -> str | None:
+def _guard_says(table: dict[str, Any], url: str) -> str | None:
+    """What rules.js's classifier answers, step by step: path rules, exact host, longest suffix;
+    the data layer's hosts (grouped by category) answer with their category only."""
     host, _, rest = url.removeprefix("https://").partition("/")
     path = ("/" + rest).lower()
-    for rule_host, source, category, service in rules:
-        if (host == rule_host or host.endswith("." + rule_host)) and (
-            not source or _js_regex_in_python(source).search(path)
-        ):
-            return f"{category}:{service}"
-    return None
+
+    def hosts(own: dict[str, int], data: dict[str, str]) -> dict[str, str]:
+        out = {h: "{}:{}".format(table["cats"][table["sv"][i][1]], table["sv"][i][0]) for h, i in own.items()}
+        for category, joined in data.items():
+            for h in joined.split(" "):
+                out.setdefault(h, table["cats"][int(category)] + ":data")
+        return out
+
+    for suffix, source, i in table["p"]:
+        if (host == suffix or host.endswith("." + suffix)) and _js_regex_in_python(source).search(path):
+            return "{}:{}".format(table["cats"][table["sv"][i][1]], table["sv"][i][0])
+    found = hosts(table["x"], table["e"]).get(host)
+    labels = host.split(".")
+    suffixes = hosts(table["h"], table["d"])
+    for i in range(len(labels)):
+        if found is None:
+            found = suffixes.get(".".join(labels[i:]))
+    return found
 
 
-def test_guard_rules_classify_catalog_urls_like_the_catalog() -> None:
-    catalog = Catalog.builtin()
-    rules = guard_rules(catalog.services.values())
+def test_guard_table_classifies_catalog_urls_like_the_catalog() -> None:
+    config = load_config()
+    catalog = Catalog.builtin().with_config(config)
+    table = Injection(config, catalog).table
     urls: list[str] = []
     for service in catalog.services.values():
         urls += [f"https://cdn.{h}/lib.js" for h in service.hosts]
@@ -216,20 +251,37 @@ def test_guard_rules_classify_catalog_urls_like_the_catalog() -> None:
                 f"https://{host}/{concrete}?id=1",
                 f"https://{host}/{concrete}x",
             ]
+    for joined in [*table.get("d", {}).values(), *table.get("e", {}).values()]:
+        urls += [f"https://{h}/x.js" for h in joined.split(" ")[:200]]
     assert len(urls) > 50
     for url in urls:
         expected = catalog.match_url(url)
-        if expected is not None and expected.id not in catalog.services:
-            expected = None  # the third-party-web layer: in Catalog.guard_table, not in these rules
-        assert _guard_category(rules, url) == (f"{expected.category}:{expected.id}" if expected else None), (
-            url
-        )
+        want = None
+        if expected is not None:
+            data = expected.id.startswith("tpw-")
+            want = f"{expected.category}:{'data' if data else expected.id}"
+        assert _guard_says(table, url) == want, url
+    assert table["u"] == "allow"
+
+
+def test_rules_asset_carries_the_table_and_the_blocking_settings() -> None:
+    config = load_config(
+        blocking={"unknown_third_party": "block", "allow_hosts": ["partner.example"]},
+        site={"first_party_hosts": ["static.example.net"]},
+    )
+    injection = Injection(config)
+    script = injection.assets.body("rules.js").decode()
+    assert "CG_TABLE" not in script
+    assert json_for_script(injection.table) in script
+    assert injection.table["u"] == "block"
+    assert injection.table["a"] == ["partner.example"]
+    assert injection.table["f"] == ["static.example.net"]
 
 
 # --- through the gate ---------------------------------------------------------------------------------
 
 
-async def test_the_gate_serves_the_bundle_and_injects_the_tags(make_gate: GateFactory) -> None:
+async def test_the_gate_serves_the_bundle_and_the_assets_and_injects_the_tags(make_gate: GateFactory) -> None:
     gate = make_gate()
     try:
         async with client_for(gate) as client:
@@ -240,16 +292,43 @@ async def test_the_gate_serves_the_bundle_and_injects_the_tags(make_gate: GateFa
             assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
             stale = await client.get(f"{BANNER_PATH}?v=old")
             assert stale.headers["cache-control"] == "public, max-age=300"
+            assets = gate.injection.assets
+            for name in assets.names:
+                got = await client.get(assets.base + name)
+                assert got.status_code == 200, name
+                assert got.content == assets.body(name)
+                assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
+                assert got.headers["x-content-type-options"] == "nosniff"
+            rules = await client.get(assets.base + "rules.js")
+            assert rules.headers["content-type"] == "text/javascript; charset=utf-8"
+            texts = await client.get(assets.base + "texts.en.json")
+            assert texts.headers["content-type"] == "application/json"
+            again = await client.get(
+                assets.base + "texts.en.json", headers={"If-None-Match": texts.headers["etag"]}
+            )
+            assert again.status_code == 304
+            assert again.content == b""
+            head = await client.head(assets.base + "rules.js")
+            assert head.status_code == 200
+            assert head.content == b""
+            # A page cached before a deployment asks for an older version: the current file, briefly cached.
+            old = await client.get("/consentgate/assets/0123456789abcdef/texts.en.json")
+            assert old.status_code == 200
+            assert old.headers["cache-control"] == "public, max-age=300"
+            missing = await client.get(assets.base + "texts.xx.json")
+            assert missing.status_code == 404
+            assert missing.json()["error"] == "not_found"
+            posted = await client.post(assets.base + "rules.js")
+            assert posted.status_code == 405
             page = await client.get("/")
             assert gate.injection.render() in page.content
-            assert _config_of(page.content)["endpoint"] == "/consentgate/consent"
     finally:
         await gate.aclose()
 
 
 def test_injection_is_ascii_whatever_the_texts() -> None:
-    """A page in windows-1252 (or any ASCII-compatible charset) reads the injected texts unchanged."""
+    """A page in windows-1252 (or any ASCII-compatible charset) reads the injected bytes unchanged."""
     injection = Injection(load_config(texts={"fr": {"title": "Vos choix de confidentialité « ici »"}}))
     rendered = injection.render("n0nce")
     rendered.decode("ascii")  # raises if any byte is not ASCII
-    assert b"confidentialit\\u00e9" in rendered
+    assert "confidentialité" in _asset(injection, "texts.fr.json")["t"]["title"]

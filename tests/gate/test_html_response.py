@@ -312,8 +312,8 @@ async def test_the_gate_rewrites_pages_it_serves(make_gate: Any) -> None:
                 text = response.text
                 assert 'data-cg-src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"' in text
                 assert 'data-cg-src="https://www.youtube.com/embed/x"' in text
-                assert text.count('id="consentgate-config"') == 1
-                assert text.index("consentgate-config") < text.index('<script type="text/plain"')
+                assert text.count('src="/consentgate/banner.js?v=') == 1
+                assert text.index("/consentgate/banner.js") < text.index('<script type="text/plain"')
                 if path == "/":
                     assert response.headers["content-length"] == str(len(response.content))
                 else:
