@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ async def _call(gate: ConsentMiddleware, token: str, client: str) -> float:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -82,8 +83,11 @@ async def _run(requests: int) -> dict[str, list[float]]:
         await store.add_api_key(ApiKey(key_id, "bench", "read", time.time()), hash_key(key))
         wrong = f"cgk_{key_id}_{secrets.token_urlsafe(32)}"
         unknown = f"cgk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
-        pair = {"wrong secret, known id": lambda: wrong, "unknown id (the same one)": lambda: unknown}
-        fresh = {"unknown id (a new one each time)": _fresh_token}
+        pair: dict[str, Callable[[], str]] = {
+            "wrong secret, known id": lambda: wrong,
+            "unknown id (the same one)": lambda: unknown,
+        }
+        fresh: dict[str, Callable[[], str]] = {"unknown id (a new one each time)": _fresh_token}
         times: dict[str, list[float]] = {name: [] for name in (*pair, *fresh)}
         n = 0
         # (a) and (b) interleaved, their order swapped every round; (c) on its own afterwards, as its

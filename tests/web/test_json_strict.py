@@ -46,7 +46,9 @@ async def test_the_consent_route_refuses_deep_or_doubled_json(
             assert (await client.get("/consentgate/consent")).json()["decided"] is False
             # Brackets inside strings are text, not depth; a few levels are fine.
             fine = b'{"categories": {"analytics": true}, "language": "en"}'
-            assert (await client.post("/consentgate/consent", content=fine, headers=headers)).status_code == 200
+            assert (
+                await client.post("/consentgate/consent", content=fine, headers=headers)
+            ).status_code == 200
     finally:
         await gate.aclose()
 
@@ -75,7 +77,9 @@ async def test_the_api_refuses_deep_or_doubled_json(make_gate: GateFactory, raw:
 @contextmanager
 def _serve(app: Any) -> Iterator[int]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
