@@ -149,7 +149,10 @@ def render_table(report: ScanReport) -> str:
                 out.append(_cookie_line(cookie))
     if report.unclassified:
         out.append("")
-        out.append("== UNCLASSIFIED third-party hosts (the gate lets these run) ==")
+        out.append(
+            "== UNCLASSIFIED third-party hosts (the gate lets these run, or with [blocking] "
+            'unknown_third_party = "block" keeps them inert) =='
+        )
         for entry in report.unclassified.values():
             out.append(f"  {entry.host}")
             for item in entry.items:

@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from ..catalog import Catalog, Service
+from ..catalog.hosts import UNCLASSIFIED
 from ..config import Config
 from .report import CookieFinding, Item, Occurrence, ScanReport, ServiceFinding, Unclassified
 from .tags import FoundTag
@@ -56,9 +57,9 @@ class Classifier:
         host = _host(absolute)
         if not host:
             return  # data:, javascript:, blob: and the like load nothing from a host
-        service = self._explicit(tag, host) or self.catalog.match_url(absolute)
+        service = self._explicit(tag, host) or _known(self.catalog.match_url(absolute))
         if service is None:
-            if not _third_party(host, first_party):
+            if not _third_party(host, first_party) or self.catalog.policy.is_first_party(host):
                 return
             self._unclassified(host, tag.kind, tag.url, "", Occurrence(page, tag.line), tag.inert)
             return
@@ -78,9 +79,9 @@ class Classifier:
             host = _host(absolute)
             if not host or host in _NAMESPACE_HOSTS or not _TLD_RE.search(host):
                 continue  # XML namespaces and "a//b.c" arithmetic name no host that is loaded
-            if not _third_party(host, first_party):
+            if not _third_party(host, first_party) or self.catalog.policy.is_first_party(host):
                 continue
-            known = self.catalog.match_url(absolute)
+            known = _known(self.catalog.match_url(absolute))
             where = Occurrence(page, line)
             if known is None:
                 self._unclassified(host, "inline", url, tag.excerpt, where, tag.inert)
@@ -91,7 +92,7 @@ class Classifier:
         """The service a tag's own ``data-cg-category`` (and ``data-cg-service``) assigns it."""
         if not tag.category:
             return None
-        known = self.catalog.services.get(tag.service) if tag.service else None
+        known = self.catalog.find(tag.service) if tag.service else None
         if known is not None and known.category == tag.category:
             return known
         sid = tag.service or ("site:" + (host or "inline"))
@@ -239,6 +240,12 @@ def _site_host(url: str) -> str:
     return host.removeprefix("www.")
 
 
+def _known(service: Service | None) -> Service | None:
+    """A catalog answer, or None for a host no list knows (block mode's pseudo-service included:
+    the report lists such hosts with the TOML that classifies them)."""
+    return None if service is None or service.category == UNCLASSIFIED else service
+
+
 def _third_party(host: str, site: str) -> bool:
     if not site:  # a local file: every host on the network is someone else's
         return True
@@ -249,7 +256,8 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
 def toml_snippet(host: str, categories: tuple[str, ...]) -> str:
-    """The ``consentgate.toml`` table that would classify ``host`` (pick the category that fits)."""
+    """The ``consentgate.toml`` table that would classify ``host`` (pick the category that fits), and
+    the ``[blocking]`` line that would let it load unclassified in deny-by-default mode."""
     sid = (_SLUG_RE.sub("-", host.lower()).strip("-") or "unknown")[:64]
     choices = ", ".join(categories)
     return (
@@ -257,4 +265,5 @@ def toml_snippet(host: str, categories: tuple[str, ...]) -> str:
         f'name = "{host}"\n'
         f'category = "analytics"  # the category that fits: {choices}\n'
         f'hosts = ["{host}"]\n'
+        f'# or, to let it load without a category: [blocking] allow_hosts = ["{host}"]\n'
     )

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ...catalog import Catalog
-from ...config import DEFAULT_CATEGORIES, Config
+from ...config import BUILTIN_CATEGORIES, Config
 from ...gate.texts import resolve_texts
 from .fragment import render_html
 from .markdown import render_markdown
@@ -66,9 +66,12 @@ def build_declaration(
     catalog = catalog or Catalog.builtin().with_config(config)
     words = words_for(language)
     by_category: dict[str, list[DeclaredService]] = {name: [] for name in config.category_names}
-    for service in catalog.services.values():
-        if only is not None and service.id not in only:
-            continue
+    listed = list(catalog.services.values())
+    if only is not None:
+        # A scan also finds third-party-web's services, which the catalog only looks up.
+        listed = [s for s in listed if s.id in only]
+        listed += [s for sid in sorted(set(only) - set(catalog.services)) if (s := catalog.find(sid))]
+    for service in listed:
         declared = DeclaredService(
             id=service.id,
             name=service.name,
@@ -101,7 +104,7 @@ def _category_texts(config: Config) -> dict[str, dict[str, tuple[str, str]]]:
     resolved = resolve_texts(
         config.texts,
         {name: (c.label, c.description) for name, c in config.categories.items()},
-        {name: (c.label, c.description) for name, c in DEFAULT_CATEGORIES.items()},
+        {name: (c.label, c.description) for name, c in BUILTIN_CATEGORIES.items()},
     )
     out: dict[str, dict[str, tuple[str, str]]] = {}
     for language, table in resolved.items():
