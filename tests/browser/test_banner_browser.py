@@ -379,3 +379,16 @@ def test_tags_inserted_later_by_page_code_wait_for_consent(make_context: Context
         ),
         page,
     ), recorder.third_party
+
+
+def test_the_banner_keeps_the_page_skip_link_first_for_axe_region(make_context: ContextFactory) -> None:
+    page, _ = _open(make_context, bypass_csp=True)
+    expect(page.get_by_role("dialog", name="We respect your privacy")).to_be_visible()
+    first_link = page.evaluate("() => document.querySelector('a[href]').textContent.trim()")
+    assert first_link == "Skip to content"
+    page.add_script_tag(path=str(AXE_JS))
+    region = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ['region']})).violations
+             .flatMap(v => v.nodes.map(n => n.target.join(' ')))"""
+    )
+    assert region == []
