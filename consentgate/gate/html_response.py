@@ -234,7 +234,9 @@ class _HtmlResponder:
             if name == b"content-type":
                 types.append(value.lower())
             elif name == b"content-encoding":
-                coding = value.strip().lower()
+                # Several field lines are one list, in order ("gzip" then "br" is "gzip, br").
+                value = value.strip().lower()
+                coding = coding + b", " + value if coding else value
         if status < 200 or status in _PASS_STATUS:
             self._state = _PASS
             return

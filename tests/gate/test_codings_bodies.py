@@ -63,6 +63,15 @@ async def test_stacked_codings_are_undone_in_order_and_done_again(
     assert "caf\u00e9 \u2603" in text
 
 
+async def test_codings_in_two_headers_count_as_one_list(make_gate: GateFactory) -> None:
+    # Content-Encoding: gzip / Content-Encoding: br is "gzip, br" (RFC 9110 field lines combine).
+    sent = brotli.compress(gzip.compress(PAGE.encode()))
+    headers = [(b"content-type", b"text/html"), (b"content-encoding", b"gzip"), (b"content-encoding", b"br")]
+    _, raw = await _raw(make_gate, _app(sent, headers))
+    text = gzip.decompress(brotli.decompress(raw)).decode()
+    assert INERT in text and TRACKER not in text
+
+
 @pytest.mark.parametrize(
     ("encoding", "charset", "bom"),
     [
