@@ -43,7 +43,7 @@ from starlette.types import Message, Scope, Send
 from ..config import Config
 from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
-from .codings import Codec, Undecodable, codec_for
+from .codings import Codec, Undecodable, codec_for, utf16_for
 from .first_party import PlansByHost
 from .page_headers import csp_nonce, page_headers
 from .rewrite import CatalogLike, RewritePlan, Rewriter
@@ -57,11 +57,6 @@ _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
 #: Output gathered before it is sent on, when one message of the app inflates into many pieces.
 _SEND_BYTES: Final = 256 * 1024
 _CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
-_UTF16: Final = frozenset(
-    {b"utf-16", b"utf-16le", b"utf-16be", b"unicode", b"unicodefeff", b"unicodefffe", b"ucs-2", b"csunicode",
-     b"iso-10646-ucs-2"}
-)  # fmt: skip
-_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 _REFUSED: Final = json.dumps(
     {
         "error": "unknown_content_type",
@@ -299,7 +294,7 @@ class _HtmlResponder:
                 await self._finish_first(out, more)
                 return
         self._rewriter = rewriter = Rewriter(self._plan, self.blocked, nonce=self._nonce)
-        if self._codec is None and not self._sniff and self._charset not in _UTF16 and body[:2] not in _BOMS:
+        if self._codec is None and not self._sniff and utf16_for(body[:2], self._charset) is None:
             # The common case, without a pipeline: the body as it came, straight to the rewriter.
             out = rewriter.feed(body)
             if not more:
