@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from ..catalog.catalog import Catalog, Service
-from ..config import DEFAULT_CATEGORIES, Config
+from ..config import BUILTIN_CATEGORIES, Config
 from ..web.paths import BANNER_PATH, CONSENT_PATH
 from .banner import BANNER_VERSION, BOOTSTRAP, RULES_SCRIPT, Assets
 from .texts import resolve_texts
@@ -67,7 +67,7 @@ class Injection:
         texts = resolve_texts(
             config.texts,
             {n: (c.label, c.description) for n, c in config.categories.items()},
-            {n: (c.label, c.description) for n, c in DEFAULT_CATEGORIES.items()},
+            {n: (c.label, c.description) for n, c in BUILTIN_CATEGORIES.items()},
         )
         by_category = _services_by_category(services, names)
         cookies = _cookies_by_category(services, names)

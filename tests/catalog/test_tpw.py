@@ -154,3 +154,18 @@ def test_coverage_of_the_tracking_categories_meets_the_bar(catalog: Catalog) -> 
     for category in TRACKING:
         assert report[category].weighted >= 0.90, (category, report[category].missed[:5])
         assert report[category].share >= 0.90, category
+
+
+def test_the_banner_shows_functional_in_every_language_and_a_named_data_service() -> None:
+    from consentgate.gate.injection import Injection
+
+    config = load_config(categories={"functional": {}}, services={"tpw-tawk-to": {}})
+    injection = Injection(config, Catalog.builtin().with_config(config))
+    texts = injection.config_data["texts"]
+    assert texts["de"]["categories"]["functional"][0] == "Funktional"
+    assert texts["fr"]["categories"]["functional"][0] == "Fonctionnels"
+    assert texts["es"]["categories"]["functional"][0] == "Funcionales"
+    listed = {s["id"]: s for s in injection.config_data["services"]["functional"]}
+    assert listed["tpw-tawk-to"]["provider"] == "Tawk.to"
+    # The thousands of services only looked up stay out of what each visitor is sent.
+    assert sum(len(v) for v in injection.config_data["services"].values()) < 60
