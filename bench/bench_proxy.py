@@ -180,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             _wait(origin + JSON_PATH)
             _wait(f"http://127.0.0.1:{front_port}{JSON_PATH}")
             with (
-                uvicorn_server("bench_proxy:gated_app", env=env, ready_path=JSON_PATH) as gated,
-                uvicorn_server("bench_proxy:ungated_app", env=env, ready_path=JSON_PATH) as ungated,
+                uvicorn_server("bench_proxy:gated_app", env=env, ready_path=JSON_PATH, timeout=120) as gated,
+                uvicorn_server(
+                    "bench_proxy:ungated_app", env=env, ready_path=JSON_PATH, timeout=120
+                ) as ungated,
             ):
                 front = Server(f"http://127.0.0.1:{front_port}", front_process)
                 return _measure(args, log, tmp, origin, gated, ungated, front)
