@@ -291,7 +291,7 @@ def _change(position: Position, record: ConsentRecord, linked: list[str]) -> dic
         "time": iso_time(record.time),
         "action": record.action,
         "source": record_source(record),
-        "categories": dict(record.categories),
+        "categories": dict(record.state),
         "opt_outs": record_flags(record),
         "linked": linked,
     }

@@ -70,7 +70,8 @@ def fold_status(
                 "via": record.consent_id,
             }
         if record.action != "api_opt_out":
-            categories, categories_at = dict(record.categories), record.time
+            # The effective state (GPC applied), not the button pressed: what a marketing system may do.
+            categories, categories_at = dict(record.state), record.time
         updated = record.time
     return {
         "subject": subject,

@@ -31,6 +31,7 @@ from .checks import (
 )
 from .gate_section import GateConfig
 from .proxy_section import ProxyConfig
+from .regimes import RegionConfig, check_regimes
 
 __all__ = [
     "BUILTIN_CATEGORIES",
@@ -100,19 +101,6 @@ class CookieConfig:
     #: About 6 months, the lifetime the CNIL recommends for a consent choice.
     max_age_days: int = 182
     domain: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RegionConfig:
-    """Where a visitor is, from trusted request headers only, and which regime applies there."""
-
-    #: Headers set by the site's own CDN or proxy (e.g. ``CF-IPCountry``); nothing else is believed.
-    trusted_headers: tuple[str, ...] = ()
-    default_regime: Regime = "opt-in"
-    #: Country codes (``US``) or subdivisions (``US-CA``) where the opt-out regime applies.
-    opt_out: tuple[str, ...] = ()
-    #: Regions forced to opt-in even when ``default_regime`` is opt-out (EU/EEA/UK/CH always are).
-    opt_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +353,7 @@ class Config:
         names = self.category_names
         check_gpc_refuses(self.signals.gpc_refuses, names)
         check_region(self.region.opt_out, self.region.opt_in, self.region.trusted_headers)
+        check_regimes(self.region.default_regime, self.region.regimes, self.region.custom, names)
         check_revision(self.revision)
         check_cookie(self.cookie.name, self.cookie.max_age_days)
         check_gpc_last_update(self.gpc_last_update)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..config import OPT_IN_REGIONS, Config
+from ..config.regimes import Rule, regime_names, regime_rules
 from .cookie import StoredChoice
 from .model import Consent
 
@@ -30,14 +31,20 @@ class Decider:
         self.uses_region = bool(self._trusted)
         self._opt_out = frozenset(config.region.opt_out)
         self._opt_in = frozenset(config.region.opt_in) | frozenset(OPT_IN_REGIONS)
+        self._named = dict(config.region.regimes)
         self._default_regime = config.region.default_regime
         self._refused_by_signal = frozenset(config.signals.gpc_refuses)
         self._honour_dnt = config.signals.honour_dnt
         self._choice_wins = config.signals.choice_overrides_gpc
         names = config.category_names
+        custom = config.region.custom
+        #: Every regime's rule per optional category, and the default state it gives an undecided visitor.
+        self._rules: dict[str, dict[str, Rule]] = {
+            name: regime_rules(name, custom, names) for name in regime_names(custom)
+        }
         self._defaults = {
-            "opt-in": {name: name == "necessary" for name in names},
-            "opt-out": dict.fromkeys(names, True),
+            regime: {name: name == "necessary" or rules[name] == "opt-out" for name in names}
+            for regime, rules in self._rules.items()
         }
         self._names = names
         # Most requests repeat a handful of inputs (no cookie; a few cookies of returning visitors).
@@ -54,14 +61,28 @@ class Decider:
         return None
 
     def regime(self, region: str | None) -> str:
+        """The name of the regime that applies in ``region`` (a preset or one of the site's own).
+
+        ``[region.regimes]`` and the opt-in lists are looked up most specific code first (``US-CA``,
+        then ``US``), a named regime before the opt-in list at the same code; the opt-out list only
+        applies where neither names the region or its country, so it never overrides an opt-in.
+        """
         if region is None:
             return self._default_regime
         country = region.split("-", 1)[0]
-        if region in self._opt_in or country in self._opt_in:
-            return "opt-in"
+        for code in (region, country):
+            named = self._named.get(code)
+            if named is not None:
+                return named
+            if code in self._opt_in:
+                return "opt-in"
         if region in self._opt_out or country in self._opt_out:
             return "opt-out"
         return self._default_regime
+
+    def regimes(self, region: str | None) -> dict[str, str]:
+        """The rule applied per optional category in ``region``: ``opt-in`` or ``opt-out``."""
+        return dict(self._rules[self.regime(region)])
 
     def decide(
         self,

@@ -164,6 +164,9 @@ class ConsentRoutes:
         before = self._read(scope)
         consent_id = before.id or new_consent_id()
         now = time.time()
+        choice = StoredChoice(consent_id, granted, config.revision, int(now))
+        # The ledger keeps the choice and what applied after signals (GPC wins where it refuses).
+        after = self._decider.decide(choice, region=before.region, gpc=before.gpc, dnt=before.dnt)
         record = ConsentRecord(
             record_id=uuid.uuid4().hex,
             consent_id=consent_id,
@@ -181,14 +184,14 @@ class ConsentRoutes:
             ua_family=summarize(headers.get(b"user-agent", b"").decode("latin-1")).browser,
             expires_at=now + self._max_age,
             source="banner",
+            effective=dict(after.categories),
+            regimes=self._decider.regimes(before.region),
         )
         store = await self._store()
         events = events_for_record(config, record)  # webhooks, in the record's transaction
         await store.append(record, shown=self.shown, events=events)  # durable before we answer
         if events:
             self._on_events()
-        choice = StoredChoice(consent_id, granted, config.revision, int(now))
-        after = self._decider.decide(choice, region=before.region, gpc=before.gpc, dnt=before.dnt)
         secure = scope.get("scheme") == "https"
         signed = f"{self._cookie_name}={self._codec.encode(choice)}{self._signed_tail}" + (
             "; Secure" if secure else ""

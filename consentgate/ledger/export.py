@@ -22,7 +22,8 @@ __all__ = ["CSV_COLUMNS", "Format", "Progress", "export_records"]
 
 Format = Literal["jsonl", "csv"]
 
-#: CSV columns: every record field (categories and extra as JSON), plus the time in ISO 8601 UTC.
+#: CSV columns: every record field (categories, extra, effective and regimes as JSON), plus the time
+#: in ISO 8601 UTC.
 CSV_COLUMNS: tuple[str, ...] = (
     "record_id",
     "consent_id",
@@ -44,6 +45,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "prev_hash",
     "hash",
     "extra",
+    "effective",
+    "regimes",
+    "variant",
 )
 
 
@@ -137,6 +141,10 @@ def _csv_row(record: ConsentRecord) -> dict[str, Any]:
     data = _json_row(record)
     data["categories"] = json.dumps(data["categories"], sort_keys=True, separators=(",", ":"))
     data["extra"] = json.dumps(data["extra"], sort_keys=True, separators=(",", ":"))
+    # Absent from a record of before they existed: empty cells then.
+    for key in ("effective", "regimes"):
+        data[key] = json.dumps(data[key], sort_keys=True, separators=(",", ":")) if key in data else ""
+    data["variant"] = _inert(record.variant)
     data["region"] = data["region"] or ""
     data["gpc"] = "true" if record.gpc else "false"
     data["dnt"] = "true" if record.dnt else "false"

@@ -8,7 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["ACTIONS", "Action", "ConsentRecord", "content_hash", "link_hash", "record_hash"]
+__all__ = [
+    "ACTIONS",
+    "OPTIONAL_FIELDS",
+    "Action",
+    "ConsentRecord",
+    "content_hash",
+    "granted_list",
+    "link_hash",
+    "record_hash",
+]
 
 Action = Literal["accept_all", "reject_all", "save_choices", "withdraw", "gpc_opt_out", "api_opt_out"]
 ACTIONS: tuple[str, ...] = (
@@ -24,6 +33,12 @@ ACTIONS: tuple[str, ...] = (
 @dataclass(frozen=True, slots=True)
 class ConsentRecord:
     """One recorded choice.
+
+    ``categories`` is what the visitor chose; ``effective`` the state that applied after privacy
+    signals (GPC wins over "accept all" for the categories it refuses), None where it equals the
+    choice's (records written before it was kept, and records that no signal changed may leave it
+    out). ``regimes`` is the regime applied per category (``opt-in``: refused until granted;
+    ``opt-out``: granted until refused) and ``variant`` the banner variant the visitor was shown.
 
     ``prev_hash`` and ``hash`` are filled in by the store when it appends the record, inside the
     same transaction that reads the previous record of the consent id, so the chain has no gaps.
@@ -48,6 +63,14 @@ class ConsentRecord:
     prev_hash: str = ""
     hash: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    effective: Mapping[str, bool] | None = None
+    regimes: Mapping[str, str] | None = None
+    variant: str = ""
+
+    @property
+    def state(self) -> Mapping[str, bool]:
+        """The effective state of every category: what applied, signals included."""
+        return self.categories if self.effective is None else self.effective
 
     def chained(self, prev_hash: str, content: str | None = None) -> ConsentRecord:
         """This record with its place in the chain filled in (``content``: its content hash, if known)."""
@@ -64,15 +87,37 @@ class ConsentRecord:
         return cls(**data)
 
     def to_json(self) -> dict[str, Any]:
-        """Every field as plain JSON data."""
+        """Every field as plain JSON data; the optional fields only when set.
+
+        Leaving an unset optional field out keeps the content (and so the content hash) of a record
+        exactly what it was before the field existed: old records still verify after a round trip.
+        """
         # Not dataclasses.asdict: its recursive deep copy was most of the cost of an append.
         data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["categories"] = dict(self.categories)
         data["extra"] = dict(self.extra)
+        if self.effective is not None:
+            data["effective"] = dict(self.effective)
+        if self.regimes is not None:
+            data["regimes"] = dict(self.regimes)
+        if self.variant:
+            data["variant"] = self.variant
         return data
 
 
-_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ConsentRecord))
+#: Fields added after the first release: absent from a record's JSON while unset.
+OPTIONAL_FIELDS: tuple[str, ...] = ("effective", "regimes", "variant")
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ConsentRecord) if f.name not in OPTIONAL_FIELDS)
+
+
+def granted_list(state: Mapping[str, bool]) -> str:
+    """The granted categories of ``state`` in its order, comma-wrapped (``,necessary,analytics,``).
+
+    The form of the ledger's ``effective`` and ``chosen`` columns: ``LIKE '%,analytics,%'`` finds a
+    category on every backend.
+    """
+    granted = [name for name, ok in state.items() if ok]
+    return "," + ",".join(granted) + "," if granted else ""
 
 
 def record_hash(fields: Mapping[str, Any]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..api.keys import ApiKey
-from ..ledger.records import ConsentRecord
+from ..ledger.records import ConsentRecord, granted_list
 from ..webhooks.outbox import Delivery
 from .ledger_base import ChainRow
 
@@ -17,6 +17,7 @@ __all__ = [
     "decode_record",
     "delivery_of",
     "encode_content",
+    "record_facts",
     "rollup_of",
 ]
 
@@ -30,6 +31,20 @@ def encode_content(record: ConsentRecord) -> str:
     data = record.to_json()
     del data["prev_hash"], data["hash"]
     return json.dumps(data, separators=(",", ":"))
+
+
+def record_facts(record: ConsentRecord) -> tuple[str, str, int, str, int, str, str, str]:
+    """The values of ``queries.FACT_COLUMNS`` for ``record``: what analytics group and count by."""
+    return (
+        record.action,
+        record.region or "",
+        int(record.gpc),
+        record.shown_hash,
+        record.config_revision,
+        granted_list(record.categories),
+        granted_list(record.state),
+        record.variant,
+    )
 
 
 def decode_record(data: str, prev_hash: str, hash_: str) -> ConsentRecord:

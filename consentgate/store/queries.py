@@ -16,7 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
-__all__ = ["DELIVERY_COLUMNS", "Dialect", "Shape", "Statements", "delivery_args", "record_args"]
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "FACT_COLUMNS",
+    "Dialect",
+    "Shape",
+    "Statements",
+    "delivery_args",
+    "record_args",
+]
 
 #: Which optional filters a statement has, one flag per filter in the order of their arguments.
 Shape = tuple[bool, ...]
@@ -33,6 +41,10 @@ class Dialect(Protocol):
         """The argument for a list parameter (``= ANY(?N)``, ``unnest(?N)``)."""
         ...
 
+
+#: The columns an append writes beside a record's content (schema v5), in the order of
+#: :func:`~consentgate.store.codec.record_facts`.
+FACT_COLUMNS = "action, region, gpc, shown_hash, config_revision, chosen, effective, variant"
 
 DELIVERY_COLUMNS = (
     "id, msg_id, endpoint, subject, type, payload, created_at, retry_from, attempts, state, next_at,"

@@ -229,12 +229,37 @@ _FEED_POSTGRES = (
     "CREATE INDEX IF NOT EXISTS records_feed ON records (txid, seq)",
 )
 
+# What a record says, in columns of its own, so analytics group and count in SQL without parsing
+# ``data``. ``chosen`` and ``effective`` are the granted categories comma-wrapped
+# (``,necessary,analytics,``: ``LIKE '%,analytics,%'`` on both backends); ``effective`` is the state
+# after privacy signals. Rows written before this migration keep the defaults ('' and 0): their
+# content (``data``) still says everything, and is what the chain hashes (the columns are not hashed,
+# so adding them changes no record's hash).
+_FACT_COLUMNS = (
+    "action TEXT NOT NULL DEFAULT ''",
+    "region TEXT NOT NULL DEFAULT ''",
+    "gpc INTEGER NOT NULL DEFAULT 0",
+    "shown_hash TEXT NOT NULL DEFAULT ''",
+    "config_revision INTEGER NOT NULL DEFAULT 0",
+    "chosen TEXT NOT NULL DEFAULT ''",
+    "effective TEXT NOT NULL DEFAULT ''",
+    "variant TEXT NOT NULL DEFAULT ''",
+)
+_FACTS_SQLITE = tuple(f"ALTER TABLE records ADD COLUMN {column}" for column in _FACT_COLUMNS)
+_FACTS_POSTGRES = tuple(f"ALTER TABLE records ADD COLUMN IF NOT EXISTS {column}" for column in _FACT_COLUMNS)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "consent ledger: records, chain heads, shown texts", _LEDGER_SQLITE, _LEDGER_POSTGRES),
     Migration(2, "request-log hourly roll-ups", _LOG_ROLLUPS_SQLITE, _LOG_ROLLUPS_POSTGRES),
     Migration(3, "API keys, identity links, webhook outbox", _API_SQLITE, _API_POSTGRES),
     Migration(
         4, "changes feed without gaps: records.txid, heads.txid (PostgreSQL)", _FEED_SQLITE, _FEED_POSTGRES
+    ),
+    Migration(
+        5,
+        "records: action, region, gpc, shown hash, revision, chosen and effective state, variant",
+        _FACTS_SQLITE,
+        _FACTS_POSTGRES,
     ),
 )
 

@@ -94,14 +94,15 @@ def record_flags(record: ConsentRecord) -> dict[str, bool]:
     """The opt-out flags one record speaks to: flag -> opted out.
 
     An ``api_opt_out`` record lists its flags in ``extra["opt_outs"]``; a banner or GPC record speaks
-    through its categories (``analytics``; ``advertising`` covers sale/sharing and targeted ads).
+    through its effective state, privacy signals applied (``analytics``; ``advertising`` covers
+    sale/sharing and targeted ads).
     A record never speaks to ``contact`` unless it is an opt-out that names it.
     """
     if record.action == "api_opt_out":
         named = record.extra.get("opt_outs", ())
         return {flag: True for flag in FLAGS if flag in named}
     flags: dict[str, bool] = {}
-    categories = record.categories
+    categories = record.state
     if "analytics" in categories:
         flags["analytics"] = not categories["analytics"]
     if "advertising" in categories:
@@ -151,7 +152,8 @@ def outbox_rows(
             "action": record.action,
             "source": record_source(record),
             "time": iso_time(record.time),
-            "categories": dict(record.categories),
+            "categories": dict(record.state),  # effective: signals applied
+            "chosen": dict(record.categories),  # what the visitor chose
             "opt_outs": record_flags(record),
             "linked": sorted(linked),
         }

@@ -51,6 +51,20 @@ async def test_csv_has_a_header_and_one_row_per_record(store: Store) -> None:
     assert rows[0]["host"] == "'=HYPERLINK(1)"  # a spreadsheet shows it, does not run it
 
 
+async def test_csv_carries_the_effective_state_regimes_and_variant(store: Store) -> None:
+    effective = {"necessary": True, "analytics": True, "advertising": False, "social": False}
+    record = make_record("c", gpc=True, effective=effective, regimes={"analytics": "opt-out"}, variant="b")
+    await store.append(record)
+    await store.append(make_record("d"))  # a record without them: empty cells
+    out = io.StringIO()
+    assert await export_records(store, out, fmt="csv") == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert json.loads(rows[0]["effective"]) == effective
+    assert json.loads(rows[0]["regimes"]) == {"analytics": "opt-out"}
+    assert rows[0]["variant"] == "b"
+    assert (rows[1]["effective"], rows[1]["regimes"], rows[1]["variant"]) == ("", "", "")
+
+
 async def test_filters_by_time_and_consent_id(store: Store) -> None:
     for i in range(10):
         await store.append(make_record(f"c{i % 2}", when=100.0 + i))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..queries import Statements
+from ..queries import FACT_COLUMNS, Statements
 
 __all__ = [
     "APPEND_SQL",
@@ -61,7 +61,7 @@ STATEMENTS = Statements().rendered(POSTGRES)
 # consent id first (a batch that wrote another consent id first); the feed would then list this record
 # before the one it follows in the chain. The larger id keeps the chain order, and the feed's horizon
 # still holds: the txid is never below the writing transaction's own.
-APPEND_SQL = """
+APPEND_SQL = f"""
 WITH head AS (
     INSERT INTO heads AS h (consent_id, hash, record_id, prev_hash, prev_record_id, count, keep_until, txid)
     VALUES ($1::text, encode(sha256(convert_to(E'\\n' || $2::text, 'UTF8')), 'hex'), $3::text, '', '',
@@ -77,9 +77,10 @@ WITH head AS (
     RETURNING h.prev_hash, h.prev_record_id, h.hash, h.txid
 )
 INSERT INTO records (record_id, consent_id, time, keep_until, content_hash, prev_hash, hash,
-                     prev_record_id, data, txid)
+                     prev_record_id, data, txid, {FACT_COLUMNS})
 SELECT $3::text, $1::text, $5::float8, $4::float8, $2::text, head.prev_hash, head.hash,
-       head.prev_record_id, $6::text, head.txid
+       head.prev_record_id, $6::text, head.txid, $7::text, $8::text, $9::int, $10::text, $11::int,
+       $12::text, $13::text, $14::text
 FROM head
 RETURNING prev_hash, hash
 """

@@ -20,7 +20,7 @@ import asyncpg
 from ...errors import StoreError
 from ...ledger.records import ConsentRecord
 from ...webhooks.outbox import OutboxEvent, outbox_rows
-from ..codec import encode_content
+from ..codec import encode_content, record_facts
 from .dialect import APPEND_SQL, CHAINED_ROWS, STATEMENTS
 
 __all__ = ["BatchWriters", "append_args"]
@@ -42,6 +42,7 @@ def append_args(record: ConsentRecord, shown: bytes | None, content: str | None 
         keep_until,
         record.time,
         encode_content(record),
+        *record_facts(record),
     )
 
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from ..queries import Statements
+from ..queries import FACT_COLUMNS, Statements
 
 __all__ = [
     "CHAINED_HEAD",
@@ -55,7 +55,7 @@ STATEMENTS = Statements().rendered(SQLITE)
 CHAINED_HEAD = "SELECT hash, record_id FROM heads WHERE consent_id = ?"
 INSERT_RECORD = (
     "INSERT INTO records (record_id, consent_id, time, keep_until, content_hash, prev_hash, hash,"
-    " prev_record_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f" prev_record_id, data, {FACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPSERT_HEAD = (
     "INSERT INTO heads (consent_id, hash, record_id, prev_hash, prev_record_id, count, keep_until)"

@@ -22,7 +22,7 @@ from typing import Any
 from ...errors import StoreError
 from ...ledger.records import ConsentRecord
 from ...webhooks.outbox import OutboxEvent, outbox_rows
-from ..codec import encode_content
+from ..codec import encode_content, record_facts
 from .dialect import CHAINED_HEAD, INSERT_RECORD, STATEMENTS, UPSERT_HEAD
 
 __all__ = ["GroupCommitWriter"]
@@ -183,6 +183,7 @@ def _insert(
             chained.hash,
             prev_record_id,
             data,
+            *record_facts(record),
         ),
     )
     conn.execute(
