@@ -102,7 +102,7 @@ class ConsentMiddleware:
             *consent.routes(),
             *banner_routes(self.injection.assets),
             Route.get(DECLARATION_PATH, DeclarationRoute(config, self.catalog).handle),
-            *AdminPage(config.logging, self._store).routes(),
+            *AdminPage(config, self._store, secret_key or "").routes(),
             *(self.api.routes() if self.api is not None else ()),
         ]
         self.routes = Router(routes)

@@ -1,4 +1,4 @@
-"""The site owner's admin page under ``/consentgate/admin/``: access by API key, and the charts."""
+"""The site owner's dashboard under ``/consentgate/admin/``: sign-in, consent analytics, operations."""
 
 from .page import ADMIN_PATH, STATS_PATH, AdminPage
 

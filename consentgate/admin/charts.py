@@ -1,60 +1,43 @@
-"""The admin page's HTML: server-rendered SVG bar charts of the request-log aggregates, no script.
+"""The request-log part of the dashboard: server-rendered SVG bar charts of the aggregates, no script.
 
-Every text that comes from a request (paths, browser names) is escaped; the one stylesheet is inline
-and allowed by its hash (:data:`CSS_HASH`) in the page's strict ``Content-Security-Policy``.
+Every text that comes from a request (paths, browser names) is escaped; the page around it and its
+one stylesheet are ``layout.py``'s. Each chart has a table of its numbers beside it.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import time
-from typing import Any
 
 from ..logs.stats import Stats
+from .layout import esc as _e
+from .layout import pct as _pct
 
-__all__ = ["CSS_HASH", "PERIODS", "render_page"]
+__all__ = ["PERIODS", "requests_body"]
 
 #: The periods (hours) the page offers.
 PERIODS = (1, 6, 24, 72, 168, 720)
 
-_CSS = (
-    "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#1b1b1b;padding:0 1em}"
-    "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}table{border-collapse:collapse}"
-    "td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}td.n{text-align:right}"
-    "svg{display:block;margin:.5em 0}.bar{fill:#3a6ea5}.alt{fill:#c0623b}.lbl{font-size:12px;fill:#1b1b1b}"
-    "form{margin:1em 0}.muted{color:#666}"
-)
+
+def _svg_open(width: int, height: int, label: str) -> str:
+    return (
+        f'<svg role="img" aria-label="{_e(label)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+    )
 
 
-CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f} %"
-
-
-def _hbars(items: list[tuple[str, int]], *, total: int | None = None, percent: bool = False) -> str:
-    """A horizontal bar chart: one labelled bar per item."""
+def hbars(items: list[tuple[str, int]], label: str, *, total: int | None = None) -> str:
+    """A horizontal bar chart: one labelled bar per item (shares of ``total`` when given)."""
     if not items:
         return '<p class="muted">No data.</p>'
     top = max(count for _, count in items) or 1
-    row, label_w, bar_w = 20, 260, 520
-    parts = [
-        f'<svg role="img" width="{label_w + bar_w + 90}" height="{row * len(items) + 4}" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-    ]
-    for i, (label, count) in enumerate(items):
+    row, label_w, bar_w = 20, 260, 420
+    parts = [_svg_open(label_w + bar_w + 90, row * len(items) + 4, label)]
+    for i, (name, count) in enumerate(items):
         y = i * row
         width = max(1, round(bar_w * count / top))
-        shown = f"{count / total * 100:.1f} %" if percent and total else f"{count:,}"
+        shown = f"{count / total * 100:.1f} %" if total else f"{count:,}"
         parts.append(
-            f'<text class="lbl" x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(label[:40])}</text>'
+            f'<text class="lbl" x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(name[:40])}</text>'
             f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{width}" height="{row - 6}"/>'
             f'<text class="lbl" x="{label_w + width + 6}" y="{y + 14}">{_e(shown)}</text>'
         )
@@ -62,39 +45,37 @@ def _hbars(items: list[tuple[str, int]], *, total: int | None = None, percent: b
     return "".join(parts)
 
 
-def _rate_bars(rates: dict[str, float | None]) -> str:
-    """Bars of shares (0..1), each on a full-width scale."""
-    items = list(rates.items())
-    if not items:
-        return '<p class="muted">No page views with a consent summary.</p>'
-    row, label_w, bar_w = 20, 260, 520
-    parts = [
-        f'<svg role="img" width="{label_w + bar_w + 90}" height="{row * len(items) + 4}" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-    ]
-    for i, (label, value) in enumerate(items):
-        y = i * row
-        width = round(bar_w * (value or 0))
-        parts.append(
-            f'<text class="lbl" x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(label)}</text>'
-            f'<rect class="alt" x="{label_w}" y="{y + 3}" width="{width}" height="{row - 6}"/>'
-            f'<text class="lbl" x="{label_w + width + 6}" y="{y + 14}">{_e(_pct(value))}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+def count_table(items: list[tuple[str, int]], caption: str, *, total: int | None = None) -> str:
+    """The numbers of :func:`hbars` as a table."""
+    rows = "".join(
+        f"<tr><td>{_e(name)}</td><td class=n>{count:,}</td>"
+        + (f"<td class=n>{_pct(count / total if total else None)}</td>" if total is not None else "")
+        + "</tr>"
+        for name, count in items
+    )
+    share = "<th class=n>share</th>" if total is not None else ""
+    return (
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{_e(caption)} (numbers)">'
+        f"<table><caption>{_e(caption)}</caption>"
+        f"<tr><th>{_e(caption)}</th><th class=n>count</th>{share}</tr>{rows}</table></div>"
+    )
 
 
-def _hourly(stats: Stats) -> str:
-    """Requests per hour over the period, one column per hour."""
+def _pair(title: str, chart: str, table: str) -> str:
+    return f'<h2>{_e(title)}</h2><div class="pair"><div>{chart}</div><div>{table}</div></div>'
+
+
+def _hourly(stats: Stats) -> tuple[str, str]:
+    """Requests per hour over the period, one column per hour, and its table."""
     start = int(stats.since - stats.since % 3600)
     hours = list(range(start, int(stats.until), 3600))[-24 * 31 :]
     if not hours or not stats.hourly:
-        return '<p class="muted">No requests in this period.</p>'
+        return '<p class="muted">No requests in this period.</p>', ""
     counts = [stats.hourly.get(h, 0) for h in hours]
     top = max(counts) or 1
-    width, height = 900, 160
+    width, height = 640, 160
     step = width / len(hours)
-    parts = [f'<svg role="img" width="{width}" height="{height + 20}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [_svg_open(width, height + 20, "Requests per hour")]
     for i, (hour, count) in enumerate(zip(hours, counts, strict=True)):
         h = round(height * count / top)
         label = time.strftime("%Y-%m-%d %H:00", time.gmtime(hour))
@@ -105,52 +86,70 @@ def _hourly(stats: Stats) -> str:
     parts.append(
         f'<text class="lbl" x="0" y="{height + 15}">{_e(time.strftime("%Y-%m-%d %H:00", time.gmtime(hours[0])))}'
         f'</text><text class="lbl" x="{width}" y="{height + 15}" text-anchor="end">'
-        f"{_e(time.strftime('%Y-%m-%d %H:00', time.gmtime(hours[-1])))} UTC · max {top}/h</text></svg>"
+        f"{_e(time.strftime('%H:00', time.gmtime(hours[-1])))} UTC · max {top}/h</text></svg>"
     )
-    return "".join(parts)
+    rows = [
+        (time.strftime("%Y-%m-%d %H:00", time.gmtime(h)), c) for h, c in zip(hours, counts, strict=True) if c
+    ]
+    return "".join(parts), count_table(rows, "Hour (UTC)")
 
 
-def render_page(stats: Stats, logging_enabled: bool = True, *, action: str = "/consentgate/admin/") -> str:
-    """The admin page for ``stats`` (pure: no I/O)."""
+def _latency(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g} ms"
+
+
+def requests_body(stats: Stats, logging_enabled: bool, *, heading: str, form: str = "") -> str:
+    """The request-log charts of ``stats``, each with its numbers in a table beside it (pure: no I/O)."""
     data = stats.to_json()
     consent = data["consent"]
     overall = consent["all"]
-    rates = {"decided": overall["decided"], "GPC signal": overall["gpc"]}
-    rates.update({f"granted: {name}": share for name, share in overall["granted"].items()})
     latency = data["latency_ms"]
-    regions = "".join(
-        f"<tr><td>{_e(region)}</td><td class=n>{r['views']:,}</td><td class=n>{_pct(r['decided'])}</td>"
-        f"<td class=n>{_pct(r['gpc'])}</td><td>"
-        + ", ".join(f"{_e(n)} {_pct(v)}" for n, v in r["granted"].items())
-        + "</td></tr>"
-        for region, r in consent["regions"].items()
-    )
-    periods = "".join(f'<option value="{h}">{h} h</option>' for h in PERIODS)
     note = (
         ""
         if logging_enabled
-        else '<p class="muted">Request logging is off ([logging] enabled = false): nothing new is counted.</p>'
+        else '<p class="notice">Request logging is off ([logging] enabled = false): nothing new is counted.</p>'
     )
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>consentgate · requests</title><style>{_CSS}</style></head><body>"
-        f"<h1>Requests {_e(data['since'])} to {_e(data['until'])}</h1>{note}"
-        f'<form method="get" action="{_e(action)}"><label>Period <select name="hours">{periods}</select></label> '
-        '<button type="submit">Show</button></form>'
-        f"<p>{data['requests']:,} requests, {data['bytes']:,} bytes sent. Latency p50 "
-        f"{_e(latency['p50'])} ms, p90 {_e(latency['p90'])} ms, p99 {_e(latency['p99'])} ms "
-        '<span class="muted">(upper bounds of histogram buckets)</span>.</p>'
-        f"<h2>Requests per hour</h2>{_hourly(stats)}"
-        f"<h2>Status</h2>{_hbars(stats.breakdown('status'))}"
-        f"<h2>Paths</h2>{_hbars(stats.breakdown('path', 20))}"
-        f"<h2>Browsers</h2>{_hbars(stats.breakdown('browser', 10))}"
-        f"<h2>Operating systems</h2>{_hbars(stats.breakdown('os', 10))}"
-        f"<h2>Devices</h2>{_hbars(stats.breakdown('device'))}"
-        f"<h2>Bots</h2>{_hbars(stats.breakdown('bot'), total=stats.requests, percent=True)}"
-        f"<h2>Latency (ms)</h2>{_hbars(sorted(stats.breakdown('latency'), key=lambda i: float(i[0])))}"
-        f"<h2>Consent, per page view (bots left out; {overall['views']:,} views)</h2>{_rate_bars(rates)}"
-        "<table><tr><th>region</th><th>views</th><th>decided</th><th>GPC</th><th>granted</th></tr>"
-        f"{regions}</table>"
-        "</body></html>"
+    views = overall["views"]
+    rates = [("decided", overall["decided"]), ("GPC signal", overall["gpc"])]
+    rates += [(f"granted: {name}", share) for name, share in overall["granted"].items()]
+    consent_rows = "".join(f"<tr><td>{_e(n)}</td><td class=n>{_pct(v)}</td></tr>" for n, v in rates)
+    regions = "".join(
+        f"<tr><td>{_e(region)}</td><td class=n>{r['views']:,}</td><td class=n>{_pct(r['decided'])}</td>"
+        f"<td class=n>{_pct(r['gpc'])}</td></tr>"
+        for region, r in consent["regions"].items()
     )
+    parts = [
+        f"<h1>{_e(heading)}</h1>{note}{form}",
+        f"<p>{data['requests']:,} requests, {data['bytes']:,} bytes sent, {_e(data['since'])} to "
+        f"{_e(data['until'])}. Latency p50 {_latency(latency['p50'])}, p90 {_latency(latency['p90'])}, "
+        f"p99 {_latency(latency['p99'])} "
+        '<span class="muted">(upper bounds of histogram buckets)</span>.</p>',
+        _pair("Requests per hour", *_hourly(stats)),
+    ]
+    for title, dimension, limit in (
+        ("Status", "status", None),
+        ("Paths", "path", 20),
+        ("Browsers", "browser", 10),
+        ("Operating systems", "os", 10),
+        ("Devices", "device", None),
+    ):
+        items = stats.breakdown(dimension, limit)
+        parts.append(_pair(title, hbars(items, title), count_table(items, title)))
+    bots = stats.breakdown("bot")
+    parts.append(
+        _pair(
+            "Bots", hbars(bots, "Bots", total=stats.requests), count_table(bots, "Bots", total=stats.requests)
+        )
+    )
+    latency_items = sorted(stats.breakdown("latency"), key=lambda i: float(i[0]))
+    parts.append(
+        _pair("Latency (ms)", hbars(latency_items, "Latency"), count_table(latency_items, "Latency (ms)"))
+    )
+    parts.append(
+        f"<h2>Consent, per page view (bots left out; {views:,} views)</h2>"
+        f'<div class="pair"><div><table><caption>Shares of page views</caption>'
+        f"<tr><th>measure</th><th class=n>share</th></tr>{consent_rows}</table></div>"
+        "<div><table><caption>By region</caption><tr><th>region</th><th class=n>views</th>"
+        f"<th class=n>decided</th><th class=n>GPC</th></tr>{regions}</table></div></div>"
+    )
+    return "".join(parts)

@@ -20,6 +20,7 @@ from ..ledger.retention import cutoff, prune
 from ..ledger.verify import verify
 from ..logs.rollup import roll_up
 from ..store import Store, open_store
+from ..store.analytics_base import VerifyRun
 from .args import (
     add_config_options,
     config_command,
@@ -87,8 +88,13 @@ async def _migrate(args: argparse.Namespace, config: Config) -> int:
 async def _verify(args: argparse.Namespace, config: Config, store: Store) -> int:
     """Walk every hash chain; report edited, deleted or reordered records by record id (exit 1)."""
     bar = Progress(await store.count_records(), label="verifying")
+    started = time.time()
     report = await verify(store, on_record=bar.update)
     bar.finish(report.records)
+    # Kept for the dashboard's operations page (the last verify result).
+    detail = "\n".join(str(problem) for problem in report.problems[:20])
+    run = VerifyRun(started, time.time(), report.records, report.chains, len(report.problems), detail, "cli")
+    await store.add_verify_run(run)
     for problem in report.problems:
         print(problem)
     summary = (

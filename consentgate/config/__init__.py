@@ -7,6 +7,7 @@ A config comes from keyword arguments, a ``consentgate.toml`` file, or both (key
 
 from __future__ import annotations
 
+from .admin_section import AdminConfig
 from .blocking_section import BlockingConfig, SiteConfig
 from .loader import load_config
 from .proxy_section import ProxyConfig
@@ -35,6 +36,7 @@ __all__ = [
     "BUILTIN_CATEGORIES",
     "DEFAULT_CATEGORIES",
     "OPT_IN_REGIONS",
+    "AdminConfig",
     "ApiConfig",
     "BlockingConfig",
     "CategoryConfig",

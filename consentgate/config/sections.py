@@ -30,6 +30,7 @@ from .checks import (
     check_url,
 )
 from .gate_section import GateConfig
+from .admin_section import AdminConfig
 from .proxy_section import ProxyConfig
 from .regimes import RegionConfig, check_regimes
 
@@ -343,6 +344,8 @@ class Config:
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     #: The reverse proxy in front of any website (``consentgate proxy``); see ``docs/proxy.md``.
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    #: The dashboard's sign-in (``/consentgate/admin/``); see ``docs/admin.md``.
+    admin: AdminConfig = field(default_factory=AdminConfig)
     gate: GateConfig = field(default_factory=GateConfig)
 
     def __post_init__(self) -> None:

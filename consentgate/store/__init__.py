@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .analytics_base import AnalyticsStore
 from .api_base import ApiStore, Position
 from .base import ChainRow, Store
 from .ledger_base import LedgerStore
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .postgres import PostgresStore
 
 __all__ = [
+    "AnalyticsStore",
     "ApiStore",
     "ChainRow",
     "LedgerStore",

@@ -1,4 +1,4 @@
-"""The store interface: the union of the ledger, the API and the roll-ups, plus the life cycle.
+"""The store interface: the union of the ledger, the API, the roll-ups and the dashboard, plus the life cycle.
 
 Every backend (SQLite, PostgreSQL) implements it and passes one contract suite. Each method a backend
 must provide is abstract, so a backend that lacks one fails when it is made, not when it is called.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 
+from .analytics_base import AnalyticsStore
 from .api_base import ApiStore
 from .ledger_base import ChainRow, LedgerStore
 from .rollup_base import RollupStore
@@ -15,7 +16,7 @@ from .rollup_base import RollupStore
 __all__ = ["ChainRow", "Store"]
 
 
-class Store(LedgerStore, ApiStore, RollupStore, abc.ABC):
+class Store(LedgerStore, ApiStore, RollupStore, AnalyticsStore, abc.ABC):
     """Durable storage of consent records and everything else the gate keeps."""
 
     @abc.abstractmethod

@@ -248,6 +248,53 @@ _FACT_COLUMNS = (
 _FACTS_SQLITE = tuple(f"ALTER TABLE records ADD COLUMN {column}" for column in _FACT_COLUMNS)
 _FACTS_POSTGRES = tuple(f"ALTER TABLE records ADD COLUMN IF NOT EXISTS {column}" for column in _FACT_COLUMNS)
 
+# The dashboard (consentgate/admin/): complete UTC days of the ledger's fact columns summed once, so a
+# period of months reads thousands of rows instead of millions. Each day is summed per region and once
+# more for every region together (region '*'), so either question reads only its own rows (the key
+# leads with the region); the records per region and day are in a table of their own, and a
+# consent_daily_days row says a day is summed (an empty day too). Counts only, no consent id: a record
+# pruned or erased later stays counted here, as aggregate statistics. And the results of ``verify``
+# runs, for the operations page.
+_DASHBOARD_COLUMNS = """day {int} NOT NULL,
+        region TEXT NOT NULL,
+        config_revision INTEGER NOT NULL,
+        shown_hash TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        action TEXT NOT NULL,
+        gpc INTEGER NOT NULL,
+        chosen TEXT NOT NULL,
+        count {int} NOT NULL,
+        PRIMARY KEY (region, day, config_revision, shown_hash, variant, action, gpc, chosen)"""
+
+
+def _dashboard(integer: str, real: str, identity: str) -> tuple[str, ...]:
+    return (
+        f"CREATE TABLE IF NOT EXISTS consent_daily ({_DASHBOARD_COLUMNS.format(int=integer)})",
+        f"CREATE TABLE IF NOT EXISTS consent_daily_days (day {integer} PRIMARY KEY, built_at {real} NOT NULL)",
+        f"""CREATE TABLE IF NOT EXISTS consent_daily_regions (
+        day {integer} NOT NULL,
+        region TEXT NOT NULL,
+        count {integer} NOT NULL,
+        PRIMARY KEY (day, region)
+    )""",
+        f"""CREATE TABLE IF NOT EXISTS verify_runs (
+        id {identity},
+        started_at {real} NOT NULL,
+        finished_at {real} NOT NULL,
+        records {integer} NOT NULL,
+        chains {integer} NOT NULL,
+        problems {integer} NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT ''
+    )""",
+    )
+
+
+_DASHBOARD_SQLITE = _dashboard("INTEGER", "REAL", "INTEGER PRIMARY KEY AUTOINCREMENT")
+_DASHBOARD_POSTGRES = _dashboard(
+    "BIGINT", "DOUBLE PRECISION", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "consent ledger: records, chain heads, shown texts", _LEDGER_SQLITE, _LEDGER_POSTGRES),
     Migration(2, "request-log hourly roll-ups", _LOG_ROLLUPS_SQLITE, _LOG_ROLLUPS_POSTGRES),
@@ -260,6 +307,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "records: action, region, gpc, shown hash, revision, chosen and effective state, variant",
         _FACTS_SQLITE,
         _FACTS_POSTGRES,
+    ),
+    Migration(
+        6,
+        "dashboard: daily consent summary by region, its days, verify runs",
+        _DASHBOARD_SQLITE,
+        _DASHBOARD_POSTGRES,
     ),
 )
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from ..api.keys import ApiKey
 from ..ledger.records import ConsentRecord
 from ..webhooks.outbox import Delivery, Outcome
+from .analytics_sql import SqlAnalytics
 from .base import ChainRow, Store
 from .codec import api_key_of, chain_row_of, decode_record, delivery_of, rollup_of
 from .queries import Dialect, Statements, delivery_args, record_args
@@ -26,7 +27,7 @@ __all__ = ["SqlStore"]
 _NO_BOUND = 2**62
 
 
-class SqlStore(Store):
+class SqlStore(SqlAnalytics, Store):
     """A :class:`Store` over SQL: the shared methods, and the primitives a backend provides."""
 
     #: How the backend writes the shared templates, and those templates in its SQL.

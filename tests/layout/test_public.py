@@ -54,6 +54,7 @@ CONFIG_KEYS = [
     "api",
     "webhooks",
     "proxy",
+    "admin",
     "gate",
 ]
 
@@ -85,6 +86,14 @@ ROUTES = [
     ("GET", "/consentgate/declaration"),
     ("GET", "/consentgate/admin/"),
     ("GET", "/consentgate/admin/stats.json"),
+    ("GET", "/consentgate/admin/consent.csv"),
+    ("GET", "/consentgate/admin/consent.json"),
+    ("GET", "/consentgate/admin/operations"),
+    ("GET", "/consentgate/admin/requests"),
+    ("POST", "/consentgate/admin/signin"),
+    ("POST", "/consentgate/admin/signout"),
+    ("POST", "/consentgate/admin/webhooks/replay"),
+    ("POST", "/consentgate/admin/verify"),
     ("GET", "/consentgate/api/v1/openapi.json"),
     ("GET", "/consentgate/api/v1/subjects/abcdefghijklmnop"),
     ("POST", "/consentgate/api/v1/subjects"),
