@@ -27,6 +27,7 @@ from ..config import Config
 from ..config.admin_section import AdminConfig
 from ..errors import HTTPError
 from ..ledger.verify import verify
+from ..logs.client_ip import ClientIP
 from ..logs.stats import collect_stats
 from ..store.analytics_base import VerifyRun
 from ..store.lazy import StoreOpener
@@ -68,6 +69,8 @@ class AdminPage:
         self.verifier = verifier or self._stored_key
         self.sessions = Sessions(secret_key, self._admin.session_minutes, clock)
         self.failed = FailedSignins(self._admin.failed_signins, self._admin.failed_window_minutes * 60)
+        # Behind the site's own proxies (``[logging] trusted_proxies``), the address they forwarded.
+        self._client_ip = ClientIP(config.logging.trusted_proxies, header=config.logging.proxy_header)
 
     def routes(self) -> list[Route]:
         """The routes this capability serves (none when ``[admin] enabled = false``)."""
@@ -248,8 +251,7 @@ class AdminPage:
         check_same_origin(headers, scope.get("scheme", "http"))
         form = await read_form(scope, receive)
         self.sessions.check_csrf(self.sessions.read(headers), form.get("csrf", ""))
-        client = scope.get("client")
-        address = str(client[0]) if client else "unknown"
+        address = self._client_ip.full(scope) or "unknown"
         self.failed.check(address)
         found = await self.verifier(form.get("key", "").strip())
         if found is None or not scope_includes(found[1], "admin"):
