@@ -268,7 +268,7 @@ def proxy_process(upstream: str, tmp: Path, config: str = "", *extra: str) -> It
         process = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # several workers on a loaded machine take a while
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"consentgate proxy exited with {process.returncode}:\n{log.read_text()}")
@@ -278,7 +278,7 @@ def proxy_process(upstream: str, tmp: Path, config: str = "", *extra: str) -> It
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("consentgate proxy did not answer in 30 s")
+                raise RuntimeError("consentgate proxy did not answer in 90 s")
             time.sleep(0.1)
         yield ProxyProcess(url, process, log)
     finally:
