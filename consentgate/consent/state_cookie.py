@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..config import Config
+from ..config.regimes import default_grants, regime_names
 
 __all__ = ["StateCookie"]
 
@@ -32,7 +33,8 @@ class StateCookie:
         )
         #: The headers for undecided visitors, by "the request is https", then by granted set:
         #: precomputed, since the response path looks one up per HTML page. Only defaults that grant
-        #: more than ``necessary`` have one (an opt-out regime, with or without GPC): the banner treats
+        #: more than ``necessary`` have one (a regime that grants a category until it is refused,
+        #: with or without GPC): the banner treats
         #: a visitor without a state cookie as having refused everything.
         self.defaults: dict[bool, dict[frozenset[str], Header]] = {
             secure: self._default_headers(config, secure=secure) for secure in (False, True)
@@ -72,9 +74,12 @@ class StateCookie:
         return (b"set-cookie", cookie.encode("latin-1"))
 
     def _default_headers(self, config: Config, *, secure: bool) -> dict[frozenset[str], Header]:
-        names = config.category_names
-        refusable = set(config.signals.gpc_refuses)
-        grants = {frozenset(names), frozenset(n for n in names if n not in refusable)}
+        # Every default any regime gives (per category: granted until refused, or not), with and
+        # without a privacy signal.
+        custom = config.region.custom
+        grants = default_grants(
+            regime_names(custom), custom, config.category_names, config.signals.gpc_refuses
+        )
         return {
             granted: self.header(granted, decided=False, secure=secure)
             for granted in grants

@@ -46,6 +46,11 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "saving": "Saving your choice…",
         "retrying": "Your choice could not be saved yet; retrying…",
         "failed": "Your choice could not be saved. Please try again.",
+        "objection": (
+            "Some categories are on unless you object: switch them off under “Customize”, or choose "
+            "“Reject all”."
+        ),
+        "grantedByDefault": "On unless you object",
     },
     "de": {
         "title": "Wir respektieren Ihre Privatsphäre",
@@ -73,6 +78,11 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "saving": "Ihre Auswahl wird gespeichert …",
         "retrying": "Ihre Auswahl konnte noch nicht gespeichert werden; neuer Versuch …",
         "failed": "Ihre Auswahl konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
+        "objection": (
+            "Einige Kategorien sind aktiv, solange Sie nicht widersprechen: Schalten Sie sie unter "
+            "„Anpassen“ aus oder wählen Sie „Alle ablehnen“."
+        ),
+        "grantedByDefault": "Aktiv, solange Sie nicht widersprechen",
     },
     "fr": {
         "title": "Nous respectons votre vie privée",
@@ -100,6 +110,11 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "saving": "Enregistrement de votre choix…",
         "retrying": "Votre choix n’a pas encore pu être enregistré ; nouvelle tentative…",
         "failed": "Votre choix n’a pas pu être enregistré. Veuillez réessayer.",
+        "objection": (
+            "Certaines catégories sont actives sauf si vous vous y opposez : désactivez-les via "
+            "« Personnaliser » ou choisissez « Tout refuser »."
+        ),
+        "grantedByDefault": "Actif sauf opposition de votre part",
     },
     "es": {
         "title": "Respetamos tu privacidad",
@@ -127,6 +142,11 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
         "saving": "Guardando tu selección…",
         "retrying": "Aún no se ha podido guardar tu selección; reintentando…",
         "failed": "No se ha podido guardar tu selección. Inténtalo de nuevo.",
+        "objection": (
+            "Algunas categorías están activas salvo que te opongas: desactívalas en «Personalizar» o "
+            "elige «Rechazar todo»."
+        ),
+        "grantedByDefault": "Activo salvo que te opongas",
     },
 }
 
