@@ -18,7 +18,7 @@ export function start(w, opts = {}) {
   const boot = w.__cg;
   if (!boot || !boot.p) return Promise.resolve(null);
   // The gate could not be asked: the cookie stays unconfirmed, so the visitor is undecided.
-  const said = boot.s ? boot.s.catch(() => null) : null;
+  const said = Promise.resolve(boot.s).catch(() => null);
   return Promise.all([boot.t, said]).then(([cfg, server]) => begin(w, boot, cfg, server, opts.nonce || ''), () => null);
 }
 
@@ -29,7 +29,7 @@ function begin(w, boot, cfg, server, nonce) {
   const T = cfg.t;
   const ids = p.i;
   const refuses = cfg.g;
-  const gpc = boot.gpc;
+  const gpc = w.navigator.globalPrivacyControl === true;
   let decided = false;
   let cats = boot.cats;
   if (server) {

@@ -13,12 +13,8 @@ import { ENDPOINT, claims } from './state.js';
 
 (function (p, w) {
   const doc = w.document;
-  // Nothing is granted before the gate has said so: a state cookie that claims a choice or a grant
-  // is only the browser's word (page code can write it), so it is confirmed first (`s`, below).
-  const unsure = claims(doc.cookie, p.c, p.r);
   const cats = {};
   for (const c of p.i) cats[c] = c === 'necessary';
-  const gpc = w.navigator.globalPrivacyControl === true;
   w.dataLayer = w.dataLayer || [];
   function gtag() {
     w.dataLayer.push(arguments);
@@ -44,7 +40,14 @@ import { ENDPOINT, claims } from './state.js';
   // Shared with the banner: `cats` updated after every confirmed choice, `held` set by it, `t` the
   // texts of the visitor's language (fetched now, in parallel with the banner script), `s` the
   // gate's word on an unconfirmed state cookie.
-  const cg = (w.__cg = { p, cats, decided: false, gpc, held: null, lang, t: json(p.a + 'texts.' + lang + '.json'), s: unsure ? json(ENDPOINT) : null });
+  // Nothing is granted before the gate has said so: a state cookie that claims a choice or a grant
+  // is only the browser's word (page code can write it), so such a claim is confirmed with the gate
+  // (`s`). The cookie is read asynchronously where the browser can (document.cookie is a synchronous
+  // round trip to the browser process).
+  const s = (w.cookieStore ? w.cookieStore.get(p.c).then((c) => c && p.c + '=' + c.value) : Promise.resolve(doc.cookie)).then((v) =>
+    claims(v, p.c, p.r) ? json(ENDPOINT) : null,
+  );
+  const cg = (w.__cg = { p, cats, held: null, lang, t: json(p.a + 'texts.' + lang + '.json'), s });
   // The guard's table and classifier: a script (CSP allows it with this script's nonce), once.
   const me = doc.currentScript;
   let asked;
@@ -55,5 +58,5 @@ import { ENDPOINT, claims } from './state.js';
     if (me && me.nonce) asked.nonce = me.nonce;
     doc.head.appendChild(asked);
   };
-  guard(w, cg, load, () => !p.u && p.i.every((c) => cg.cats[c]));
+  guard(w, cg, load);
 })(CG_PARAMS, window);

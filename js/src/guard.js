@@ -47,10 +47,10 @@ export function sleep(el, attr, url) {
  * browser starts loading them), and HTML strings given to innerHTML/outerHTML/insertAdjacentHTML/
  * document.write before they are parsed. `cg` is the bootstrap's shared object: `cats`, `held()`;
  * the guard adds `q` (pending [element, url]), `h(el)` (hold one), `c(node)` (hold a subtree);
- * rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js once; `free()`
- * is true when nothing can be refused. Returns `cg.c`.
+ * rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js once.
+ * Returns `cg.c`.
  */
-export function guard(w, cg, load, free) {
+export function guard(w, cg, load) {
   const doc = w.document;
   const site = siteOf(w.location.hostname);
   cg.q = [];
@@ -60,7 +60,7 @@ export function guard(w, cg, load, free) {
     if (!attr || el.hasAttribute('data-cg-category') || el.hasAttribute('data-cg-pending')) return 0;
     const url = el.getAttribute(attr);
     let c;
-    if (!url || free()) return 0;
+    if (!url) return 0;
     if (cg.k) c = cg.k(url);
     else {
       const u = parse(url, doc.baseURI);

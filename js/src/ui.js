@@ -66,14 +66,15 @@ export function createUI(doc, o) {
 
   /**
    * Shows the first layer (non-modal) and moves focus to it. On page load (`later`) the focus moves
-   * in the next frame: focusing forces a synchronous style and layout pass over the whole page,
-   * which the browser does anyway for that frame, so it costs nothing there.
+   * once the frame that shows it has been drawn: focusing needs an up-to-date layout, which at that
+   * point the browser has just made, where in the frame itself it would force a layout of the whole
+   * page in the middle of its scripts.
    */
   function showBanner(later) {
     if (!panel) build();
     mode(false);
     const focus = () => panel.hidden || panel.focus({ preventScroll: true });
-    if (later) doc.defaultView.requestAnimationFrame(focus);
+    if (later) doc.defaultView.requestAnimationFrame(() => doc.defaultView.setTimeout(focus));
     else focus();
   }
 

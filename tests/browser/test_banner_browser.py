@@ -392,3 +392,25 @@ def test_the_banner_keeps_the_page_skip_link_first_for_axe_region(make_context: 
              .flatMap(v => v.nodes.map(n => n.target.join(' ')))"""
     )
     assert region == []
+
+
+def test_a_forged_state_cookie_turns_nothing_on(make_context: ContextFactory, site: Any) -> None:
+    """Only the readable state cookie, claiming every category (no signed cookie): no tracker loads."""
+    context, recorder = make_context()
+    host = site.host.split(":")[0]
+    context.add_cookies(
+        [
+            {
+                "name": "consentgate_state",
+                "value": "1.1.necessary-analytics-advertising-social",
+                "domain": host,
+                "path": "/",
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(POST)
+    expect(page.get_by_role("dialog", name="We respect your privacy")).to_be_visible()
+    _settle(page)
+    assert recorder.third_party == []
+    assert page.evaluate("() => consentgate.getConsent().decided") is False
