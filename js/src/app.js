@@ -67,6 +67,8 @@ function begin(w, boot, cfg, server, nonce) {
   const ui = createUI(doc, {
     T, lang, ids, policy: cfg.p, services: () => extra().then((d) => d.s), gpcNote: gpc && refuses.length > 0, locked,
     current: () => cats, decided: () => decided,
+    // The region grants these until the visitor objects (e.g. statistics under the UK's DUAA).
+    byDefault: () => (decided ? [] : ids.filter((id) => id !== 'necessary' && cats[id])),
     // A click's outcome is shown in the status line; its promise has no one else to tell.
     accept: () => api.acceptAll().catch(quiet), reject: () => api.rejectAll().catch(quiet),
     save: (c) => choose('POST', { categories: pick(c), language: lang }).catch(quiet),

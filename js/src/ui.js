@@ -7,6 +7,7 @@ const FOCUSABLE = 'a[href],button,input:not([disabled]),summary';
 
 /**
  * `o` holds texts (T), lang, policy, ids, services, gpcNote, locked(id), current(), decided(),
+ * byDefault() (the optional categories granted until the visitor objects),
  * and the callbacks accept(), reject(), save(cats). Nothing is built before it is needed.
  */
 export function createUI(doc, o) {
@@ -28,6 +29,7 @@ export function createUI(doc, o) {
       title,
       h(doc, 'p', { id: 'cg-d' }, T.body + ' ', h(doc, 'a', { href: o.policy, text: T.policy })),
       o.gpcNote && h(doc, 'p', { text: T.gpc }),
+      o.byDefault().length > 0 && h(doc, 'p', { text: T.objection }),
       h(doc, 'div', { class: 'cg-btns' }, btn(T.accept, o.accept), btn(T.reject, o.reject), customize, save),
       status,
       close,
@@ -49,7 +51,7 @@ export function createUI(doc, o) {
       return h(
         doc, 'li', null,
         h(doc, 'div', { class: 'cg-row' },
-          h(doc, 'label', { for: 'cg-c-' + id, text: label }),
+          h(doc, 'label', { for: 'cg-c-' + id, text: label + (o.byDefault().includes(id) ? ' (' + T.grantedByDefault + ')' : '') }),
           h(doc, 'input', { type: 'checkbox', role: 'switch', id: 'cg-c-' + id, 'data-cat': id, 'aria-describedby': 'cg-cd-' + id })),
         h(doc, 'p', { id: 'cg-cd-' + id, text: desc }),
         svcs.length > 0 &&

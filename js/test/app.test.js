@@ -242,3 +242,31 @@ test('without the bootstrap nothing starts', async () => {
   assert.equal(await start(w), null);
   assert.equal(w.consentgate, undefined);
 });
+
+test('a region that grants a category until the visitor objects: it runs, the banner says so, Reject all stops it', async () => {
+  const state = { id: null, decided: false, categories: { necessary: true, analytics: true, advertising: false, social: false }, gpc: false, revision: 1, regime: 'opt-out' };
+  const gate = await gateServer({ state });
+  const reloads = [];
+  const virtualConsole = new VirtualConsole();
+  virtualConsole.on('jsdomError', (e) => reloads.push(e.message));
+  try {
+    const { w, d, api } = await page({ gate, cookie: 'consentgate_state=1.0.necessary-analytics', virtualConsole });
+    await until(() => w.ranAnalytics === 1);
+    assert.equal(w.ranAds, undefined);
+    const p = panel(d);
+    assert.equal(p.hidden, false);
+    assert.match(p.textContent, /Some are on unless you object\./);
+    assert.equal(api.getConsent().decided, false);
+    await api.show();
+    assert.equal(p.querySelector('input[data-cat=analytics]').checked, true);
+    assert.match(d.querySelector('label[for=cg-c-analytics]').textContent, /Analytics \(On unless you object\)/);
+    assert.doesNotMatch(d.querySelector('label[for=cg-c-advertising]').textContent, /object/);
+    [...p.querySelectorAll('button')].find((b) => b.textContent === 'Reject all').click();
+    await until(() => gate.requests.length === 1);
+    assert.deepEqual(gate.requests[0].body, { action: 'reject_all', language: 'en' });
+    // Analytics ran on this page: objecting reloads it, so it stops at once.
+    await until(() => reloads.some((m) => /navigation/.test(m)));
+  } finally {
+    await gate.close();
+  }
+});

@@ -133,6 +133,7 @@ export function config(over = {}) {
     prefsTitle: 'Privacy preferences', policy: 'Privacy policy', services: 'Services',
     gpc: 'GPC honoured.', embed: 'Content from {service} is blocked ({category}).', load: 'Load {service}',
     saving: 'Saving…', retrying: 'Retrying…', failed: 'Failed.',
+    objection: 'Some are on unless you object.', grantedByDefault: 'On unless you object',
     categories: {
       necessary: ['Strictly necessary', 'Always on.'], analytics: ['Analytics', 'Counts visits.'],
       advertising: ['Advertising', 'Ads.'], social: ['Social media', 'Embeds.'],

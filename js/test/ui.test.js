@@ -10,7 +10,7 @@ function ui(over = {}) {
   let decided = false;
   const u = createUI(w.document, {
     T: cfg.texts.en, lang: 'en', ids: cfg.categories, policy: '/privacy', services: () => Promise.resolve(cfg.services),
-    gpcNote: false, locked: () => false, current: () => ({ necessary: true }), decided: () => decided,
+    gpcNote: false, locked: () => false, current: () => ({ necessary: true }), decided: () => decided, byDefault: () => [],
     accept: () => calls.push('accept'), reject: () => calls.push('reject'), save: (c) => calls.push(c),
     ...over,
   });
@@ -88,7 +88,7 @@ test('after a skip link that opens the page, the banner comes after it; else fir
   const cfg = config();
   const opts = {
     T: cfg.texts.en, lang: 'en', ids: cfg.categories, policy: '/privacy', services: () => Promise.resolve({}),
-    gpcNote: false, locked: () => false, current: () => ({}), decided: () => false,
+    gpcNote: false, locked: () => false, current: () => ({}), decided: () => false, byDefault: () => [],
   };
   createUI(skip.document, opts).showBanner();
   const kids = [...skip.document.body.children].map((el) => el.className || el.tagName);
