@@ -31,15 +31,16 @@ class AnalyticsStatements:
         f" SELECT CAST(?1 AS BIGINT), {_FACTS}, COUNT(*) FROM records"
         f" WHERE time >= ?2 AND time < ?3 AND action <> '' GROUP BY {_FACTS} ON CONFLICT DO NOTHING"
     )
+    # The day's other rows come from its per-region rows just written, not from the records again.
     build_day_all: str = (
         f"INSERT INTO consent_daily (day, {_FACTS}, count)"
-        f" SELECT CAST(?1 AS BIGINT), '*', {_GROUPS}, COUNT(*) FROM records"
-        f" WHERE time >= ?2 AND time < ?3 AND action <> '' GROUP BY {_GROUPS} ON CONFLICT DO NOTHING"
+        f" SELECT day, '*', {_GROUPS}, SUM(count) FROM consent_daily"
+        f" WHERE region <> '*' AND day = ?1 GROUP BY day, {_GROUPS} ON CONFLICT DO NOTHING"
     )
     build_day_regions: str = (
         "INSERT INTO consent_daily_regions (day, region, count)"
-        " SELECT CAST(?1 AS BIGINT), region, COUNT(*) FROM records"
-        " WHERE time >= ?2 AND time < ?3 AND action <> '' GROUP BY region ON CONFLICT DO NOTHING"
+        " SELECT day, region, SUM(count) FROM consent_daily"
+        " WHERE region <> '*' AND day = ?1 GROUP BY day, region ON CONFLICT DO NOTHING"
     )
     mark_day: str = (
         "INSERT INTO consent_daily_days (day, built_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING"

@@ -59,8 +59,8 @@ class SqlAnalytics(AnalyticsStore):
                     await self._write_many(
                         [
                             (sql.build_day, bounds),
-                            (sql.build_day_all, bounds),
-                            (sql.build_day_regions, bounds),
+                            (sql.build_day_all, [(day,)]),
+                            (sql.build_day_regions, [(day,)]),
                             (sql.mark_day, [(day, now)]),
                         ]
                     )
