@@ -10,10 +10,12 @@ The figures, each with its target:
   (banner.js and the visitor's texts), gzipped: at most 9 KB (9,216 bytes). Printed beside it, not
   part of that target: the guard's rules (fetched only when page code inserts a third-party tag)
   and the service lists (fetched when the preferences open);
-* the main-thread time from the banner script's first statement to the banner being in the page
-  (the performance marks ``consentgate:start`` and ``consentgate:shown``; everything between them
-  runs synchronously), on the demo site's home page with the injection, in headless Chromium,
-  median of N fresh page loads (each in a new context: no cookie, so the banner shows): at most 10 ms.
+* the wall time from the banner script's first statement to the banner being in the page (the
+  performance marks ``consentgate:start`` and ``consentgate:shown``), on the demo site's home page
+  with the injection, in headless Chromium, median of N fresh page loads (each in a new context: no
+  cookie, so the banner shows). It includes waiting for the texts asset, so it is printed without a
+  target: the main-thread time, measured from a Chromium trace and compared with cookieconsent, is
+  ``bench/bench_banner_trace.py``'s.
 
 Pages and the banner are served from memory through Playwright's routing (no server, nothing leaves
 the machine); third-party requests are answered empty (there are none before a choice).
@@ -45,7 +47,6 @@ ORIGIN = "http://bench.consentgate.test"
 SIZE_TARGET = 6000
 PAGE_TARGET = 2048
 FIRST_VIEW_TARGET = 9 * 1024
-TIME_TARGET_MS = 10.0
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -154,7 +155,6 @@ def main() -> int:
     size_ok = r["bundle_gzip_bytes"] <= SIZE_TARGET
     page_ok = r["injection_gzip_bytes"] <= PAGE_TARGET
     first_ok = r["first_view_gzip_bytes"] <= FIRST_VIEW_TARGET
-    time_ok = r["shown_ms_median"] <= TIME_TARGET_MS
     if args.json:
         print(json.dumps(r, indent=2))
     else:
@@ -176,10 +176,10 @@ def main() -> int:
         )
         print(
             f"script start -> shown  median {r['shown_ms_median']:.1f} ms  (min {r['shown_ms_min']:.1f}, "
-            f"p90 {r['shown_ms_p90']:.1f}, max {r['shown_ms_max']:.1f}; {r['runs']} loads)"
-            f"   target <= {TIME_TARGET_MS:g} ms  {'ok' if time_ok else 'MISSED'}"
+            f"p90 {r['shown_ms_p90']:.1f}, max {r['shown_ms_max']:.1f}; {r['runs']} loads; waits for the"
+            " texts: the main-thread figure is bench_banner_trace.py's)"
         )
-    return 0 if (size_ok and page_ok and first_ok and time_ok) or not args.strict else 1
+    return 0 if (size_ok and page_ok and first_ok) or not args.strict else 1
 
 
 if __name__ == "__main__":
