@@ -192,6 +192,13 @@ def _srcset_urls(value: str) -> list[str]:
     return [u for u in urls if u]
 
 
+#: Attributes that fetch on the elements that have them (obsolete presentational ``background``,
+#: hyperlink auditing ``ping``, the Attribution Reporting API's ``attributionsrc``).
+_ANY_ELEMENT_FETCHES = {
+    *(("background", n) for n in ("body", "table", "thead", "tbody", "tfoot", "tr", "td", "th")),
+    *(("ping", n) for n in ("a", "area")),
+    *(("attributionsrc", n) for n in ("a", "area", "img")),
+}
 _SPACE = " \t\n\f\r"
 _XLINK = "{http://www.w3.org/1999/xlink}href"
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -213,8 +220,8 @@ def _text_urls(text: str) -> list[str]:
 
 def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tuple[str, str, str]]:
     """Every fetch and every script run the page causes, per html5lib: ``(tag, kind, value)`` with
-    kind ``url`` (a URL fetched, resolved against the page's ``<base href>``) or ``inline`` (code
-    or CSS or JSON text the browser runs or reads for URLs). Written from the HTML standard's list
+    kind ``url`` (a URL fetched, resolved against the page's ``<base href>``), ``inline`` (the text
+    of a script that runs) or ``text`` (a handler, CSS, JSON the browser runs or reads URLs from). Written from the HTML standard's list
     of fetching attributes, independently of the rewriter's vocabulary."""
     tree = parse(document, scripting=scripting)
     base = None
@@ -237,16 +244,16 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
         attrs = dict(element.attrib)
         for key, value in attrs.items():
             low_key = key.lower()
-            if (
-                low_key.startswith("on")
-                or low_key == "style"
-                or (
-                    low_key in ("href", "src", "action", "formaction", "data", _XLINK)
-                    and value.strip(_SPACE + "\x00").lower().startswith("javascript:")
-                )
+            javascript = value.strip(_SPACE + "\x00").lower().startswith("javascript:")
+            if low_key.startswith("on") or low_key == "style":
+                yield tag, "text", value
+            elif (
+                javascript
+                and tag != _HTML + "script"
+                and low_key in ("href", "src", "action", "formaction", _XLINK)
             ):
-                yield tag, "inline", value
-            elif low_key in ("background", "ping", "attributionsrc"):
+                yield tag, "text", value  # run on a click or a submit (an iframe's at once)
+            elif (low_key, tag[len(_HTML) :]) in _ANY_ELEMENT_FETCHES:
                 for part in value.split():
                     yield url(tag, part)
         if tag.startswith(_SVG):
@@ -254,7 +261,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
                 if key in attrs:
                     yield url(tag, attrs[key])
             if tag == _SVG + "style":
-                yield tag, "inline", "".join(element.itertext())
+                yield tag, "text", "".join(element.itertext())
             continue
         if not tag.startswith(_HTML):
             continue
@@ -262,7 +269,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
         if name == "script":
             kind = attrs.get("type", "").strip().lower()
             if kind in ("speculationrules", "importmap"):
-                yield name, "inline", element.text or ""
+                yield name, "text", element.text or ""
             elif _runs(attrs):
                 if "src" in attrs:
                     yield url(name, attrs["src"])
@@ -270,7 +277,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
                     yield name, "inline", element.text or ""
         elif name == "style":
             if attrs.get("type", "").strip().lower() in ("", "text/css"):
-                yield name, "inline", element.text or ""
+                yield name, "text", element.text or ""
         elif name == "iframe":
             if "src" in attrs:
                 yield url(name, attrs["src"])
@@ -320,7 +327,9 @@ def leaks(document: bytes, hosts: Iterable[str], inline: Iterable[str]) -> list[
             if kind == "url":
                 if hit(value):
                     found.append(f"<{tag}> loads {value!r} (scripting={scripting})")
-            elif any(needle in value for needle in inline) or any(hit(u) for u in _text_urls(value)):
+            elif (kind == "inline" and any(needle in value for needle in inline)) or any(
+                hit(u) for u in _text_urls(value)
+            ):
                 found.append(f"<{tag}> runs {value.strip()[:60]!r} (scripting={scripting})")
     return found
 

@@ -97,15 +97,17 @@ class ExactMode:
                 # CDATA in foreign content, a bogus comment elsewhere: read as the bogus comment
                 # (it ends first) and make the CDATA end there too.
                 end = low.find(b">", e)
+                closed = low[end - 2 : end] == b"]]" and end - 2 >= e + 9
+                if end >= 0 and not closed and (self._blocked or self._plan.known):
+                    self._push(end)
+                    self._out.append(b"]]")
                 if end >= 0:
-                    if low[end - 2 : end] != b"]]" or end - 2 < e + 9:
-                        self._push(end)
-                        self._out.append(b"]]")
                     end += 1
             elif second == 47 and e + 2 < n and low[e + 2] in LETTERS:
                 stop_m = NAME_STOP.search(low, e + 2, n)
                 end = tag_close(low, e, stop_m.start(), n) if stop_m is not None else -1
-                if end >= 0 and stop_m is not None:
+                if end >= 0 and stop_m is not None and end - e <= self._plan.tag_cap:
+                    # (an end tag over the cap passes as it is, neutralised if it must be)
                     self._exact_end(low[e + 2 : stop_m.start()], e)
             else:
                 end = construct_end(low, e, n)
@@ -114,6 +116,19 @@ class ExactMode:
             if end < 0:
                 return self._hold_or_pass(data, low, e, n, final)
             pos = end
+
+    def _after_big_tag(self, name: bytes, is_end: bool, at: int) -> None:
+        """After a tag over the cap (passed unchanged): what the exact mode would do with it."""
+        if self._exact_on() or name in (b"svg", b"math", b"select", b"base"):
+            if not is_end:
+                self._big_start(name, at)
+            return
+        self._after_tag(name, is_end, at)
+
+    def _big_start(self, name: bytes, at: int) -> None:
+        self._tree.start(name, b"", False)
+        if name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
+            self.neutralise(name, at)
 
     def _exact_end(self, name: bytes, at: int) -> None:
         self.settled(name, at)
@@ -136,9 +151,7 @@ class ExactMode:
         name_end = stop_m.start()
         name = low[c + 1 : name_end]
         if tag_end - c > self._plan.tag_cap:
-            self._tree.start(name, b"", False)
-            if name in RAW_CAPABLE:
-                self.neutralise(name, tag_end)
+            self._big_start(name, tag_end)
             return tag_end, False
         attrs = attributes(low, name_end, tag_end - 1)
         last = attrs[-1] if attrs else None
@@ -165,12 +178,12 @@ class ExactMode:
             # Read as markup here; a reading that takes it for raw text ends at its end tag.
             if name == b"script" and not foreign:
                 self._inline_in_markup(data, low, c, name_end, tag_end, text_end)
-            elif name == b"style":
-                new = style_verdict(
+            elif name == b"style" and (
+                new := style_verdict(
                     self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, self._base_url
                 )
-                if new is not None:
-                    self._replace(c, tag_end, new)
+            ):
+                self._replace(c, tag_end, new)
             elif self._hot_or_based(low, c, tag_end):
                 self._general(data, low, c, name_end, tag_end, name, foreign)
             if name in RAW_CAPABLE:
@@ -181,10 +194,11 @@ class ExactMode:
         if name == b"base":
             self._base_tag(data, low, c, name_end, tag_end)
             return tag_end, False
-        if self._hot_or_based(low, c, tag_end):
+        if name == b"style":
+            if self._style_tag(data, low, c, name_end, tag_end, n, final):
+                return c, True
+        elif self._hot_or_based(low, c, tag_end):
             self._general(data, low, c, name_end, tag_end, name, False)
-        if name == b"style" and self._style_tag(data, low, c, name_end, tag_end, n, final):
-            return c, True
         self._after_tag(name, False, tag_end)
         if self._state == 2:  # raw text: usually ends right here in the buffer
             found = self._raw_end.search(low, tag_end)
@@ -213,16 +227,12 @@ class ExactMode:
     def _base_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int) -> None:
         """The first ``<base href>`` sets the URL relative ones resolve against; one that points at
         a refused service is made inert instead (relative URLs then stay first party)."""
-        if self._base_url is not None:
-            return
-        attrs = attributes(low, name_end, tag_end - 1)
-        href = first_value(data, attrs, b"href")
-        if href is None:
-            return
         before = len(self._out)
-        self._general(data, low, c, name_end, tag_end, b"base", False)
-        if len(self._out) != before:
-            return  # made inert
+        if self._hot_or_based(low, c, tag_end):
+            self._general(data, low, c, name_end, tag_end, b"base", False)
+        href = first_value(data, attributes(low, name_end, tag_end - 1), b"href")
+        if self._base_url is not None or href is None or len(self._out) != before:
+            return  # not the first, no href, or made inert
         from ada_url import URL
 
         from ...catalog.urls import FIRST_PARTY

@@ -22,7 +22,7 @@ from .plan import RewritePlan
 from .srcset import srcset_urls
 from .vocabulary import ELEMENT_LOADING, FETCH_RELS, LIST_ATTRS, SCRIPT_RENAMES, SRCSET_ATTRS, TEXT_URL_ATTRS
 
-__all__ = ["script_text_service", "style_verdict", "tag_verdict"]
+__all__ = ["code_renames", "script_text_service", "style_verdict", "tag_verdict"]
 
 _ANY: Final = ELEMENT_LOADING[b"*"]
 _FOREIGN: Final = ELEMENT_LOADING[b"foreign"]
@@ -84,22 +84,12 @@ def tag_verdict(
                 if plan.refuses(found.category, blocked):
                     refused = refused or found
     # Attributes that hold code or CSS: renamed only when they name a refused host themselves.
+    code, service = code_renames(plan, blocked, data, attrs, base)
+    renames.update(code)
+    refused = refused or service
     for attr in attrs:
         attr_name = attr[0]
-        if attr_name.startswith(b"on") or attr_name == b"style" or attr_name in TEXT_URL_ATTRS:
-            text = decoded(value_of(data, attr))
-            if attr_name == b"style":
-                service = _first_refused(plan, blocked, css_urls(text), base)
-            elif attr_name.startswith(b"on") or text.lstrip(" \t\n\f\r\x00").lower().startswith(
-                "javascript:"
-            ):
-                service = script_text_service(plan, blocked, text, base)
-            else:
-                continue
-            if service is not None:
-                refused = refused or service
-                renames.add(attr_name)
-        elif attr_name == b"srcdoc" and name == b"iframe" and nested is not None:
+        if attr_name == b"srcdoc" and name == b"iframe" and nested is not None:
             document = html.unescape(value_of(data, attr).decode("utf-8", "replace")).encode("utf-8")
             inner = "unclassified" if depth >= _SRCDOC_DEPTH else nested(document, depth + 1)
             if inner is not None:
@@ -115,6 +105,29 @@ def tag_verdict(
     if not renames:
         return None
     return plan.inert.tag(data, c, name_end, tag_end, attrs, frozenset(renames), category, refused or first)
+
+
+def code_renames(
+    plan: RewritePlan, blocked: frozenset[str], data: bytes, attrs: list[Attr], base: str | None
+) -> tuple[set[bytes], ServiceLike | None]:
+    """The ``on*`` handlers, ``style`` attributes and ``javascript:`` URLs that name a refused
+    URL, and the first such service."""
+    renames: set[bytes] = set()
+    first: ServiceLike | None = None
+    for attr in attrs:
+        name = attr[0]
+        if name.startswith(b"on") or name == b"style" or name in TEXT_URL_ATTRS:
+            text = decoded(value_of(data, attr))
+            if name == b"style":
+                service = _first_refused(plan, blocked, css_urls(text), base)
+            elif name.startswith(b"on") or text.lstrip(" \t\n\f\r\x00").lower().startswith("javascript:"):
+                service = script_text_service(plan, blocked, text, base)
+            else:
+                continue
+            if service is not None:
+                first = first or service
+                renames.add(name)
+    return renames, first
 
 
 def style_verdict(
@@ -139,7 +152,10 @@ def style_verdict(
         return None  # a browser does not apply it (an inert one among them)
     if explicit_category(data, attrs) == "necessary":
         return None
-    return plan.inert.tag(data, c, name_end, tag_end, attrs, SCRIPT_RENAMES, service.category, service)
+    renames = SCRIPT_RENAMES | {
+        a[0] for a in attrs if a[0] in _ANY or a[0] == b"style" or a[0].startswith(b"on")
+    }
+    return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, service.category, service)
 
 
 def _first_refused(

@@ -105,7 +105,6 @@ class Rewriter(ExactMode, TagPart):
     """
 
     __slots__ = (
-        "_backslash",
         "_base",
         "_base_url",
         "_blocked",
@@ -161,7 +160,6 @@ class Rewriter(ExactMode, TagPart):
         self._caches = plan.caches
         self._record = record
         self._base = 0
-        self._backslash = False
         self._blocked = frozenset(blocked)
         self._nonce = nonce or None
         self._nonce_from_page = nonce_from_page
@@ -228,8 +226,7 @@ class Rewriter(ExactMode, TagPart):
             not self._injected
             and self._page_seen
             and self._clean_end
-            and not self._in_noscript
-            and not self._neutral
+            and not self._exact_busy()
             and self._injection is not None
         ):
             self._injected = True
@@ -243,7 +240,6 @@ class Rewriter(ExactMode, TagPart):
         n = len(data)
         out: list[bytes | memoryview] = []
         self._out = out
-        self._backslash = b"\\" in low
         self._view = memoryview(data)
         self._emit = 0
         pos = 0
@@ -271,7 +267,7 @@ class Rewriter(ExactMode, TagPart):
                 end, self._tag_state = follow_tag(low, pos, limit, self._tag_state)
                 if end >= 0:
                     self._state = _DATA
-                    self._after_tag(*self._over, end)
+                    self._after_big_tag(*self._over, end)
                     pos, stop = end, False
                 else:
                     pos, stop = limit, True
@@ -389,6 +385,10 @@ class Rewriter(ExactMode, TagPart):
                             end = construct_end(low, e, n)
                             if end < 0:
                                 return self._hold_or_pass(data, low, e, n, final)
+                            if end > hot_at:
+                                hot_at, stop = self._hot(data, low, max(pos, hot_at), end, n, final)
+                                if stop:
+                                    return hot_at, True
                             pos = at = end
                             continue
                         c = e
@@ -416,7 +416,7 @@ class Rewriter(ExactMode, TagPart):
                 self._record.append((name, self._base + c, self._base + tag_end))
             if tag_end - c > tag_cap:
                 self._before_big_tag(c, name, False)
-                self._after_tag(name, False, tag_end)
+                self._after_big_tag(name, False, tag_end)
             elif kind == KIND_SCRIPT:
                 pos, stop = self._script_tag(data, low, c, name_end, tag_end, n, final)
                 if stop or self._state != _DATA:
@@ -424,12 +424,11 @@ class Rewriter(ExactMode, TagPart):
                 at = pos
                 continue
             else:
-                if self._may_load_third_party(low, c, tag_end):
-                    self._loader_tag(data, low, c, name_end, tag_end, name)
                 if kind == KIND_RAW and name == b"style":
-                    held = self._style_tag(data, low, c, name_end, tag_end, n, final)
-                    if held:
+                    if self._style_tag(data, low, c, name_end, tag_end, n, final):
                         return c, True
+                elif self._may_load_third_party(low, c, tag_end):
+                    self._loader_tag(data, low, c, name_end, tag_end, name)
                 if kind > KIND_LINK:
                     self._after_tag(name, False, tag_end)
             pos = at = hot_at = tag_end
@@ -497,7 +496,7 @@ class Rewriter(ExactMode, TagPart):
 
     def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None:
         """A tag over the cap passes unchanged; it still marks the place of the injection."""
-        if self._injected or self._in_noscript:
+        if self._injected or self._exact_busy():
             return
         if (is_end and name in (b"head", b"body")) or (not is_end and name == b"script"):
             self._inject(c, self._nonce)
@@ -508,7 +507,7 @@ class Rewriter(ExactMode, TagPart):
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
     ) -> tuple[int, bool]:
         attrs: list[Attr] | None = None
-        if not self._injected and self._page_seen and not self._in_noscript:
+        if not self._injected and self._page_seen and not self._exact_busy():
             attrs = attributes(low, name_end, tag_end - 1)
             if runs_script(data, attrs):
                 nonce = self._nonce
@@ -591,8 +590,7 @@ class Rewriter(ExactMode, TagPart):
         if new is not None:
             self._replace(c, tag_end, new)
 
-    def _nested_rewrite(self, document: bytes, depth: int) -> bytes:
-        """``document`` (an iframe's ``srcdoc``) rewritten on its own."""
+    def _nested_rewrite(self, document: bytes, depth: int) -> bytes:  # an iframe's srcdoc
         return rewrite(self._plan, self._blocked, document, depth=depth)
 
     # --- output ----------------------------------------------------------------------------------

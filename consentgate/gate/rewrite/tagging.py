@@ -128,8 +128,8 @@ class TagPart:
     def _style_tag(
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
     ) -> bool:
-        """A ``<style>`` whose CSS fetches a refused URL is made inert. True: its text is not all
-        here yet, hold the tag back."""
+        """A ``<style>`` whose CSS fetches a refused URL is made inert (else its attributes get the
+        verdict of any tag). True: its text is not all here yet, hold the tag back."""
         m = RAW_END[b"style"].search(low, tag_end)
         if m is None and not final and n - tag_end < self._plan.script_cap:
             return True
@@ -139,4 +139,6 @@ class TagPart:
         )
         if new is not None:
             self._replace(c, tag_end, new)
+        elif self._base_url is not None or self._may_load_third_party(low, c, tag_end):
+            self._general(data, low, c, name_end, tag_end, b"style", False)
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .attributes import Attr, attributes, decoded, explicit_category, first_value, runs_script
+from .loaders import code_renames
 from .plan import RewritePlan
 from .vocabulary import FETCHING_DATA_TYPES, SCRIPT_RENAMES
 
@@ -39,6 +40,11 @@ def script_verdict(
     category = explicit_category(data, attrs)
     if category == "necessary":
         return None
+    code, by_code = code_renames(plan, blocked, data, attrs, base)
+    if code and category is None:  # a handler or style that names a refused URL
+        assert by_code is not None
+        renames = SCRIPT_RENAMES | code
+        return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, by_code.category, by_code)
     src = first_value(data, attrs, b"src")
     if category is None and src is None:
         return INLINE
