@@ -4,6 +4,7 @@
 const http = require("http");
 
 const hits = {};
+let inFlight = 0;
 const page = (body) =>
   `<!doctype html><html><head><title>node</title>` +
   `<script async src="https://www.googletagmanager.com/gtag/js?id=G-NODE1"></script>` +
@@ -28,6 +29,12 @@ const server = http.createServer((req, res) => {
     }
     case "/hits":
       send(res, 200, { "content-type": "application/json" }, JSON.stringify(hits));
+      return;
+    case "/slow":
+      // Answers after 300 ms, counting how many are in flight at once.
+      inFlight += 1;
+      hits.maxInFlight = Math.max(hits.maxInFlight || 0, inFlight);
+      setTimeout(() => { inFlight -= 1; send(res, 200, { "content-type": "text/plain" }, "slow"); }, 300);
       return;
     case "/hop":
       // Hop-by-hop headers of this connection, which a proxy must not pass on.
@@ -76,6 +83,7 @@ const server = http.createServer((req, res) => {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(total) });
       const block = Buffer.alloc(256 * 1024, 120);
       let left = total;
+      res.on("close", () => { if (left > 0) hits["/download:aborted"] = (hits["/download:aborted"] || 0) + 1; });
       const pump = () => {
         while (left > 0) {
           const piece = left >= block.length ? block : block.subarray(0, left);
@@ -108,6 +116,7 @@ const server = http.createServer((req, res) => {
       send(res, 404, { "content-type": "text/plain" }, "not here");
   }
 });
+server.on("connection", () => { hits.connections = (hits.connections || 0) + 1; });
 server.keepAliveTimeout = 30000;
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(`${server.address().port}\n`);

@@ -6,9 +6,10 @@ The origin is the real Node.js server of ``origin.js``; the visitor is httpx thr
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.proxy.conftest import GatedClient, hits
+from tests.proxy.conftest import GatedClient, hits, node_server
 
 
 def _headers(echo: dict[str, Any]) -> dict[str, list[str]]:
@@ -137,3 +138,17 @@ async def test_upgrade_requests_are_refused_with_501(gated: GatedClient, node_or
     assert response.status_code == 501
     assert "WebSocket" in response.text
     assert "/socket" not in hits(node_origin)
+
+
+async def test_one_pool_of_kept_alive_connections_bounded_by_pool_size(gated: GatedClient) -> None:
+    with node_server() as (url, _):
+        async with gated(url, pool_size=2) as client:
+            for _ in range(10):
+                assert (await client.get("/echo")).status_code == 200
+            # One connection for the ten, kept alive and reused (hits() opens one of its own).
+            assert hits(url)["connections"] == 1 + 1
+            answers = await asyncio.gather(*(client.get("/slow") for _ in range(6)))
+        assert [a.status_code for a in answers] == [200] * 6
+        seen = hits(url)
+    assert seen["maxInFlight"] == 2  # never more than pool_size at the origin at once
+    assert seen["connections"] == 2 + 2  # the pool grew to its bound, no further

@@ -15,7 +15,7 @@ import pytest
 
 from consentgate.cli.main import main
 from consentgate.cli.proxy import CONFIG_ENV, SECRET_ENV, UPSTREAM_ENV
-from tests.proxy.conftest import ProxyProcess, free_port, proxy_process
+from tests.proxy.conftest import ProxyProcess, free_port, hits, proxy_process
 
 MIB = 1024 * 1024
 
@@ -62,6 +62,22 @@ def test_a_big_upload_and_download_stream_in_bounded_memory(proxy: ProxyProcess)
         peak = proxy.rss_kib("VmHWM")
     growth_mib = (peak - before) / 1024
     assert growth_mib < 32, f"the proxy's RSS grew by {growth_mib:.1f} MiB"
+
+
+def test_a_visitor_who_leaves_releases_the_origin(proxy: ProxyProcess, node_origin: str) -> None:
+    before = hits(node_origin).get("/download:aborted", 0)
+    with (
+        httpx.Client(base_url=proxy.url, timeout=10) as client,
+        client.stream("GET", f"/download?bytes={2000 * MIB}") as response,
+    ):
+        for chunk in response.iter_raw():
+            if chunk:
+                break  # the visitor goes away after the first bytes of 2 GB
+    deadline = time.monotonic() + 10
+    while hits(node_origin).get("/download:aborted", 0) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The proxy dropped its connection to the origin at once instead of reading the 2 GB to the end.
+    assert hits(node_origin).get("/download:aborted", 0) == before + 1
 
 
 def test_a_response_cut_by_the_origin_closes_the_connection(proxy: ProxyProcess, node_origin: str) -> None:
