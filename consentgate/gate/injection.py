@@ -27,7 +27,7 @@ from ..web.paths import BANNER_PATH, CONSENT_PATH
 from .banner import BANNER_VERSION, BOOTSTRAP, RULES_SCRIPT, Assets
 from .texts import resolve_texts
 
-__all__ = ["Injection", "compact_table", "guard_rules", "guard_table", "json_for_script"]
+__all__ = ["Injection", "compact_table", "json_for_script"]
 
 #: Service ids of the third-party-web data layer start with this: the guard names them by host.
 _DATA_PREFIX: Final = "tpw-"
@@ -86,12 +86,8 @@ class Injection:
         }
         if RULES_SCRIPT.count(_TABLE_PLACEHOLDER) != 1:  # pragma: no cover - a broken build
             raise RuntimeError("static/rules.js must hold CG_TABLE exactly once; rebuild it in js/.")
-        #: The guard's table of hosts: the catalog's own flattening where it has one (every data
-        #: layer included), else built here from the services (see :func:`guard_table`).
-        table = getattr(catalog, "guard_table", None)
-        self.table: dict[str, Any] = compact_table(
-            table() if callable(table) else guard_table(services, config)
-        )
+        #: The guard's table of hosts: the catalog's (every layer, the blocking settings), compact.
+        self.table: dict[str, Any] = compact_table(catalog.guard_table())
         files = {
             "rules.js": RULES_SCRIPT.replace(_TABLE_PLACEHOLDER, json_for_script(self.table)).encode(),
         }
@@ -176,63 +172,6 @@ def _cookies_by_category(
     return {name: lists for name, lists in out.items() if lists["names"] or lists["prefixes"]}
 
 
-def guard_rules(services: Iterable[Service]) -> list[list[str]]:
-    """The guard's ``[host suffix, path regex or "", category, service id]`` rules, most specific first.
-
-    As in the catalog, path rules win over host rules and a longer match over a shorter one. Path
-    rules become JavaScript regexes with the catalog's semantics: ``*`` is one path segment, and a
-    rule not ending in ``/`` and without ``?`` must end at a segment boundary.
-    """
-    paths: list[tuple[int, list[str]]] = []
-    hosts: list[tuple[int, list[str]]] = []
-    for s in services:
-        for rule in s.paths:
-            host, _, path = rule.partition("/")
-            paths.append((len(path), [host.lower(), _path_regex("/" + path), s.category, s.id]))
-        for host in s.hosts:
-            hosts.append((len(host), [host.lower(), "", s.category, s.id]))
-    paths.sort(key=lambda p: -p[0])
-    hosts.sort(key=lambda h: -h[0])
-    return [rule for _, rule in paths + hosts]
-
-
-def guard_table(services: Iterable[Service], config: Config) -> dict[str, Any]:
-    """The guard's table of hosts, compact: what ``rules.js`` classifies tags with.
-
-    ``cats`` the categories; ``sv`` ``[service id, category index]``; ``h`` host suffix → service
-    index; ``x`` exact host → service index (none yet); ``p`` ``[host suffix, JavaScript path regex,
-    service index]``, most specific first (path rules win, as in the catalog); ``u`` the
-    ``blocking.unknown_third_party`` mode, ``a`` its ``allow_hosts``, ``f`` ``site.first_party_hosts``.
-    """
-    cats: list[str] = []
-    sv: list[list[Any]] = []
-    index: dict[str, int] = {}
-    hosts: dict[str, tuple[int, int]] = {}  # host -> (priority by host length, service index)
-    paths: list[tuple[int, list[Any]]] = []
-    for service in services:
-        if service.category not in cats:
-            cats.append(service.category)
-        index[service.id] = len(sv)
-        sv.append([service.id, cats.index(service.category)])
-        for rule in service.paths:
-            host, _, path = rule.partition("/")
-            paths.append((len(path), [host.lower(), _path_regex("/" + path), index[service.id]]))
-        for host in service.hosts:
-            hosts.setdefault(host.lower(), (0, index[service.id]))
-    paths.sort(key=lambda p: -p[0])
-    return {
-        "v": 1,
-        "cats": cats,
-        "sv": sv,
-        "h": {host: i for host, (_, i) in hosts.items()},
-        "x": {},
-        "p": [rule for _, rule in paths],
-        "u": config.blocking.unknown_third_party,
-        "a": list(config.blocking.allow_hosts),
-        "f": list(config.site.first_party_hosts),
-    }
-
-
 def compact_table(table: dict[str, Any]) -> dict[str, Any]:
     """The guard's table with the data layer's hosts grouped by category, as space-joined strings.
 
@@ -263,11 +202,3 @@ def compact_table(table: dict[str, Any]) -> dict[str, Any]:
         }
     out["p"] = [[host, regex, index[i]] for host, regex, i in table["p"] if i in index]
     return out
-
-
-def _path_regex(path: str) -> str:
-    path = path.lower()
-    pattern = "^" + "[^/?#]*".join(re.sub(r"[.*+?^${}()|[\]\\/]", r"\\\g<0>", p) for p in path.split("*"))
-    if not path.endswith("/") and "?" not in path:
-        pattern += "(?=[/?#;]|$)"
-    return pattern
