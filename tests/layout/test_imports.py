@@ -68,7 +68,9 @@ def test_the_graph_is_read_from_real_imports() -> None:
 
 def test_no_module_imports_the_middleware() -> None:
     graph = _graph()
-    importers = sorted(name for name, edges in graph.items() if MIDDLEWARE in edges and name not in SERVES_THE_GATE)
+    importers = sorted(
+        name for name, edges in graph.items() if MIDDLEWARE in edges and name not in SERVES_THE_GATE
+    )
     assert importers == [], f"these modules import the middleware (give them only what they use): {importers}"
 
 
