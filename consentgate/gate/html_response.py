@@ -32,7 +32,6 @@ the first body message, so that it can still fix the headers:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Generator
@@ -45,8 +44,9 @@ from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
 from .codings import Codec, Undecodable, codec_for, utf16_for
 from .first_party import PlansByHost
-from .page_headers import csp_nonce, page_headers
+from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
 from .rewrite import CatalogLike, RewritePlan, Rewriter
+from .sniff import is_html_type
 
 __all__ = ["HtmlRewriting"]
 
@@ -57,12 +57,6 @@ _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
 #: Output gathered before it is sent on, when one message of the app inflates into many pieces.
 _SEND_BYTES: Final = 256 * 1024
 _CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
-_REFUSED: Final = json.dumps(
-    {
-        "error": "unknown_content_type",
-        "detail": "The site answered without one Content-Type, and [gate] unknown_content_type is 'refuse'.",
-    }
-).encode()
 #: (body as sent, blocked categories, CSP nonce of the header, content coding)
 _CacheKey = tuple[bytes, frozenset[str], str | None, bytes]
 
@@ -221,35 +215,45 @@ class _HtmlResponder:
 
     def _begin(self, message: Message) -> None:
         status = message.get("status", 200)
+        if status < 200 or status in _PASS_STATUS:
+            self._state = _PASS
+            return
         headers = message.get("headers") or []
-        types: list[bytes] = []
-        coding = b""
+        content_type: bytes | None = None
+        more_types: list[bytes] | None = None
+        coding = csp = b""
         for name, value in headers:
             name = name.lower()
             if name == b"content-type":
-                types.append(value.lower())
+                if content_type is None:
+                    content_type = value
+                else:
+                    more_types = [*(more_types or ()), value]
             elif name == b"content-encoding":
                 # Several field lines are one list, in order ("gzip" then "br" is "gzip, br").
                 value = value.strip().lower()
                 coding = coding + b", " + value if coding else value
-        if status < 200 or status in _PASS_STATUS:
-            self._state = _PASS
-            return
-        html = [
-            params for media, _, params in (t.partition(b";") for t in types) if media.strip() == b"text/html"
-        ]
-        if len(types) != 1 and not html:
-            # No Content-Type, or several and none of them HTML: browsers sniff the body.
-            if self._gate.unknown_content_type == "refuse":
-                self._refuse = True
-            else:
-                self._sniff = True
-        elif not html:
-            self._state = _PASS
-            return
+            elif name == b"content-security-policy":
+                csp = value
+        if content_type is not None and more_types is None:
+            media, _, params = content_type.lower().partition(b";")
+            if media.strip() != b"text/html":
+                self._state = _PASS
+                return
         else:
-            charset = _CHARSET.search(html[-1])
-            self._charset = charset.group(1).strip(b"\"' ") if charset else b""
+            # No Content-Type, or several: one of them HTML, else browsers sniff the body.
+            html = [
+                t.partition(b";")[2] for t in (content_type or b"", *(more_types or ())) if is_html_type(t)
+            ]
+            params = html[-1] if html else b""
+            if not html:
+                if self._gate.unknown_content_type == "refuse":
+                    self._refuse = True
+                else:
+                    self._sniff = True
+        if b"charset" in params:
+            found = _CHARSET.search(params)
+            self._charset = found.group(1).strip(b"\"' ") if found else b""
             if self._charset.startswith(b"utf-32"):
                 self._state = _PASS  # no browser decodes it: its tags are not tags
                 return
@@ -261,7 +265,8 @@ class _HtmlResponder:
             self._codec = codec
             self._coding = coding
         self._start = message
-        self._nonce = csp_nonce(headers)
+        if csp:
+            self._nonce = csp_nonce(headers)
 
     async def _first_body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
@@ -379,19 +384,8 @@ class _HtmlResponder:
     async def _answer_refused(self) -> None:
         # [gate] unknown_content_type = "refuse": fail closed rather than guess.
         self._state = _DROP
-        body = _REFUSED
-        await self._send(
-            {
-                "type": "http.response.start",
-                "status": 502,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode("ascii")),
-                    (b"cache-control", b"no-store"),
-                ],
-            }
-        )
-        await self._send({"type": "http.response.body", "body": body, "more_body": False})
+        await self._send(REFUSED_START)
+        await self._send({"type": "http.response.body", "body": REFUSED_BODY, "more_body": False})
 
     def _headers(self, start: Message, length: int | None) -> list[tuple[bytes, bytes]]:
         return page_headers(start.get("headers") or [], length, per_visitor=self._gate.mode == "per_visitor")

@@ -1,15 +1,32 @@
 """The headers of a rewritten page: its new length, the cache headers of ``per_visitor`` mode, and
-the CSP nonce the injection must carry."""
+the CSP nonce the injection must carry; and the 502 that replaces a page the gate refuses."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["csp_nonce", "page_headers"]
+__all__ = ["REFUSED_BODY", "REFUSED_START", "csp_nonce", "page_headers"]
 
 _NONCE: Final = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]+)'")
+#: ``[gate] unknown_content_type = "refuse"``: the answer instead of a page without one Content-Type.
+REFUSED_BODY: Final = json.dumps(
+    {
+        "error": "unknown_content_type",
+        "detail": "The site answered without one Content-Type, and [gate] unknown_content_type is 'refuse'.",
+    }
+).encode()
+REFUSED_START: Final = {
+    "type": "http.response.start",
+    "status": 502,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(REFUSED_BODY)).encode("ascii")),
+        (b"cache-control", b"no-store"),
+    ],
+}
 
 
 def page_headers(

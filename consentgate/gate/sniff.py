@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["sniffs_as_html"]
+__all__ = ["is_html_type", "sniffs_as_html"]
 
 _WHITESPACE: Final = b"\t\n\x0c\r "
 _TERMINATORS: Final = frozenset(b" >")
@@ -38,3 +38,8 @@ def sniffs_as_html(head: bytes) -> bool:
         elif tag.startswith(data):
             return True  # could still become the tag
     return any(data.startswith(p) or p.startswith(data) for p in _PREFIXES)
+
+
+def is_html_type(content_type: bytes) -> bool:
+    """Whether a ``Content-Type`` value names HTML (any case, any parameters)."""
+    return content_type.lower().partition(b";")[0].strip() == b"text/html"
