@@ -162,3 +162,17 @@ async def test_a_key_made_by_the_cli_with_the_admin_scope_signs_in(tmp_path: Pat
         assert (await sign_in(c, key)).status_code == 303
         assert "Choices per day" in (await c.get(ADMIN)).text
     await gate.aclose()
+
+
+async def test_behind_a_trusted_proxy_failed_sign_ins_count_per_forwarded_address(tmp_path: Path) -> None:
+    logs = {"enabled": False, "trusted_proxies": ["203.0.113.0/24"]}
+    gate = make_gate(tmp_path, logging=logs, admin={"failed_signins": 2})
+    key = await create_key(gate, "admin")
+    async with client(gate, address="203.0.113.5") as proxy:  # every request comes through the proxy
+        proxy.headers["x-forwarded-for"] = "198.51.100.1"
+        for _ in range(2):
+            assert (await sign_in(proxy, "cgk_000000000000_" + "z" * 40)).status_code == 401
+        assert (await sign_in(proxy, key)).status_code == 429
+        proxy.headers["x-forwarded-for"] = "198.51.100.2"  # another visitor behind the same proxy
+        assert (await sign_in(proxy, key)).status_code == 303
+    await gate.aclose()
