@@ -132,3 +132,20 @@ async def test_allow_mode_gates_only_what_the_catalog_knows(tmp_path: Path) -> N
     for url in [*MUST_PASS, *UNKNOWN, ALLOWED]:
         assert url in live, url
     assert "unclassified" not in html
+
+
+def test_a_script_that_only_names_an_unknown_host_still_runs(tmp_path: Path) -> None:
+    from consentgate.catalog import Catalog
+    from consentgate.gate.rewrite import RewritePlan, rewrite
+
+    config = load_config(blocking={"unknown_third_party": "block"})
+    plan = RewritePlan(Catalog.builtin().with_config(config), categories=config.category_names)
+    page = (
+        b'<html><script>var ns = "http://www.w3.org/2000/svg"; fetch("https://api.no-list-knows.test/x");</script>'
+        b"<button onclick=\"location.href='https://help.no-list-knows.test/'\">?</button>"
+        b'<script src="https://api.no-list-knows.test/sdk.js"></script></html>'
+    )
+    out = rewrite(plan, frozenset(config.optional_categories), page).decode()
+    assert '<script>var ns = "http://www.w3.org/2000/svg"' in out  # code naming a URL is not a fetch
+    assert "onclick=" in out
+    assert 'data-cg-src="https://api.no-list-knows.test/sdk.js"' in out  # a loading attribute is

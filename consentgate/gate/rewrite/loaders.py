@@ -18,7 +18,7 @@ from typing import Final
 from .attributes import Attr, attributes, decoded, explicit_category, first_value, value_of
 from .catalog_protocol import ServiceLike
 from .css import css_urls, script_urls
-from .plan import RewritePlan
+from .plan import UNCLASSIFIED, RewritePlan
 from .srcset import srcset_urls
 from .vocabulary import ELEMENT_LOADING, FETCH_RELS, LIST_ATTRS, SCRIPT_RENAMES, SRCSET_ATTRS, TEXT_URL_ATTRS
 
@@ -34,8 +34,17 @@ _SRCDOC_DEPTH: Final = 4
 def script_text_service(
     plan: RewritePlan, blocked: frozenset[str], text: str, base: str | None
 ) -> ServiceLike | None:
-    """The first refused service whose URL a script, a handler or JSON ``text`` names."""
-    return _first_refused(plan, blocked, script_urls(text), base)
+    """The first refused service whose URL a script, a handler or JSON ``text`` names (a host no list
+    knows does not count: code names URLs it never loads)."""
+    for url in script_urls(text):
+        service = plan.match_text_url(url, base)
+        if (
+            service is not None
+            and service.category != UNCLASSIFIED
+            and plan.refuses(service.category, blocked)
+        ):
+            return service
+    return None
 
 
 def tag_verdict(

@@ -18,12 +18,15 @@ from .catalog_protocol import CatalogLike, ServiceLike
 from .css import script_urls
 from .inert import InertForms
 
-__all__ = ["SCRIPT_CAP", "TAG_CAP", "RewritePlan"]
+__all__ = ["SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
 
 #: A tag longer than this passes unchanged (an inline data: URI image, say) instead of being held.
 TAG_CAP: Final = 64 * 1024
 #: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
 SCRIPT_CAP: Final = 64 * 1024
+#: The category of a host no list knows, in deny-by-default mode: its loading tags stay inert, but a
+#: script's text that merely names it (an XML namespace, a link) does not make the script inert.
+UNCLASSIFIED: Final = "unclassified"
 
 
 class RewritePlan:
@@ -107,7 +110,11 @@ class RewritePlan:
             return None
         for url in script_urls(text.decode("utf-8", "replace")):
             service = self.match_text_url(url)
-            if service is not None and self.refuses(service.category, blocked):
+            if (
+                service is not None
+                and service.category != UNCLASSIFIED
+                and self.refuses(service.category, blocked)
+            ):
                 return service
         return None
 
