@@ -11,6 +11,7 @@ costs about half a millisecond, so results are cached per distinct string (a sit
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,12 +27,10 @@ BOT = "bot"
 #: A capture group that could match more fixed words than this is not a list of names.
 _MAX_WORDS = 64
 
-try:  # Python 3.11+
-    from re import _constants as _sre
-    from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+# The standard library's own regex parser (private, hence imported by name): it tells what a
+# capture group of the parser's rules can match.
+_sre: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
 
 
 @dataclass(frozen=True, slots=True)
