@@ -26,6 +26,7 @@ from .consent.model import Consent
 from .consent.reader import ConsentReader
 from .consent.routes import ConsentRoutes
 from .consent.state_cookie import StateCookie
+from .consent.variants import Variants
 from .gate.banner import banner_routes
 from .gate.cookie_filter import CookieFilter
 from .gate.html_response import HtmlRewriting
@@ -67,6 +68,8 @@ class ConsentMiddleware:
         #: The visitor's consent for a request, from its headers alone (no I/O).
         self.consent_for = ConsentReader(config.cookie.name, self.codec, self.decider).read
         self.state_cookie = StateCookie(config)
+        #: Banner variants: which one an undecided visitor sees (None when none are configured).
+        self.variants = Variants.from_config(config)
         #: The default state cookies of undecided visitors, by "the request is https", then granted set.
         self.default_states = self.state_cookie.defaults
         self._retention: asyncio.Task[None] | None = None
@@ -93,6 +96,7 @@ class ConsentMiddleware:
             codec=self.codec,
             decider=self.decider,
             state_cookie=self.state_cookie,
+            variants=self.variants,
             store=self._store,
             on_events=self.wake_webhooks,
             shown=self.injection.shown,
@@ -208,6 +212,11 @@ class _Responder:
                         state = self.gate.state_cookie.deletions[secure]
                     if state is not None:
                         kept = [*kept, state]
+                    # A banner variant, assigned once and kept until the visitor chooses.
+                    if self.gate.variants is not None:
+                        variant = self.gate.variants.assign(self.scope["headers"], secure=secure)
+                        if variant is not None:
+                            kept = [*kept, variant]
                 # response path: text/html bodies are rewritten as they stream (html_response.py).
                 self.send_on = self.gate.html.wrap(self.scope, self.consent, self.send_on)
             if kept is not headers:

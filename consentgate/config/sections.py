@@ -16,6 +16,8 @@ from typing import Literal
 
 from ..errors import ConfigError
 from ..gate.texts import check_texts
+from .admin_section import AdminConfig
+from .banner_section import BannerConfig, check_variants
 from .blocking_section import BlockingConfig, SiteConfig
 from .checks import (
     check_categories,
@@ -30,7 +32,6 @@ from .checks import (
     check_url,
 )
 from .gate_section import GateConfig
-from .admin_section import AdminConfig
 from .proxy_section import ProxyConfig
 from .regimes import RegionConfig, check_regimes
 
@@ -347,6 +348,8 @@ class Config:
     #: The dashboard's sign-in (``/consentgate/admin/``); see ``docs/admin.md``.
     admin: AdminConfig = field(default_factory=AdminConfig)
     gate: GateConfig = field(default_factory=GateConfig)
+    #: Banner variants: ``[banner.variants.<name>]`` with a weight and text overrides only.
+    banner: BannerConfig = field(default_factory=BannerConfig)
 
     def __post_init__(self) -> None:
         # The checks that span sections, in the order a reader meets the keys; categories first,
@@ -365,6 +368,7 @@ class Config:
         check_services(self.services, names)
         check_cookie_filter(self.cookie_filter.functional_category, self.cookie_filter.keep, names)
         check_texts(self.texts, names)
+        check_variants(self.banner, names)
 
     @property
     def category_names(self) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from .cookie import CookieCodec, StoredChoice, new_consent_id
 from .decision import Decider
 from .model import Consent
 from .state_cookie import StateCookie
+from .variants import Variants
 
 __all__ = ["CONSENT_PATH", "GPC_PATH", "ConsentRoutes"]
 
@@ -55,6 +56,7 @@ class ConsentRoutes:
         on_events: Callable[[], None],
         shown: bytes,
         shown_hash: str,
+        variants: Variants | None = None,
     ) -> None:
         self._config = config
         self._read = read
@@ -65,6 +67,7 @@ class ConsentRoutes:
         self._on_events = on_events
         self.shown = shown
         self.shown_hash = shown_hash
+        self._variants = variants
         self._names = config.category_names
         self._max_age = config.cookie.max_age_days * 86400
         self._cookie_name = config.cookie.name
@@ -186,6 +189,7 @@ class ConsentRoutes:
             source="banner",
             effective=dict(after.categories),
             regimes=self._decider.regimes(before.region),
+            variant=self._variants.of(scope["headers"]) if self._variants is not None else "",
         )
         store = await self._store()
         events = events_for_record(config, record)  # webhooks, in the record's transaction
@@ -200,6 +204,9 @@ class ConsentRoutes:
             (b"set-cookie", signed.encode("latin-1")),
             self._state_cookie.header(after.granted, decided=True, secure=secure),
         ]
+        if record.variant:  # kept until the visitor chooses: the choice is made
+            assert self._variants is not None
+            cookies.append(self._variants.deletions[secure])
         await send_json(send, 200, after.to_json(), cookies)
 
 

@@ -56,6 +56,7 @@ CONFIG_KEYS = [
     "proxy",
     "admin",
     "gate",
+    "banner",
 ]
 
 CLI_COMMANDS = [
