@@ -13,13 +13,16 @@ saturated rate (wrk paced by a Lua ``delay()``), p99 compared.
 Targets: gated/ungated req/s >= 0.8 on the page, >= 0.95 on JSON; gated p99 within 5 ms of ungated.
 
     .venv/bin/python bench/bench_proxy.py [--duration 5] [--rounds 3]
+    .venv/bin/python bench/bench_proxy.py --instructions 100   # instructions per request (callgrind)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -46,7 +49,7 @@ from _harness import (
     uvicorn_server,
 )
 from bench_http import html_page
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message
 
 from consentgate import ConsentMiddleware, ProxyApp
 
@@ -150,7 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="runs per variant, alternated (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: CPU instructions per request (callgrind, N requests, ASGI called in-process)",
+    )
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)  # VARIANT PATH COUNT ORIGIN
     args = parser.parse_args(argv)
+    if args.child:
+        variant, path, count, upstream = args.child
+        asyncio.run(_requests(variant, path, int(count), upstream))
+        return 0
 
     def log(message: str) -> None:
         print(f"  {message}", file=sys.stderr, flush=True)
@@ -179,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             _wait(origin + JSON_PATH)
             _wait(f"http://127.0.0.1:{front_port}{JSON_PATH}")
+            if args.instructions:
+                return _instructions(origin, args.instructions, log)
             with (
                 uvicorn_server("bench_proxy:gated_app", env=env, ready_path=JSON_PATH, timeout=120) as gated,
                 uvicorn_server(
@@ -187,6 +204,71 @@ def main(argv: list[str] | None = None) -> int:
             ):
                 front = Server(f"http://127.0.0.1:{front_port}", front_process)
                 return _measure(args, log, tmp, origin, gated, ungated, front)
+
+
+async def _requests(variant: str, path: str, count: int, upstream: str) -> None:
+    """``count`` requests (after 20 to warm up) straight to the app's ASGI callable, as a server would."""
+    proxy = ProxyApp(upstream=upstream)
+    app: ASGIApp = proxy
+    if variant == "gated":
+        app = ConsentMiddleware(
+            proxy,
+            secret_key=_SECRET,
+            database=os.environ.get(
+                _DATABASE_ENV, f"sqlite:///{tempfile.gettempdir()}/bench-proxy-instructions.db"
+            ),
+        )
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")],
+        "client": ("127.0.0.1", 5555), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise BenchError(f"{variant} {path} answered {message['status']}")
+
+    for _ in range(20 + count):
+        await app(dict(scope), receive, send)
+    await proxy.aclose()
+
+
+def _instructions(origin: str, count: int, log: Callable[[str], None]) -> int:
+    """Instructions per request of each proxy, from callgrind runs with 0 and ``count`` requests."""
+    if shutil.which("valgrind") is None:
+        raise BenchError("valgrind is not installed; install it with `apt-get install valgrind`.")
+    per_request: dict[tuple[str, str], float] = {}
+    for path in (JSON_PATH, PAGE_PATH):
+        for variant in ("ungated", "gated"):
+            totals = []
+            for n in (0, count):
+                log(f"callgrind: {variant} {path}, {n} requests")
+                done = subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                     __file__, "--child", variant, path, str(n), origin],
+                    capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                found = re.search(r"Collected : (\d+)", done.stderr)
+                if done.returncode != 0 or found is None:
+                    raise BenchError(f"callgrind failed for {variant} {path}: {done.stderr[-2000:]}")
+                totals.append(int(found.group(1)))
+            per_request[variant, path] = (totals[1] - totals[0]) / count
+    rows = []
+    for path in (JSON_PATH, PAGE_PATH):
+        ungated, gated = per_request["ungated", path], per_request["gated", path]
+        rows.append(
+            [path, f"{ungated:,.0f}", f"{gated:,.0f}", f"{gated - ungated:+,.0f}", f"{ungated / gated:.3f}"]
+        )
+    print_table(
+        f"CPU instructions per request through the proxy (callgrind, {count} requests, ASGI in-process)",
+        ["path", "ungated", "gated", "the gate", "ungated/gated"],
+        rows,
+    )
+    return 0
 
 
 def _measure(
