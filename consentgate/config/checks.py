@@ -162,7 +162,9 @@ def check_hosts(hosts: Collection[str], key: str) -> None:
     """Every entry of ``hosts``, given at ``key``, is a lower-case host name (a suffix)."""
     for host in hosts:
         if not _HOST_RE.match(host):
-            raise ConfigError(f"{key!r} lists {host!r}; write a lower-case host name such as 'cdn.example.com'.")
+            raise ConfigError(
+                f"{key!r} lists {host!r}; write a lower-case host name such as 'cdn.example.com'."
+            )
 
 
 def check_cookie_filter(functional_category: str, keep: Collection[str], categories: Collection[str]) -> None:
