@@ -91,7 +91,7 @@ DEFAULT_CATEGORIES: dict[str, CategoryConfig] = {
 #: The default categories and the built-in ones a site turns on by naming them ([categories.functional]).
 BUILTIN_CATEGORIES: dict[str, CategoryConfig] = {
     **DEFAULT_CATEGORIES,
-    "functional": CategoryConfig("Functional", "Chat and support widgets and other features of other companies."),
+    "functional": CategoryConfig("Functional", "Chat widgets and other features run by other companies."),
 }
 
 
