@@ -22,7 +22,13 @@ search dominates the cold 20 KB page).
 
 Targets: consentgate >= 250 MB/s on the 2 MB page, ahead of lol-html on every page.
 
-    .venv/bin/python bench/bench_rewriter.py [--rounds 9] [--strict]
+A second table, *hostile markup*, feeds consentgate (warm plan, 64 KB chunks) pages made to hurt a
+tokenizer -- a flood of ``<``, deeply nested tags (HTML and SVG), tags with thousands of
+attributes, an unclosed comment, ``</noscript`` and ``</style`` inside a ``<noscript>`` (end tags
+to neutralise), a long ``<select>`` -- and prints the CPU time per MB next to the 2 MB marketing
+page's. Target: every hostile page within 10x of the plain page's cost per MB.
+
+    .venv/bin/python bench/bench_rewriter.py [--rounds 9] [--strict] [--hostile-mb 8] [--only-hostile]
 """
 
 from __future__ import annotations
@@ -338,7 +344,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--hostile-mb", type=float, default=8.0, help="size of each hostile page")
+    parser.add_argument("--only-hostile", action="store_true", help="skip the throughput table")
     args = parser.parse_args()
+    if args.only_hostile:
+        return hostile(args.hostile_mb, args.strict)
 
     pages = {label: marketing_page(size) for label, size in SIZES.items()}
     warm = new_plan()
@@ -390,7 +400,59 @@ def main() -> int:
         print("target missed: " + line)
     if not missed:
         print(f"targets met: >= {TARGET_2MB:.0f} MB/s on 2 MB, ahead of lol-html on every page")
-    return 1 if missed and args.strict else 0
+    failed = hostile(args.hostile_mb, args.strict)
+    return 1 if (missed and args.strict) or failed else 0
+
+
+# --- hostile markup -------------------------------------------------------------------------------------
+
+HOSTILE_FACTOR = 10.0
+
+
+def hostile_pages(size: int) -> dict[str, bytes]:
+    """Pages of about ``size`` bytes made to hurt a tokenizer."""
+
+    def fill(head: bytes, unit: bytes, tail: bytes = b"") -> bytes:
+        return head + unit * max(1, (size - len(head) - len(tail)) // len(unit)) + tail
+
+    many_attrs = b"<div" + b"".join(b" a%d=%d" % (i, i) for i in range(2000)) + b">x</div>\n"
+    return {
+        "plain (2 MB page)": marketing_page(2 * 1024 * 1024),
+        "'<' flood": fill(b"<!doctype html><body>", b"<"),
+        "'<a' flood": fill(b"<!doctype html><body>", b"<a"),
+        "nested <div>": fill(b"<!doctype html><body>", b"<div>"),
+        "nested <svg><g>": fill(b"<!doctype html><body><svg>", b"<g>"),
+        "tags with 2,000 attributes": fill(b"<!doctype html><body>", many_attrs),
+        "one tag, all attributes": fill(b"<!doctype html><body><div", b" a=1", b">"),
+        "unclosed comment": fill(b"<!doctype html><body><!--", b"x-- -!>"),
+        "</noscript in comments": fill(b"<!doctype html><body><noscript>", b"<!--</noscript>-->"),
+        "long <select>": fill(b"<!doctype html><body><select>", b"<option>x</option><xmp>a</xmp>"),
+        "script escapes": fill(b"<!doctype html><body><script>", b"<!--<script></script>-->"),
+    }
+
+
+def hostile(mb: float, strict: bool) -> int:
+    """The hostile-markup table; 1 when ``strict`` and a page misses the target."""
+    pages = hostile_pages(int(mb * 1024 * 1024))
+    plan = new_plan()
+    rows = []
+    cost: dict[str, float] = {}
+    for label, page in pages.items():
+        parts = chunks_of(page)
+        consentgate(plan, parts)  # warm
+        seconds = min(measure(functools.partial(consentgate, plan, parts), minimum=0.2) for _ in range(3))
+        cost[label] = seconds * 1e3 / (len(page) / 1e6)
+    plain = cost["plain (2 MB page)"]
+    for label, ms in cost.items():
+        rows.append([label, f"{len(pages[label]) / 1e6:.1f}", f"{ms:,.1f}", f"{ms / plain:.1f}x"])
+    print_table("Hostile markup: consentgate CPU ms per MB (warm plan, 64 KB chunks; best of 3)",
+                ["page", "MB", "ms/MB", "vs plain"], rows)  # fmt: skip
+    over = [label for label, ms in cost.items() if ms > HOSTILE_FACTOR * plain]
+    for label in over:
+        print(f"target missed: {label} costs {cost[label] / plain:.1f}x the plain page per MB")
+    if not over:
+        print(f"target met: every hostile page within {HOSTILE_FACTOR:.0f}x of the plain page per MB")
+    return 1 if over and strict else 0
 
 
 if __name__ == "__main__":

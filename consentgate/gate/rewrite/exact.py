@@ -18,6 +18,7 @@ from .loaders import style_verdict
 from .tagging import HOT
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
+from .vocabulary import BREAKOUT
 
 if TYPE_CHECKING:
     from .plan import RewritePlan
@@ -25,6 +26,20 @@ if TYPE_CHECKING:
 __all__ = ["ExactMode"]
 
 _DATA = 0
+#: What may not appear inside an ``<svg>``/``<math>`` (or a ``<select>``) passed whole: tags that
+#: switch the tokenizer or may leave (or enter) foreign content or select, comments, CDATA.
+_RISKY = rb"script|style|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|template|title|svg|math"
+_QUIET = {
+    b"svg": re.compile(
+        rb"<(?:!|\?|/?(?:"
+        + _RISKY
+        + rb"|foreignobject|desc|annotation-xml|mi|mo|mn|ms|mtext|font|br|p|"
+        + b"|".join(sorted(BREAKOUT))
+        + rb")[\t\n\f\r />])"
+    ),
+    b"select": re.compile(rb"<(?:!|\?|/?(?:" + _RISKY + rb"|select|input|keygen)[\t\n\f\r />])"),
+}
+_QUIET[b"math"] = _QUIET[b"svg"]
 _RECORDED = frozenset(
     {
         b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
@@ -51,6 +66,9 @@ class ExactMode:
         _blocked: frozenset[str]
         _out: list[bytes | memoryview]
         _raw_end: re.Pattern[bytes]
+        _skip: re.Pattern[bytes]
+
+        def _may_load_third_party(self, low: bytes, c: int, end: int) -> bool: ...
 
         def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
         def _push(self, end: int) -> None: ...
@@ -153,6 +171,16 @@ class ExactMode:
         if tag_end - c > self._plan.tag_cap:
             self._big_start(name, tag_end)
             return tag_end, False
+        if (
+            name in _QUIET
+            and low[tag_end - 2] != 47
+            and not (self._tree.stack or self._neutral or self._base_url)
+        ):
+            end = self._quiet_region(low, name, tag_end, n)
+            if end >= 0:  # nothing in it can change a reading or load anything: pass it whole
+                if name == b"select" or self._hot_or_based(low, c, tag_end):
+                    self._general(data, low, c, name_end, tag_end, name, name != b"select")
+                return end, False
         attrs = attributes(low, name_end, tag_end - 1)
         last = attrs[-1] if attrs else None
         self_closing = low[tag_end - 2] == 47 and not (
@@ -206,6 +234,22 @@ class ExactMode:
                 self._state = _DATA
                 return found.start(), False
         return tag_end, False
+
+    def _quiet_region(self, low: bytes, name: bytes, start: int, n: int) -> int:
+        """Just after the ``</name>`` that closes the element whose start tag ends at ``start``,
+        when everything up to it is plain markup (no tag that could change the tree or the
+        tokenizer, no comment, no URL of the catalog); else -1 (read it construct by construct)."""
+        end_tag = b"</" + name
+        q = low.find(end_tag, start, n)
+        if q < 0 or _QUIET[name].search(low, start, q) is not None:
+            return -1
+        close = q + len(end_tag)
+        if close >= n or low[close] not in b"\t\n\f\r />":
+            return -1
+        end = tag_close(low, q, close, n)
+        if end < 0 or self._skip.match(low, start, q).end() != q:  # type: ignore[union-attr]
+            return -1
+        return -1 if self._may_load_third_party(low, start, q) else end
 
     def _hot_or_based(self, low: bytes, c: int, tag_end: int) -> bool:
         return self._base_url is not None or HOT.search(low, c, tag_end) is not None

@@ -138,6 +138,7 @@ class Rewriter(ExactMode, TagPart):
         "_sub",
         "_tag_state",
         "_tree",
+        "_triggers",
         "_view",
     )
 
@@ -154,6 +155,7 @@ class Rewriter(ExactMode, TagPart):
         self._plan = plan
         self._depth = depth  # > 0: an iframe's srcdoc document (no injection)
         self._tree = Tree()
+        self._triggers: list[object] = [None]
         self._neutral: set[bytes] = set()
         self._neutral_re: re.Pattern[bytes] | None = None
         self._base_url: str | None = None

@@ -8,7 +8,7 @@ part); what a tag *becomes* is decided in :mod:`.loaders` and :mod:`.verdicts`.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .attributes import attributes
 from .caches import UNKNOWN, VerdictCaches
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .plan import RewritePlan
 
 __all__ = ["HOT", "TagPart"]
+
+#: Where HOT can start: it is searched for only there (a regex scan of every byte costs more).
+_TRIGGERS = (b"//", b"http:", b"https:", b"&", b"\\", b"data-cg-category", b"srcdoc")
 
 #: What makes an ordinary tag worth a verdict: a ``//host`` URL (group 1: the catalog decides), a
 #: scheme without slashes (``http:host``), an entity or backslash that may hide one, the site's
@@ -40,6 +43,7 @@ class TagPart:
         _base_url: str | None
         _depth: int
         _skip: re.Pattern[bytes]
+        _triggers: list[Any]
 
         def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
         def _replace(self, c: int, end: int, new: bytes) -> None: ...
@@ -71,9 +75,13 @@ class TagPart:
         cache = self._caches.url
         at = start
         while True:
-            m = HOT.search(low, at, c)
-            if m is None:
+            p = self._next_trigger(low, at, c)
+            if p < 0:
                 return c, False
+            m = HOT.match(low, p, c)
+            if m is None:
+                at = p + 1
+                continue
             token = m.group(1)
             if token is not None:
                 service = cache.get(token, UNKNOWN)
@@ -94,6 +102,23 @@ class TagPart:
             if tag_end - e <= self._plan.tag_cap:
                 self._general(data, low, e, stop.start(), tag_end, low[e + 1 : stop.start()], False)  # type: ignore[union-attr]
             start = at = tag_end
+
+    def _next_trigger(self, low: bytes, at: int, end: int) -> int:
+        """The first position in ``[at, end)`` where HOT may match, or -1: each trigger's next
+        occurrence is found with ``bytes.find`` (C speed) and remembered for this buffer."""
+        nxt = self._triggers
+        if nxt[0] is not low:
+            nxt[:] = [low, *([-1] * len(_TRIGGERS))]
+        best = -1
+        for i, needle in enumerate(_TRIGGERS, 1):
+            p = nxt[i]
+            if p < at:
+                p = low.find(needle, at)
+                nxt[i] = p if p >= 0 else len(low)
+                p = nxt[i]
+            if p < end and (best < 0 or p < best):
+                best = p
+        return best
 
     def _loader_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes) -> None:
         self._general(data, low, c, name_end, tag_end, name, False)

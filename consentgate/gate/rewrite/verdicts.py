@@ -32,6 +32,11 @@ def script_verdict(
 ) -> object:
     """The inert form of a script tag, None to leave it, or INLINE when its text decides
     (speculation rules and import maps are not run, but the URLs in their JSON are fetched)."""
+    code, by_code = code_renames(plan, blocked, data, attrs, base)
+    if code and explicit_category(data, attrs) is None:  # a handler or style naming a refused URL
+        assert by_code is not None
+        renames = SCRIPT_RENAMES | code
+        return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, by_code.category, by_code)
     if not runs_script(data, attrs):
         kind = first_value(data, attrs, b"type")
         if kind is None or decoded(kind).strip(" \t\n\f\r").lower() not in FETCHING_DATA_TYPES:
@@ -40,11 +45,6 @@ def script_verdict(
     category = explicit_category(data, attrs)
     if category == "necessary":
         return None
-    code, by_code = code_renames(plan, blocked, data, attrs, base)
-    if code and category is None:  # a handler or style that names a refused URL
-        assert by_code is not None
-        renames = SCRIPT_RENAMES | code
-        return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, by_code.category, by_code)
     src = first_value(data, attrs, b"src")
     if category is None and src is None:
         return INLINE
