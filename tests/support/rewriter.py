@@ -260,7 +260,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
             for key in ("href", _XLINK):
                 if key in attrs:
                     yield url(tag, attrs[key])
-            if tag == _SVG + "style":
+            if tag == _SVG + "style" and attrs.get("type", "").strip().lower() in ("", "text/css"):
                 yield tag, "text", "".join(element.itertext())
             continue
         if not tag.startswith(_HTML):
