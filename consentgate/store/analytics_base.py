@@ -2,8 +2,9 @@
 
 Consent analytics count the ledger's fact columns (``action``, ``region``, ``gpc``, ``shown_hash``,
 ``config_revision``, ``chosen``, ``variant``; schema v5) grouped in SQL. Complete UTC days are
-summed once into ``consent_daily`` (schema v6) the first time a dashboard asks for them, so a
-period of months reads a few thousand summary rows instead of every record; the day still running
+summed once into ``consent_daily`` (schema v6) the first time a dashboard asks for them (the days
+missing from a period together, in one grouped pass over their records), so a period of months then
+reads a few thousand summary rows instead of every record; the day still running
 is counted from the records themselves. Records written before v5 (``action = ''``) are left out.
 """
 

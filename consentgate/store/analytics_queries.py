@@ -15,6 +15,10 @@ __all__ = ["AnalyticsStatements"]
 
 _GROUPS = "config_revision, shown_hash, variant, action, gpc, chosen"
 _FACTS = f"region, {_GROUPS}"
+# The UTC day of a record's time, floor(time / 86400), in SQL both backends read alike: CAST rounds on
+# PostgreSQL and truncates on SQLite, so the whole second is corrected down when the cast went up.
+_SECOND = "CAST(time AS BIGINT)"
+_DAY_OF_TIME = f"(({_SECOND} - CASE WHEN {_SECOND} > time THEN 1 ELSE 0 END) / 86400)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,24 +27,26 @@ class AnalyticsStatements:
 
     # --- the daily summary -----------------------------------------------------------------------------
     built_days: str = "SELECT day FROM consent_daily_days WHERE day >= ?1 AND day <= ?2"
-    # A day's records ?2..?3 summed as day ?1: per region, then every region together ('*'). ON
-    # CONFLICT DO NOTHING: a second caller summing the same day at once adds nothing (PostgreSQL makes
-    # it wait for the first one's commit, then finds every row there).
-    build_day: str = (
+    # Days not summed yet, in one grouped pass over their records (times ?1..?2, a range of the
+    # records_time index): per region, then every region together ('*'), then the records per region.
+    # ON CONFLICT DO NOTHING: a second caller summing the same days at once adds nothing (PostgreSQL
+    # makes it wait for the first one's commit, then finds every row there).
+    build_days: str = (
         f"INSERT INTO consent_daily (day, {_FACTS}, count)"
-        f" SELECT CAST(?1 AS BIGINT), {_FACTS}, COUNT(*) FROM records"
-        f" WHERE time >= ?2 AND time < ?3 AND action <> '' GROUP BY {_FACTS} ON CONFLICT DO NOTHING"
+        f" SELECT {_DAY_OF_TIME}, {_FACTS}, COUNT(*) FROM records"
+        f" WHERE time >= ?1 AND time < ?2 AND action <> ''"
+        f" GROUP BY {_DAY_OF_TIME}, {_FACTS} ON CONFLICT DO NOTHING"
     )
-    # The day's other rows come from its per-region rows just written, not from the records again.
-    build_day_all: str = (
+    # The days' other rows come from their per-region rows just written, not from the records again.
+    build_days_all: str = (
         f"INSERT INTO consent_daily (day, {_FACTS}, count)"
         f" SELECT day, '*', {_GROUPS}, SUM(count) FROM consent_daily"
-        f" WHERE region <> '*' AND day = ?1 GROUP BY day, {_GROUPS} ON CONFLICT DO NOTHING"
+        f" WHERE region <> '*' AND day >= ?1 AND day <= ?2 GROUP BY day, {_GROUPS} ON CONFLICT DO NOTHING"
     )
-    build_day_regions: str = (
+    build_days_regions: str = (
         "INSERT INTO consent_daily_regions (day, region, count)"
         " SELECT day, region, SUM(count) FROM consent_daily"
-        " WHERE region <> '*' AND day = ?1 GROUP BY day, region ON CONFLICT DO NOTHING"
+        " WHERE region <> '*' AND day >= ?1 AND day <= ?2 GROUP BY day, region ON CONFLICT DO NOTHING"
     )
     mark_day: str = (
         "INSERT INTO consent_daily_days (day, built_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING"

@@ -53,17 +53,19 @@ class SqlAnalytics(AnalyticsStore):
         complete = min(last_day, int((now - SETTLE_SECONDS) // _DAY) - 1)
         if complete >= first_day:
             built = {int(row[0]) for row in await self._read_rows(sql.built_days, first_day, complete)}
-            for day in range(first_day, complete + 1):
-                if day not in built:
-                    bounds = [(day, float(day * _DAY), float((day + 1) * _DAY))]
-                    await self._write_many(
-                        [
-                            (sql.build_day, bounds),
-                            (sql.build_day_all, [(day,)]),
-                            (sql.build_day_regions, [(day,)]),
-                            (sql.mark_day, [(day, now)]),
-                        ]
-                    )
+            missing = [day for day in range(first_day, complete + 1) if day not in built]
+            # Each run of consecutive missing days in one grouped pass over its records: a first view of
+            # months of a big ledger reads those records once, not once per day.
+            for first, last in _runs(missing):
+                times = [(float(first * _DAY), float((last + 1) * _DAY))]
+                await self._write_many(
+                    [
+                        (sql.build_days, times),
+                        (sql.build_days_all, [(first, last)]),
+                        (sql.build_days_regions, [(first, last)]),
+                        (sql.mark_day, [(day, now) for day in range(first, last + 1)]),
+                    ]
+                )
         summary_end = max(complete, first_day - 1)
         by_day: Counter[tuple[int, str]] = Counter()
         groups: Counter[tuple[int, str, str, str, int, str]] = Counter()
@@ -144,6 +146,17 @@ class SqlAnalytics(AnalyticsStore):
         return VerifyRun(
             float(row[0]), float(row[1]), int(row[2]), int(row[3]), int(row[4]), str(row[5]), str(row[6])
         )
+
+
+def _runs(days: list[int]) -> list[tuple[int, int]]:
+    """The runs of consecutive days in ``days`` (sorted), as ``(first, last)``."""
+    runs: list[tuple[int, int]] = []
+    for day in days:
+        if runs and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def _group(row: Sequence[Any]) -> tuple[int, str, str, str, int, str]:

@@ -104,6 +104,45 @@ async def test_a_day_is_summed_once_even_by_callers_at_once(store: Store) -> Non
     assert int(total) == expected
 
 
+def _summary(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    daily = raw_execute(
+        store, "SELECT * FROM consent_daily ORDER BY region, day, action, chosen, gpc, variant"
+    )
+    regions = raw_execute(store, "SELECT * FROM consent_daily_regions ORDER BY day, region")
+    return sorted(daily), sorted(regions)
+
+
+async def test_a_gap_of_days_is_summed_as_each_day_alone(store: Store) -> None:
+    await _seed(store, n=200)
+    # Records a fraction of a second either side of midnight: the day of a time is its floor, whatever
+    # way a backend casts the time.
+    edges = [-0.7, -0.4, 0.0, 0.4, 0.7]
+    await asyncio.gather(
+        *(
+            store.append(make_record(when=day * DAY + edge, region="GB"))
+            for day in range(TODAY - 5, TODAY)
+            for edge in edges
+        )
+    )
+    first, last = TODAY - 6, TODAY - 1
+    for day in range(first, last + 1):  # each day summed alone
+        await store.consent_counts(first_day=day, last_day=day, region=None, now=NOW)
+    alone = _summary(store)
+    by_day, _ = _sql_counts(store, first, last, None)
+    summed = raw_execute(
+        store, "SELECT day, action, SUM(count) FROM consent_daily WHERE region = '*' GROUP BY day, action"
+    )
+    assert {(int(d), a): int(c) for d, a, c in summed} == dict(by_day)
+    for table in ("consent_daily", "consent_daily_regions", "consent_daily_days"):
+        raw_execute(store, f"DELETE FROM {table}")
+    # One day summed first leaves two gaps, each summed in one pass.
+    await store.consent_counts(first_day=TODAY - 3, last_day=TODAY - 3, region=None, now=NOW)
+    await store.consent_counts(first_day=first, last_day=last, region=None, now=NOW)
+    assert _summary(store) == alone
+    days = {row[0] for row in raw_execute(store, "SELECT day FROM consent_daily_days")}
+    assert days == set(range(first, last + 1))
+
+
 async def test_records_from_before_the_fact_columns_are_left_out(store: Store) -> None:
     await _seed(store, n=20)
     raw_execute(store, "UPDATE records SET action = '' WHERE seq IN (SELECT seq FROM records LIMIT 5)")
