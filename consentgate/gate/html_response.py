@@ -158,12 +158,11 @@ class _HtmlResponder:
         "_coding",
         "_gate",
         "_head",
-        "_host",
         "_nonce",
         "_pipeline",
-        "_plan",
         "_refuse",
         "_rewriter",
+        "_scope",
         "_send",
         "_sniff",
         "_start",
@@ -173,7 +172,7 @@ class _HtmlResponder:
 
     def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send, scope: Scope) -> None:
         self._gate = gate
-        self._host, self._plan = gate.plans.plan_for(scope)
+        self._scope = scope  # its host picks the rewrite plan, for an HTML body only
         self._head = scope.get("method") == "HEAD"
         self._send = send
         self.blocked = blocked
@@ -283,14 +282,10 @@ class _HtmlResponder:
         if self._refuse:
             await self._answer_refused()
             return
-        variant = (
-            self._coding
-            + b";"
-            + self._charset
-            + (b";sniff" if self._sniff else b"")
-            + b"@"
-            + self._host.encode()
-        )
+        host, plan = self._gate.plans.plan_for(self._scope)
+        variant = self._coding + b";" + self._charset + (b";sniff" if self._sniff else b"")
+        if host:  # a plan of its own: its pages are its own in the cache too
+            variant += b"@" + host.encode()
         key = None
         if not more:  # the whole body at once: maybe rewritten before
             key = (bytes(body), self.blocked, self._nonce, variant)
@@ -298,7 +293,7 @@ class _HtmlResponder:
             if out is not None:
                 await self._finish_first(out, more)
                 return
-        self._rewriter = rewriter = Rewriter(self._plan, self.blocked, nonce=self._nonce)
+        self._rewriter = rewriter = Rewriter(plan, self.blocked, nonce=self._nonce)
         if self._codec is None and not self._sniff and utf16_for(body[:2], self._charset) is None:
             # The common case, without a pipeline: the body as it came, straight to the rewriter.
             out = rewriter.feed(body)
