@@ -21,6 +21,9 @@ from .queries import Dialect
 __all__ = ["SqlAnalytics"]
 
 _DAY = 86400
+#: The most days summed in one write transaction: the records of a week in one grouped pass costs about
+#: what a day at a time does per record, and SQLite's appends wait only that long for the write lock.
+_DAYS_PER_PASS = 7
 
 
 class SqlAnalytics(AnalyticsStore):
@@ -54,9 +57,9 @@ class SqlAnalytics(AnalyticsStore):
         if complete >= first_day:
             built = {int(row[0]) for row in await self._read_rows(sql.built_days, first_day, complete)}
             missing = [day for day in range(first_day, complete + 1) if day not in built]
-            # Each run of consecutive missing days in one grouped pass over its records: a first view of
-            # months of a big ledger reads those records once, not once per day.
-            for first, last in _runs(missing):
+            # Consecutive missing days in grouped passes over their records (a week each): a first view
+            # of months of a big ledger reads those records once, in a few statements, not per day.
+            for first, last in _runs(missing, _DAYS_PER_PASS):
                 times = [(float(first * _DAY), float((last + 1) * _DAY))]
                 await self._write_many(
                     [
@@ -148,11 +151,11 @@ class SqlAnalytics(AnalyticsStore):
         )
 
 
-def _runs(days: list[int]) -> list[tuple[int, int]]:
-    """The runs of consecutive days in ``days`` (sorted), as ``(first, last)``."""
+def _runs(days: list[int], most: int) -> list[tuple[int, int]]:
+    """The runs of consecutive days in ``days`` (sorted), at most ``most`` days each, as ``(first, last)``."""
     runs: list[tuple[int, int]] = []
     for day in days:
-        if runs and runs[-1][1] == day - 1:
+        if runs and runs[-1][1] == day - 1 and day - runs[-1][0] < most:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))

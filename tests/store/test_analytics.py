@@ -124,7 +124,7 @@ async def test_a_gap_of_days_is_summed_as_each_day_alone(store: Store) -> None:
             for edge in edges
         )
     )
-    first, last = TODAY - 6, TODAY - 1
+    first, last = TODAY - 12, TODAY - 1  # long enough to be summed in more than one pass
     for day in range(first, last + 1):  # each day summed alone
         await store.consent_counts(first_day=day, last_day=day, region=None, now=NOW)
     alone = _summary(store)
@@ -135,7 +135,7 @@ async def test_a_gap_of_days_is_summed_as_each_day_alone(store: Store) -> None:
     assert {(int(d), a): int(c) for d, a, c in summed} == dict(by_day)
     for table in ("consent_daily", "consent_daily_regions", "consent_daily_days"):
         raw_execute(store, f"DELETE FROM {table}")
-    # One day summed first leaves two gaps, each summed in one pass.
+    # One day summed first leaves two gaps, each summed in grouped passes.
     await store.consent_counts(first_day=TODAY - 3, last_day=TODAY - 3, region=None, now=NOW)
     await store.consent_counts(first_day=first, last_day=last, region=None, now=NOW)
     assert _summary(store) == alone
