@@ -108,10 +108,8 @@ class Tree:
             if name == b"select":
                 self.select = False
             return
-        if stack[-1][1] != _HTML and name in (b"br", b"p"):
-            while stack and stack[-1][1] == _FOREIGN:
-                stack.pop()
-            return
+        # (``</p>`` and ``</br>`` leave foreign content in the current standard, not in older
+        # parsers: staying is the safe side for both.)
         for i in range(len(stack) - 1, -1, -1):  # foreign content: the nearest element of that name
             entry, kind = stack[i]
             if kind == _HTML:
