@@ -32,12 +32,16 @@ class SqlAnalytics(AnalyticsStore):
     _dialect: ClassVar[Dialect]
     #: The statements in the backend's SQL, rendered once when the backend class is made.
     _analytics: ClassVar[AnalyticsStatements]
+    #: What the backend runs first in a transaction that sums days (its dialect's ``summing_settings``).
+    _summing_settings: ClassVar[list[tuple[str, list[tuple[()]]]]] = []
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         dialect = cls.__dict__.get("_dialect")
         if dialect is not None:
             cls._analytics = AnalyticsStatements().rendered(dialect)
+            settings = getattr(dialect, "summing_settings", "")
+            cls._summing_settings = [(settings, [()])] if settings else []
 
     @abc.abstractmethod
     async def _read_rows(self, sql: str, *args: Any) -> list[Any]: ...
@@ -63,6 +67,7 @@ class SqlAnalytics(AnalyticsStore):
                 times = [(float(first * _DAY), float((last + 1) * _DAY))]
                 await self._write_many(
                     [
+                        *self._summing_settings,
                         (sql.build_days, times),
                         (sql.build_days_all, [(first, last)]),
                         (sql.build_days_regions, [(first, last)]),

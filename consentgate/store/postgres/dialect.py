@@ -35,6 +35,10 @@ _PARAM = re.compile(r"\?(\d+)")
 class PostgresDialect:
     """Shared templates as PostgreSQL runs them (through asyncpg)."""
 
+    #: Run first in the transaction that sums days of the dashboard's summary: its GROUP BY of a week
+    #: of a big ledger spills a sort to disk under the default 4 MB and aggregates in memory with this.
+    summing_settings = "SET LOCAL work_mem = '64MB'"
+
     def render(self, template: str) -> str:
         """``$N`` parameters; list parameters typed ``text[]``."""
         sql = _ANY.sub(r"= ANY(?\1::text[])", template)
