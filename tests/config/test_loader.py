@@ -65,7 +65,10 @@ BAD_OVERRIDES: list[tuple[dict[str, Any], str]] = [
     ({"mode": "bogus"}, "'mode' is 'bogus'; allowed values are 'uniform', 'per_visitor'."),
     ({"revision": "two"}, "'revision' must be a whole number, not str."),
     ({"revision": 0}, "'revision' must be 1 or more"),
-    ({"colour": "red"}, "unknown key 'colour'; allowed keys there are: api, blocking, categories,"),
+    (
+        {"colour": "red"},
+        "unknown key 'colour'; allowed keys there are: admin, api, banner, blocking, categories,",
+    ),
     ({"region": 5}, "'region' must be a table, not int."),
     ({"cookie": {"name": "bad name"}}, "'cookie.name' must be 1-64 letters, digits, '_' or '-'."),
     ({"cookie": {"flavour": 1}}, "unknown key 'cookie.flavour'"),
