@@ -6,7 +6,7 @@ groups by; chain hashes are placeholders, nothing here verifies them), then time
 ``Store.consent_counts``, the one store call behind the consent page, CSV and JSON:
 
 - ``cold``: the first call over the 90 days, which also sums every complete day into ``consent_daily``
-  (once in the life of a database, a day at a time);
+  (once in the life of a database, a week of days per grouped pass over their records);
 - ``warm``: the same call again (the summary read plus today's records counted), all regions and one
   region, and the last 7 days;
 - ``report``: the warm call plus building the page's figures (``admin/analytics.build_report``).
