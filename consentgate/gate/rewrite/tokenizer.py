@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .quiet import QUIET_FOREIGN as _QUIET_FOREIGN
 from .vocabulary import PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
 __all__ = [
@@ -101,7 +102,7 @@ def _cand(names: tuple[bytes, ...], *, doctype: bool) -> re.Pattern[bytes]:
     """``<`` and one of ``names`` (``/name`` for an end tag), ``<!--``, or ``<!doctype``; no groups
     (they cost): the name is read back from the bytes."""
     return re.compile(
-        rb"<(?:" + _trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
+        rb"<(?!" + _QUIET_FOREIGN + rb")(?:" + _trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
     )  # fmt: skip
 
 
