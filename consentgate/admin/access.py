@@ -7,6 +7,7 @@ looked up on every request, so a revocation takes effect at once), or carries a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..api.keys import scope_includes
 from ..errors import HTTPError
+from ..web.json import BODY_TIMEOUT
 from .layout import HEADERS
 from .session import Session
 
@@ -58,6 +60,23 @@ async def read_form(scope: Scope, receive: Receive) -> dict[str, str]:
     kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if kind not in (b"application/x-www-form-urlencoded", b""):
         raise HTTPError(415, "bad_media_type", "Send the form as application/x-www-form-urlencoded.")
+    try:
+        # One deadline for the whole body, as for JSON: a trickled form holds no worker.
+        body = await asyncio.wait_for(_read_body(receive), BODY_TIMEOUT)
+    except TimeoutError:
+        raise HTTPError(
+            408, "body_timeout", f"The form did not arrive within {BODY_TIMEOUT:g} seconds; send it at once."
+        ) from None
+    if body and not kind:
+        raise HTTPError(415, "bad_media_type", "Send the form as application/x-www-form-urlencoded.")
+    try:
+        fields = parse_qs(body.decode("utf-8"), max_num_fields=20, keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPError(400, "bad_form", "The form could not be read.") from None
+    return {name: values[-1] for name, values in fields.items()}
+
+
+async def _read_body(receive: Receive) -> bytes:
     body = b""
     more = True
     while more:
@@ -68,13 +87,7 @@ async def read_form(scope: Scope, receive: Receive) -> dict[str, str]:
         more = message.get("more_body", False)
         if len(body) > _MAX_FORM:
             raise HTTPError(413, "too_large", f"A form of the dashboard is at most {_MAX_FORM} bytes.")
-    if body and not kind:
-        raise HTTPError(415, "bad_media_type", "Send the form as application/x-www-form-urlencoded.")
-    try:
-        fields = parse_qs(body.decode("utf-8"), max_num_fields=20, keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPError(400, "bad_form", "The form could not be read.") from None
-    return {name: values[-1] for name, values in fields.items()}
+    return body
 
 
 async def html_response(

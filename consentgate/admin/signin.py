@@ -25,6 +25,7 @@ KeyVerifier = Callable[[str], Awaitable[tuple[str, str] | None]]
 
 #: Client addresses tracked at most; the least recently failing are forgotten first.
 _MAX_ADDRESSES = 10_000
+_DUMMY_HASH = api_keys.hash_key("no key has this hash")
 
 
 async def key_scope(store: Store, key: str) -> tuple[str, str] | None:
@@ -33,12 +34,12 @@ async def key_scope(store: Store, key: str) -> tuple[str, str] | None:
     if key_id is None:
         return None
     found = await store.api_key(key_id)
-    if found is None:
+    # An unknown id is hashed and compared like a known one, so the time taken does not tell
+    # which key ids exist.
+    matches = api_keys.verify_key(key, found[1] if found is not None else _DUMMY_HASH)
+    if found is None or not matches or found[0].revoked_at is not None:
         return None
-    stored, stored_hash = found
-    if not api_keys.verify_key(key, stored_hash) or stored.revoked_at is not None:
-        return None
-    return key_id, str(stored.scope)
+    return key_id, str(found[0].scope)
 
 
 def presented_key(headers: Mapping[bytes, bytes]) -> str | None:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
+from ..consent.reader import cookie_value
 from ..errors import HTTPError
 from ..web import Route
 from ..web.paths import ASSETS_PREFIX, BANNER_PATH
@@ -97,9 +98,9 @@ class Assets:
     current file, cached briefly (a page cached before a deployment still works).
     """
 
-    __slots__ = ("_files", "base", "version")
+    __slots__ = ("_files", "_variant_prefix", "base", "version")
 
-    def __init__(self, files: Mapping[str, bytes]) -> None:
+    def __init__(self, files: Mapping[str, bytes], *, variant_cookie: str | None = None) -> None:
         digest = hashlib.sha256(BANNER_VERSION.encode())
         for name in sorted(files):
             digest.update(b"\0" + name.encode() + b"\0" + files[name])
@@ -107,9 +108,13 @@ class Assets:
         #: The URL the names are relative to (ends with ``/``).
         self.base: str = f"{ASSETS_PREFIX}{self.version}/"
         self._files = {
-            name: (body, _TYPES[name[name.rindex(".") :]], f'"{self.version}"'.encode())
+            name: (body, _TYPES[name[name.rindex(".") :]], f'"{self.version}.{name}"'.encode())
             for name, body in files.items()
         }
+        # With banner variants, ``texts.<lang>.json`` answers the visitor's variant
+        # (``texts.<lang>.<variant>.json``, named by this cookie): the same URL then differs by
+        # visitor, so it is cached privately and varies by Cookie.
+        self._variant_prefix = f"{variant_cookie}=" if variant_cookie else None
 
     def body(self, name: str) -> bytes:
         """The bytes served for ``name`` (KeyError if there is no such asset)."""
@@ -130,9 +135,14 @@ class Assets:
             )
         if found is None:
             raise HTTPError(404, "not_found", f"There is no banner asset {name!r}.")
-        body, kind, etag = found
         cache = _IMMUTABLE if version == self.version else _SHORT
-        headers = [(b"cache-control", cache), (b"etag", etag), (b"x-content-type-options", b"nosniff")]
+        headers = [(b"x-content-type-options", b"nosniff")]
+        if self._variant_prefix is not None and name.startswith("texts."):
+            found = self._files.get(self._variant_file(scope, name), found)
+            cache = cache.replace(b"public", b"private")
+            headers.append((b"vary", b"Cookie"))
+        body, kind, etag = found
+        headers += [(b"cache-control", cache), (b"etag", etag)]
         if _matches(scope, etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -140,6 +150,15 @@ class Assets:
         headers += [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _variant_file(self, scope: Scope, name: str) -> str:
+        prefix = self._variant_prefix or ""
+        for key, value in scope.get("headers", ()):
+            if key == b"cookie":
+                variant = cookie_value(value.decode("latin-1"), prefix)
+                if variant:
+                    return f"{name[: -len('.json')]}.{variant}.json"
+        return name
 
 
 def _matches(scope: Scope, etag: bytes) -> bool:

@@ -103,7 +103,17 @@ class Injection:
                     "w": config.signals.choice_overrides_gpc,
                 }
             )
-        self.assets = Assets(files)
+        variants = config.banner.variants
+        for name, variant in variants.items():
+            # A variant changes texts only: its overrides laid over each language it gives some for.
+            for lang, overrides in variant.texts.items():
+                if lang in texts:
+                    body = json.loads(files[f"texts.{lang}.json"])
+                    body["t"] = {**body["t"], **overrides}
+                    files[f"texts.{lang}.{name}.json"] = _json_asset(body)
+        if variants:
+            self.config_data["variants"] = {name: v.texts for name, v in variants.items()}
+        self.assets = Assets(files, variant_cookie=f"{config.cookie.name}_variant" if variants else None)
         params = {
             "c": config.cookie.name + "_state",
             "r": config.revision,

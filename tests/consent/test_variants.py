@@ -127,3 +127,26 @@ def test_a_variant_may_change_texts_only(variant: dict[str, Any], message: str) 
 def test_a_variant_name_must_fit_a_cookie() -> None:
     with pytest.raises(ConfigError, match=r"'banner\.variants\.Big One': a variant name is 1-32 lower-case"):
         load_config(banner={"variants": {"Big One": {}}})
+
+
+async def test_each_visitor_reads_the_texts_of_their_variant(make_gate: GateFactory) -> None:
+    gate = make_gate(banner=VARIANTS)
+    base = gate.injection.assets.base
+    async with client_for(gate) as web:
+        plain = await web.get(f"{base}texts.en.json")
+        assert plain.status_code == 200
+        assert plain.json()["t"]["title"] != "Cookies?"
+        web.cookies.set("consentgate_variant", "short")
+        short = await web.get(f"{base}texts.en.json")
+        assert short.json()["t"]["title"] == "Cookies?"
+        # The rest of the language's texts stay: only the override changes.
+        assert short.json()["t"]["accept"] == plain.json()["t"]["accept"] == "Accept all"
+        # One URL, different bodies by visitor: never in a shared cache, and no 304 across variants.
+        for answer in (plain, short):
+            assert answer.headers["cache-control"].startswith("private")
+            assert "Cookie" in answer.headers["vary"]
+        assert short.headers["etag"] != plain.headers["etag"]
+        web.cookies.set("consentgate_variant", "plain")
+        assert (await web.get(f"{base}texts.en.json")).json()["t"]["title"] == plain.json()["t"]["title"]
+    # What the visitor was shown (the ledger's hash) covers the variants' texts.
+    assert "Cookies?" in gate.injection.shown.decode()
