@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
@@ -28,6 +29,7 @@ __all__ = [
     "StoreCommand",
     "add_actions",
     "add_config_options",
+    "bind_socket",
     "config_command",
     "config_path",
     "description",
@@ -118,6 +120,22 @@ def add_actions(
     actions = parser.add_subparsers(dest=f"{name}_action", metavar="ACTION")
     actions.required = True
     return actions
+
+
+def bind_socket(host: str, port: int, hint: str) -> socket.socket:
+    """A listening-ready socket bound to ``host:port`` (inheritable, for uvicorn's workers); a busy or
+    bad address is one ConsentGateError sentence ending with ``hint``."""
+    # Bound here rather than by uvicorn so a busy port is one clear line, not a log record and exit.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConsentGateError(f"cannot listen on {host}:{port} ({exc.strerror}); {hint}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def usage(message: str) -> int:

@@ -10,7 +10,6 @@ import argparse
 import importlib.util
 import os
 import secrets
-import socket
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +18,7 @@ from typing import cast
 from starlette.types import ASGIApp
 
 from ..errors import ConsentGateError
+from .args import bind_socket
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -132,29 +132,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    # Bound here rather than by uvicorn so a busy port is one clear line, not a log record and exit.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConsentGateError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); pass another --port or --host."
-        ) from None
-    sock.set_inheritable(True)
-    return sock
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve the demo until interrupted."""
     import uvicorn
 
     secret_key = demo_secret(args.database)
     app = build_demo_app(secret_key, args.database)
-    sock = _bind(args.host, args.port)
+    sock = bind_socket(args.host, args.port, "pass another --port or --host.")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"consentgate demo: Callwise on http://{shown_host}:{args.port}/ "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import sys
 from typing import Any
 
@@ -20,8 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Config, load_config
 from ..config.proxy_section import check_upstream
-from ..errors import ConfigError, ConsentGateError
-from .args import config_path, description, usage
+from ..errors import ConfigError
+from .args import bind_socket, config_path, description, usage
 
 __all__ = ["CONFIG_ENV", "SECRET_ENV", "UPSTREAM_ENV", "parse_listen", "register", "run", "worker_app"]
 
@@ -115,22 +114,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    # Bound here rather than by uvicorn so a busy port is one clear line, not a log record and exit.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConsentGateError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); pass another --listen."
-        ) from None
-    sock.set_inheritable(True)
-    return sock
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve any website behind the consent gate: every request goes to --upstream (or the config's
     proxy.upstream), the gate's own routes are answered here. The consent cookie is signed with
@@ -157,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         )
     os.environ[CONFIG_ENV] = os.path.abspath(config_file) if config_file else ""
     os.environ[UPSTREAM_ENV] = config.proxy.upstream
-    sock = _bind(host, port)
+    sock = bind_socket(host, port, "pass another --listen.")
     shown = f"[{host}]" if ":" in host else host
     print(
         f"consentgate proxy: http://{shown}:{port}/ -> {config.proxy.upstream} "

@@ -38,8 +38,9 @@ test('an async vendor that never answers delays nothing; a classic one delays on
   const server = createServer((req) => open.add(req.socket));
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const hang = `http://127.0.0.1:${server.address().port}/tag.js`;
+  let w;
   try {
-    const w = dom(
+    w = dom(
       `<script>window.order = []</script>
        <script type="text/plain" data-cg-category="analytics" async data-cg-src="${hang}?async"></script>
        <script type="text/plain" data-cg-category="analytics" data-cg-src="${js("order.push('classic')")}"></script>
@@ -60,7 +61,13 @@ test('an async vendor that never answers delays nothing; a classic one delays on
     assert.equal(w.document.querySelectorAll(`script[src^="${hang}"]`).length, 2);
   } finally {
     for (const s of open) s.destroy();
+    // Every connection, also one that never sent a request: else close() waits forever and the
+    // test process never exits.
+    server.closeAllConnections();
     server.close();
+    // The hanging classic script now fails, so the in-order chain moves on for the next tests.
+    if (w) await activate(w.document, new Set(), '');
+    w?.close();
   }
 });
 
