@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .hosts import HostPolicy
+from .hosts import HostPolicy, covered
 from .service import Service
 from .tpw import TpwLayer
 
@@ -56,10 +56,10 @@ def guard_table(services: Iterable[Service], data: TpwLayer, policy: HostPolicy)
     our_hosts = frozenset(hosts)
     exact: dict[str, int] = {}
     for host, service in sorted(data.exact.items()):
-        if not _covered(host, our_hosts):
+        if not covered(host, our_hosts):
             exact[host] = index(service)
     for host, service in sorted(data.suffixes.items()):
-        if not _covered(host, our_hosts):
+        if not covered(host, our_hosts):
             hosts.setdefault(host, index(service))
     paths.sort(key=lambda p: -p[0])
     return {
@@ -83,13 +83,3 @@ def js_path_regex(path: str) -> str:
     if not path.endswith("/") and "?" not in path:
         pattern += "(?=[/?#;]|$)"
     return pattern
-
-
-def _covered(host: str, suffixes: frozenset[str]) -> bool:
-    while True:
-        if host in suffixes:
-            return True
-        dot = host.find(".")
-        if dot < 0:
-            return False
-        host = host[dot + 1 :]

@@ -15,7 +15,7 @@ from typing import Final
 
 from .service import Service
 
-__all__ = ["UNCLASSIFIED", "UNKNOWN_PREFIX", "HostPolicy", "request_hosts"]
+__all__ = ["UNCLASSIFIED", "UNKNOWN_PREFIX", "HostPolicy", "covered", "request_hosts"]
 
 #: The pseudo-category of an unknown third-party host in block mode (a reserved category name).
 UNCLASSIFIED: Final = "unclassified"
@@ -64,7 +64,7 @@ class HostPolicy:
 
     def is_first_party(self, host: str) -> bool:
         """Whether ``host`` (normalised) is the site's own by a first-party suffix."""
-        return _covered(host, self._first)
+        return covered(host, self._first)
 
     def unknown(self, host: str) -> Service | None:
         """The pseudo-service of a host no catalog layer knows: None when unknown hosts are
@@ -76,7 +76,7 @@ class HostPolicy:
         except KeyError:
             pass
         answer = None
-        if not (_covered(host, self._first) or _covered(host, self._allowed)):
+        if not (covered(host, self._first) or covered(host, self._allowed)):
             answer = Service(id=UNKNOWN_PREFIX + host, name=host, provider="", category=UNCLASSIFIED)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
@@ -84,8 +84,8 @@ class HostPolicy:
         return answer
 
 
-def _covered(host: str, suffixes: frozenset[str]) -> bool:
-    """One set probe per label suffix of ``host``."""
+def covered(host: str, suffixes: frozenset[str]) -> bool:
+    """Whether ``host`` or one of its parent domains is in ``suffixes``: one set probe per label suffix."""
     if not suffixes:
         return False
     while True:
