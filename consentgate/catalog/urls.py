@@ -14,15 +14,27 @@ from typing import Final
 
 from ada_url import URL
 
-__all__ = ["FIRST_PARTY", "compile_path", "normal_host", "split_url"]
+__all__ = ["FIRST_PARTY", "FIRST_PARTY_HOST", "compile_path", "normal_host", "plain_split", "split_url"]
 
 #: What a relative URL resolves against when the page gave no ``<base href>``: the page's own
 #: origin, which the rewriter does not know and which is never a catalog host.
 FIRST_PARTY: Final = "https://first-party.invalid/"
-_FIRST_PARTY_HOST: Final = "first-party.invalid"
+FIRST_PARTY_HOST: Final = "first-party.invalid"
 _WEB: Final = frozenset({"http:", "https:"})
 #: Bytes that make a host worth the full parser (anything but plain lower-case ASCII labels).
 _PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
+#: An http(s) or scheme-relative URL whose host the WHATWG parser leaves as written, lower-cased:
+#: ASCII labels right after the two slashes, the last one starting with a letter (so never an IPv4
+#: address), up to a path, query, fragment or the end (no port, userinfo, backslash, tab or
+#: newline, percent-encoding or leading space; punycode is told apart by the caller).
+_PLAIN_URL = re.compile(
+    r"(?:[hH][tT][tT][pP][sS]?:)?//((?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*)\.?(?=[/?#]|\Z)"
+)
+#: A path and query the WHATWG parser copies unchanged: no byte it percent-encodes, no ``%``
+#: (``%2e`` is a dot segment), then an optional fragment (dropped).
+_PLAIN_REST = re.compile(
+    r"(/[A-Za-z0-9_~!$&()*+,;=:@./-]*)?(\?[A-Za-z0-9_~!$&()*+,;=:@./?-]*)?(?:#.*)?\Z", re.S
+)
 
 
 def split_url(url: str, base: str | None = None) -> tuple[str, str] | None:
@@ -44,9 +56,35 @@ def split_url(url: str, base: str | None = None) -> tuple[str, str] | None:
     if parsed.protocol not in _WEB:
         return None
     host = parsed.hostname.rstrip(".")
-    if not host or host == _FIRST_PARTY_HOST:
+    if not host or host == FIRST_PARTY_HOST:
         return None
     return host, (parsed.pathname or "/") + parsed.search
+
+
+def plain_split(url: str, path: bool = True) -> tuple[str, str] | None:
+    """What :func:`split_url` gives for ``url`` (no base), read without the full parser when the
+    URL is plain (the common case); None when it is not plain, then :func:`split_url` decides. With
+    ``path=False`` the second part is not computed ("") and only the host has to be plain.
+
+    The first-party placeholder host (:data:`FIRST_PARTY_HOST`) is not told apart: the caller
+    checks it.
+    """
+    m = _PLAIN_URL.match(url)
+    if m is None:
+        return None
+    host = m.group(1).lower()
+    if "xn--" in host:  # punycode is validated by the parser
+        return None
+    if not path:
+        return host, ""
+    rest = _PLAIN_REST.match(url, m.end())
+    if rest is None:
+        return None
+    pathname = rest.group(1) or "/"
+    if "/." in pathname:  # dot segments are resolved by the parser
+        return None
+    query = rest.group(2)
+    return host, pathname + (query if query is not None and query != "?" else "")
 
 
 def normal_host(authority: str) -> str:

@@ -7,6 +7,7 @@ no state lives at module level.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -24,6 +25,8 @@ __all__ = ["SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
 TAG_CAP: Final = 64 * 1024
 #: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
 SCRIPT_CAP: Final = 64 * 1024
+#: A slash, then a tab or newline: browsers drop those from URLs, another slash may follow.
+_SPLIT_SLASHES: Final = re.compile(rb"/[\t\n\r]")
 #: The category of a host no list knows, in deny-by-default mode: its loading tags stay inert, but a
 #: script's text that merely names it (an XML namespace, a link) does not make the script inert.
 UNCLASSIFIED: Final = "unclassified"
@@ -68,7 +71,8 @@ class RewritePlan:
         except KeyError:
             pass
         service = None
-        if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw:  # else relative: first-party
+        # Else relative: first party (browsers drop tabs and newlines, so "/\n/host" is "//host").
+        if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw or _SPLIT_SLASHES.search(raw):
             url = decoded(raw)
             service = self.catalog.match_url(url)
         caches.remember_url(raw, service)

@@ -342,6 +342,8 @@ class Rewriter(ExactMode, TagPart):
         # ``pos`` is the last position known to be in data state, ``at`` where the search goes on:
         # a harmless img/source/link/embed/object changes no state, so it is passed over without
         # asking whether it really is a tag (it may sit inside another tag's attribute value).
+        # ``trig`` is the next place where an ordinary tag may name a catalog URL (see ``_hot``),
+        # ``hot_at`` the last data-state position ``_hot`` knows of.
         cand = self._cand
         find = low.find
         kinds = KINDS
@@ -349,14 +351,20 @@ class Rewriter(ExactMode, TagPart):
         quick = self._record is None
         passed = self._caches.passive
         at = hot_at = pos
+        trig = self._next_trigger(low, pos)
         while True:
             m = cand.search(low, at)
             if m is None:
                 c = tail(low, pos, n, self._skip)
-                if c > hot_at:
-                    hot_at, stop = self._hot(data, low, max(pos, hot_at), c, n, final)
-                    if stop:
-                        return hot_at, True
+                if trig < c:
+                    floor = pos if pos > hot_at else hot_at
+                    if trig < floor:
+                        trig = self._next_trigger(low, floor)
+                    if trig < c:
+                        hot_at, stop = self._hot(data, low, floor, trig, c, n, final)
+                        if stop:
+                            return hot_at, True
+                        hot_at = c
                 if c >= n:
                     return n, True
                 m = cand.match(low, c)
@@ -376,6 +384,18 @@ class Rewriter(ExactMode, TagPart):
                             )
                             self._caches.remember_passive(key, harmless)
                         if harmless:
+                            # What HOT finds inside it are URLs of no catalog service, skipped as
+                            # _hot would skip them: the ordinary tags before it first.
+                            if trig < c:
+                                floor = pos if pos > hot_at else hot_at
+                                if trig < floor:
+                                    trig = self._next_trigger(low, floor)
+                                if trig < c:
+                                    hot_at, stop = self._hot(data, low, floor, trig, c, n, final)
+                                    if stop:
+                                        return hot_at, True
+                            if trig <= g:
+                                trig = self._next_trigger(low, g + 1)
                             at = g + 1
                             continue
                 if not in_data(low, pos, c):
@@ -387,18 +407,27 @@ class Rewriter(ExactMode, TagPart):
                             end = construct_end(low, e, n)
                             if end < 0:
                                 return self._hold_or_pass(data, low, e, n, final)
-                            if end > hot_at:
-                                hot_at, stop = self._hot(data, low, max(pos, hot_at), end, n, final)
-                                if stop:
-                                    return hot_at, True
-                            pos = at = end
+                            if trig < end:
+                                floor = pos if pos > hot_at else hot_at
+                                if trig < floor:
+                                    trig = self._next_trigger(low, floor)
+                                if trig < end:
+                                    hot_at, stop = self._hot(data, low, floor, trig, end, n, final)
+                                    if stop:
+                                        return hot_at, True
+                            pos = at = hot_at = end
                             continue
                         c = e
             # m is a candidate at c, and c is in data state: first the ordinary tags before it.
-            if c > hot_at:
-                hot_at, stop = self._hot(data, low, max(pos, hot_at), c, n, final)
-                if stop:
-                    return hot_at, True
+            if trig < c:
+                floor = pos if pos > hot_at else hot_at
+                if trig < floor:
+                    trig = self._next_trigger(low, floor)
+                if trig < c:
+                    hot_at, stop = self._hot(data, low, floor, trig, c, n, final)
+                    if stop:
+                        return hot_at, True
+            hot_at = c
             name_end = m.end()
             name = low[c + 1 : name_end]
             kind = kinds[name]

@@ -21,16 +21,29 @@ if TYPE_CHECKING:
 
 __all__ = ["HOT", "TagPart"]
 
-#: Where HOT can start: it is searched for only there (a regex scan of every byte costs more).
-_TRIGGERS = (b"//", b"http:", b"https:", b"&", b"\\", b"data-cg-category", b"srcdoc")
+#: Browsers drop tabs and newlines anywhere in a URL: HOT lets them stand between the bytes it
+#: looks for.
+_WS = rb"[\t\n\r]*+"
 
 #: What makes an ordinary tag worth a verdict: a ``//host`` URL (group 1: the catalog decides), a
-#: scheme without slashes (``http:host``), an entity or backslash that may hide one, the site's
-#: explicit category, an ``srcdoc`` document.
+#: scheme not followed by ``//`` (``http:host``, ``http:/host``), a character reference that may
+#: spell one (a slash, backslash, colon, tab, newline or a letter of ``https``), a backslash, the
+#: site's explicit category, an ``srcdoc`` document.
 HOT = re.compile(
-    rb"(//[^\t\n\f\r \"'<>,\\()]*+[\t\n\r]?)|https?:[\t\n\r]*+[^/\\\t\n\r]"
-    rb"|&(?:#0*+(?:47|92|58)|#x0*+(?:2f|5c|3a)|sol|bsol|colon)|data-cg-category|srcdoc|\\"
+    rb"(/" + _WS + rb"/[^\t\n\f\r \"'<>,\\()]*+[\t\n\r]?)"
+    rb"|h" + _WS + b"t" + _WS + b"t" + _WS + b"p" + _WS + b"(?:s" + _WS + b")?:(?!" + _WS + b"/" + _WS + b"/)"
+    rb"|&(?:#0*+(?:47|92|58|9|10|13|104|116|112|115|72|84|80|83)(?![0-9])"
+    rb"|#x0*+(?:2f|5c|3a|9|a|d|68|74|70|73|48|54|50|53)(?![0-9a-f])|sol|bsol|colon|tab|newline)"
+    rb"|data-cg-category|srcdoc|\\"
 )
+#: Where HOT may match in an ordinary tag (not a candidate: an ``srcdoc`` only matters on an
+#: ``<iframe>``, which is one), as separate searches that each start with a literal byte, so that
+#: the regex engine skims to it at C speed: ``//`` (and ``/`` tab ``/``), a character reference
+#: that may spell a URL's bytes, the ``:`` after a scheme that no ``//`` follows; and with
+#: ``bytes.find``, a backslash and the explicit category.
+_SLASHES = re.compile(rb"/" + _WS + rb"/")
+_REFERENCE = re.compile(rb"&(?:#|sol|bsol|colon|tab|newline)")
+_SCHEME_COLON = re.compile(rb":(?<=[ps\t\n\r]:)(?!" + _WS + b"/" + _WS + b"/)")
 
 
 class TagPart:
@@ -68,32 +81,37 @@ class TagPart:
                 return True
         return False
 
-    def _hot(self, data: bytes, low: bytes, start: int, c: int, n: int, final: bool) -> tuple[int, bool]:
+    def _hot(
+        self, data: bytes, low: bytes, start: int, at: int, c: int, n: int, final: bool
+    ) -> tuple[int, bool]:
         """The ordinary tags in ``[start, c)`` (data state at ``start``, no candidate up to ``c``)
-        that name a catalog URL: each gets a verdict. Returns where the search may go on, or the
-        start of an unfinished tag to hold back (and True)."""
+        that name a catalog URL, from the trigger at ``at`` on: each gets a verdict. Returns the
+        last position known to be in data state, or the start of an unfinished tag to hold back
+        (and True)."""
         cache = self._caches.url
-        at = start
-        while True:
-            p = self._next_trigger(low, at, c)
-            if p < 0:
-                return c, False
-            m = HOT.match(low, p, c)
-            if m is None:
-                at = p + 1
-                continue
-            token = m.group(1)
-            if token is not None:
-                service = cache.get(token, UNKNOWN)
-                if service is UNKNOWN:
-                    service = self._plan.match_url(token)
-                if service is None and token[-1] not in URL_BREAKS:
-                    at = m.end()
+        t = at
+        while t < c:
+            if low[t] == 58:  # the ':' after a scheme (its start is before t, in the same value)
+                after = t + 1
+            else:
+                m = HOT.match(low, t, c)
+                if m is None:
+                    t = self._next_trigger(low, t + 1)
                     continue
-            t = m.start()
+                after = m.end()
+                token = m.group(1)
+                if token is not None:
+                    service = cache.get(token, UNKNOWN)
+                    if service is UNKNOWN:
+                        service = self._plan.match_url(token)
+                    if service is None and token[-1] not in URL_BREAKS:
+                        t = self._next_trigger(low, after)
+                        continue
+            # Where the construct holding t starts: from there on, start is in data state.
             e = self._skip.match(low, start, t).end()  # type: ignore[union-attr]
+            start = e
             if e >= t or low[e + 1] not in LETTERS:  # text, or an end tag or a comment
-                at = max(m.end(), e + 1) if e < t else m.end()
+                t = self._next_trigger(low, max(after, e + 1) if e < t else after)
                 continue
             stop = NAME_STOP.search(low, e + 1, n)
             tag_end = tag_close(low, e, stop.start(), n) if stop is not None else -1
@@ -101,23 +119,47 @@ class TagPart:
                 return self._hold_or_pass(data, low, e, n, final)[0], True
             if tag_end - e <= self._plan.tag_cap:
                 self._general(data, low, e, stop.start(), tag_end, low[e + 1 : stop.start()], False)  # type: ignore[union-attr]
-            start = at = tag_end
+            start = tag_end
+            t = self._next_trigger(low, tag_end)
+        return start, False
 
-    def _next_trigger(self, low: bytes, at: int, end: int) -> int:
-        """The first position in ``[at, end)`` where HOT may match, or -1: each trigger's next
-        occurrence is found with ``bytes.find`` (C speed) and remembered for this buffer."""
+    def _next_trigger(self, low: bytes, at: int) -> int:
+        """The first position from ``at`` on where HOT may match in an ordinary tag (or the ``:``
+        of a scheme), ``len(low)`` if none. Each search's next hit is remembered for this buffer,
+        so that the buffer is skimmed once per search."""
         nxt = self._triggers
+        size = len(low)
         if nxt[0] is not low:
-            nxt[:] = [low, *([-1] * len(_TRIGGERS))]
-        best = -1
-        for i, needle in enumerate(_TRIGGERS, 1):
-            p = nxt[i]
-            if p < at:
-                p = low.find(needle, at)
-                nxt[i] = p if p >= 0 else len(low)
-                p = nxt[i]
-            if p < end and (best < 0 or p < best):
-                best = p
+            nxt[:] = [low, -1, -1, -1, -1, -1]
+        best = size
+        p = nxt[1]
+        if p < at:
+            m = _SLASHES.search(low, at)
+            p = nxt[1] = m.start() if m is not None else size
+        if p < best:
+            best = p
+        p = nxt[2]
+        if p < at:
+            m = _REFERENCE.search(low, at)
+            p = nxt[2] = m.start() if m is not None else size
+        if p < best:
+            best = p
+        p = nxt[3]
+        if p < at:
+            m = _SCHEME_COLON.search(low, at)
+            p = nxt[3] = m.start() if m is not None else size
+        if p < best:
+            best = p
+        p = nxt[4]
+        if p < at:
+            p = nxt[4] = low.find(b"\\", at) % (size + 1)
+        if p < best:
+            best = p
+        p = nxt[5]
+        if p < at:
+            p = nxt[5] = low.find(CATEGORY_ATTR, at) % (size + 1)
+        if p < best:
+            best = p
         return best
 
     def _loader_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes) -> None:
