@@ -26,7 +26,7 @@ from .hosts import HostPolicy, request_hosts
 from .loading import apply_override, load_builtin
 from .ocd import FUNCTIONAL, OcdEntry, OcdTable
 from .service import CookieRule, Service
-from .snippets import compile_snippets
+from .snippets import InlineRule, compile_snippets
 from .tpw import TpwEntity, TpwLayer
 from .urls import FIRST_PARTY_HOST, compile_path, normal_host, plain_split, split_url
 
@@ -92,6 +92,7 @@ class Catalog:
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(sorted(prefixes, key=lambda p: -len(p[0])))
         self._inline_rules = compile_snippets(self.services.values())
+        self._inline_literals = _literal_index(self._inline_rules)
         self._host_cache: dict[str, _HostEntry | None] = {}
         self._cookie_cache: dict[str, tuple[str | None, Service | None]] = {}
         self._ocd_services: dict[tuple[str, str | None], Service] = {}
@@ -263,14 +264,20 @@ class Catalog:
         """The service whose install snippet appears in an inline script's text (first one found)."""
         # Each service's regex runs only where one of its snippets' literal parts occurs: a C
         # substring search skims unrelated JavaScript at memory speed, where one big alternation
-        # was tried at every position (about 2 MB/s). Leftmost match wins, ties to catalog order,
-        # as with a single alternation.
+        # was tried at every position (about 2 MB/s). Each distinct literal is looked for once
+        # (several services share some). Leftmost match wins, ties to catalog order, as with a
+        # single alternation.
+        hits: set[int] = set()
+        for literal, indices in self._inline_literals:
+            if literal in text:
+                hits.update(indices)
         best: tuple[int, Service] | None = None
-        for literals, pattern, service in self._inline_rules:
-            if any(literal in text for literal in literals):
-                found = pattern.search(text)
-                if found is not None and (best is None or found.start() < best[0]):
-                    best = (found.start(), service)
+        rules = self._inline_rules
+        for index in sorted(hits):
+            _literals, pattern, service = rules[index]
+            found = pattern.search(text)
+            if found is not None and (best is None or found.start() < best[0]):
+                best = (found.start(), service)
         return best[1] if best is not None else None
 
     # --- cookies ----------------------------------------------------------------------------------
@@ -325,3 +332,14 @@ class Catalog:
 def _builtin() -> Catalog:
     services, ocd, data = load_builtin()
     return Catalog(services, ocd=ocd, data=data)
+
+
+def _literal_index(rules: list[InlineRule]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Each distinct literal of the snippet rules, with the rules (by index) that list it."""
+    index: dict[str, list[int]] = {}
+    for number, (literals, _pattern, _service) in enumerate(rules):
+        for literal in literals:
+            owners = index.setdefault(literal, [])
+            if number not in owners:
+                owners.append(number)
+    return tuple((literal, tuple(owners)) for literal, owners in index.items())

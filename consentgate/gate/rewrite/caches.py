@@ -33,13 +33,24 @@ class VerdictCaches:
 
     ``url``: the catalog's answer per URL as written in an attribute. ``inline``: its answer per
     inline script text. ``text_url``: its answer per decoded URL and ``<base href>``. ``tag``: the verdict on a start tag by its exact bytes and the blocked
-    categories, the base URL and the namespace (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``passive``:
+    categories, the base URL and the namespace (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``style``:
+    the verdict on a ``<style>`` by its tag and text (up to ``script_cap``). ``passive``:
     whether a passive tag (lower-cased, up to its ``>``) is harmless whatever is blocked. The
     dictionaries are read directly on the hot path; entries go in through the ``remember_*``
     methods, which keep the bounds.
     """
 
-    __slots__ = ("_inline_bytes", "_tag_bytes", "inline", "passive", "tag", "text_url", "url")
+    __slots__ = (
+        "_inline_bytes",
+        "_style_bytes",
+        "_tag_bytes",
+        "inline",
+        "passive",
+        "style",
+        "tag",
+        "text_url",
+        "url",
+    )
 
     def __init__(self) -> None:
         self.url: dict[bytes, ServiceLike | None] = {}
@@ -47,7 +58,9 @@ class VerdictCaches:
         self.inline: dict[bytes, ServiceLike | None] = {}
         self.tag: dict[TagKey, object] = {}
         self.passive: dict[bytes, bool] = {}
+        self.style: dict[TagKey, bytes | None] = {}
         self._inline_bytes = 0
+        self._style_bytes = 0
         self._tag_bytes = 0
 
     def remember_url(self, raw: bytes, service: ServiceLike | None) -> None:
@@ -68,6 +81,13 @@ class VerdictCaches:
             self._inline_bytes = 0
         self.inline[text] = service
         self._inline_bytes += len(text)
+
+    def remember_style(self, key: TagKey, verdict: bytes | None) -> None:
+        if self._style_bytes + len(key[0]) > _INLINE_BYTES:
+            self.style.clear()
+            self._style_bytes = 0
+        self.style[key] = verdict
+        self._style_bytes += len(key[0]) + _ENTRY_OVERHEAD
 
     def remember_tag(self, key: TagKey, verdict: object) -> None:
         if self._room(len(key[0])):
