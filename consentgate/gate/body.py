@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .codings import Codec, Utf16Text, utf16_for
-from .rewrite import Rewriter
+from .rewrite import MemoRewriter
 from .sniff import sniffs_as_html
 
 __all__ = ["BodyPipeline", "NotHtml"]
@@ -29,7 +29,7 @@ class BodyPipeline:
 
     __slots__ = ("_charset", "_codec", "_decided", "_rewriter", "_sniff", "_text")
 
-    def __init__(self, rewriter: Rewriter, codec: Codec | None, charset: bytes, *, sniff: bool) -> None:
+    def __init__(self, rewriter: MemoRewriter, codec: Codec | None, charset: bytes, *, sniff: bool) -> None:
         self._rewriter = rewriter
         self._codec = codec
         self._charset = charset

@@ -45,7 +45,7 @@ from .body import BodyPipeline, NotHtml
 from .codings import Codec, Undecodable, codec_for, utf16_for
 from .first_party import PlansByHost
 from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
-from .rewrite import CatalogLike, RewritePlan, Rewriter
+from .rewrite import CatalogLike, MemoRewriter, RewritePlan
 from .sniff import is_html_type
 
 __all__ = ["HtmlRewriting"]
@@ -178,7 +178,7 @@ class _HtmlResponder:
         self.blocked = blocked
         self._state = _WAIT
         self._start: Message = {}
-        self._rewriter: Rewriter | None = None
+        self._rewriter: MemoRewriter | None = None
         self._pipeline: BodyPipeline | None = None
         self._codec: Codec | None = None
         self._nonce: str | None = None
@@ -293,7 +293,7 @@ class _HtmlResponder:
             if out is not None:
                 await self._finish_first(out, more)
                 return
-        self._rewriter = rewriter = Rewriter(plan, self.blocked, nonce=self._nonce)
+        self._rewriter = rewriter = MemoRewriter(plan, self.blocked, nonce=self._nonce)
         if self._codec is None and not self._sniff and utf16_for(body[:2], self._charset) is None:
             # The common case, without a pipeline: the body as it came, straight to the rewriter.
             out = rewriter.feed(body)

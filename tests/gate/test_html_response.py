@@ -16,7 +16,7 @@ from consentgate.config import load_config
 from consentgate.consent.model import Consent
 from consentgate.gate import codings, html_response
 from consentgate.gate.html_response import HtmlRewriting
-from consentgate.gate.rewrite import Rewriter
+from consentgate.gate.rewrite import MemoRewriter
 from tests.support.rewriter import TinyCatalog, fake_injection
 
 PAGE = (
@@ -252,13 +252,13 @@ async def test_trailers_follow_the_body() -> None:
 
 async def test_a_whole_body_seen_before_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[object] = []
-    real = Rewriter
+    real = MemoRewriter
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         built.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(html_response, "Rewriter", counting)
+    monkeypatch.setattr(html_response, "MemoRewriter", counting)
     g = gate("per_visitor")
     first = joined(await respond([start(), body(PAGE)], g=g))
     assert joined(await respond([start(), body(PAGE)], g=g)) == first

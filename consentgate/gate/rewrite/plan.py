@@ -1,7 +1,8 @@
 """The rewrite plan: what a rewrite needs that depends only on the gate's configuration.
 
 Built once per configuration and shared by every response's :class:`~.rewriter.Rewriter`; it
-owns everything the rewriters remember between pages (the caches, the inert forms' pieces), so
+owns everything the rewriters remember between pages (the caches, the inert forms' pieces, the
+memory of segments), so
 no state lives at module level.
 """
 
@@ -18,6 +19,7 @@ from .caches import VerdictCaches
 from .catalog_protocol import CatalogLike, ServiceLike
 from .css import script_urls
 from .inert import InertForms
+from .memo_store import SegmentMemo
 
 __all__ = ["SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
 
@@ -42,7 +44,7 @@ class RewritePlan:
     ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
     """
 
-    __slots__ = ("caches", "catalog", "inert", "injection", "known", "script_cap", "tag_cap")
+    __slots__ = ("caches", "catalog", "inert", "injection", "known", "memo", "script_cap", "tag_cap")
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class RewritePlan:
         self.script_cap = script_cap
         self.caches = VerdictCaches()
         self.inert = InertForms()
+        self.memo = SegmentMemo()
 
     def match_url(self, raw: bytes) -> ServiceLike | None:
         """The service of a URL as written in an attribute (quotes stripped, entities not decoded)."""

@@ -1,0 +1,368 @@
+"""A rewrite that pays only for what is new in a page: segments seen before are not read again.
+
+Server-rendered pages differ on every request (a CSRF token, a CSP nonce on every script, the
+page data of a tag manager), but only in a few places: the same tags come back in the same
+order. :class:`MemoRewriter` cuts a body into segments at places found from its own bytes (the
+first line ending in ``>`` at least ``_SEGMENT`` bytes after the last cut), so that two renderings of a page
+are cut alike, and keeps each segment's output in the plan's :class:`~.memo_store.SegmentMemo`,
+keyed by the rewriter's state before the segment and the segment's bytes. A segment seen before
+in the same state is answered from memory; only the others are fed to a real
+:class:`~.rewriter.Rewriter`, resumed from that state. A segment that starts like one rewritten
+before and ends like it (so most likely the same with a few bytes changed) is looked up in pieces of
+``_PIECE`` bytes, so that only the piece holding the change is read.
+
+The result is the same bytes a :class:`~.rewriter.Rewriter` gives for the whole body: it does
+not depend on how a body is cut (a property of the rewriter), and the state snapshot holds every
+slot that changes while a rewriter reads (a test checks every slot is classified).
+
+Cutting a body into segments and keeping them costs about a third of a plain rewrite, so a plan
+whose pages share little (each one new) rewrites them directly: the memory keeps a running
+score of how much of the bodies it answered, memoizes while it is high, and tries again every
+few bodies while it is low (see :meth:`~.memo_store.SegmentMemo.worth_it`).
+
+The CSP nonce: a response's nonce (from its header) is new on every request and is on every
+script tag, so before a segment is looked up the nonce is replaced by a placeholder of the same
+length, and the output gets the nonce back. The placeholder is letters and digits, as a nonce
+is, so the rewriter reads both alike; a segment that holds the placeholder itself ends the
+memoizing for the rest of the body (the real rewriter goes on from the same state, with the
+nonce), so that no text of the page can ever be turned into the nonce.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final, cast
+
+from .memo_store import SegmentMemo, State
+from .plan import RewritePlan
+from .rewriter import Rewriter
+from .tree import Tree
+
+__all__ = ["STATE_SLOTS", "MemoRewriter"]
+
+#: A segment ends at the first line that ends a tag at least this far from its start (see ``_cut``).
+_SEGMENT: Final = 2048
+#: The pieces a changed segment is looked up in.
+_PIECE: Final = 256
+#: A segment is cut at the latest this many times its size on, even without a line end or ``>``.
+_LONGEST: Final = 4
+#: What a nonce must look like to be replaced (base64 or base64url, as long as CSP asks).
+_NONCE = re.compile(rb"[A-Za-z0-9+/_=-]{16,256}")
+_FILL: Final = b"CgN0nceP1aceh01der"
+
+#: Slots of a Rewriter fixed for its whole life (set from the MemoRewriter's arguments).
+_CONSTANT: Final = frozenset(
+    {"_plan", "_caches", "_blocked", "_nonce", "_nonce_from_page", "_injection", "_depth", "_record"}
+)
+#: Slots that live only inside one ``feed`` (reset on resume).
+_TRANSIENT: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_base"})
+#: Slots whose value is the state: copied as they are (immutable values) ...
+_PLAIN: Final = (
+    "_base_url", "_injected", "_cand", "_skip", "_page_seen", "_in_noscript", "_held", "_extra_len",
+    "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
+    "_neutral_re", "_finished", "_clean_end",
+)  # fmt: skip
+#: ... and those holding a mutable value, frozen into the snapshot.
+_MUTABLE: Final = ("_tree", "_neutral", "_extra")
+STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE)
+
+
+def _snapshot(rewriter: Rewriter) -> tuple[State, int]:
+    """The state of ``rewriter`` between two feeds, and the bytes it holds. The blocked
+    categories and the nonce are in it too: the same bytes in the same reading give another
+    output for another of either."""
+    get = rewriter.__getattribute__
+    tree: Tree = get("_tree")
+    extra: list[bytes] = get("_extra")
+    held: bytes = get("_held")
+    state = (
+        *[get(name) for name in _PLAIN],
+        tuple(tree.stack),
+        tree.select,
+        frozenset(get("_neutral")),
+        tuple(extra),
+        get("_blocked"),
+        get("_nonce"),
+    )
+    return state, len(held) + sum(map(len, extra)) + 16 * len(tree.stack)
+
+
+def _resume(
+    state: State,
+    plan: RewritePlan,
+    blocked: frozenset[str],
+    nonce: str | None,
+    swap: tuple[bytes, bytes] | None = None,
+) -> Rewriter:
+    """A Rewriter in ``state``, as if it had read what led there (``swap``: bytes to put back
+    in the held text, the placeholder by the nonce)."""
+    rewriter = Rewriter(plan, blocked, nonce=nonce)
+    _load(rewriter, state, swap)
+    return rewriter
+
+
+def _load(rewriter: Rewriter, state: State, swap: tuple[bytes, bytes] | None = None) -> None:
+    """Put ``rewriter`` (of the same plan, categories and nonce) in ``state``."""
+    put = rewriter.__setattr__
+    for name, value in zip(_PLAIN, state, strict=False):
+        put(name, value if swap is None else _swapped(value, swap))
+    stack, select, neutral, extra = cast(
+        "tuple[tuple[tuple[bytes, int], ...], bool, frozenset[bytes], tuple[bytes, ...]]",
+        state[len(_PLAIN) : len(_PLAIN) + 4],
+    )
+    if swap is not None:
+        stack = cast("tuple[tuple[bytes, int], ...]", _swapped(stack, swap))
+        extra = tuple(cast(bytes, _swapped(e, swap)) for e in extra)
+    tree = Tree()
+    tree.stack = list(stack)
+    tree.select = select
+    put("_tree", tree)
+    put("_neutral", set(neutral))
+    put("_extra", list(extra))
+
+
+def _swapped(value: object, swap: tuple[bytes, bytes]) -> object:
+    if isinstance(value, bytes):
+        return value.replace(*swap)
+    if isinstance(value, str):
+        return value.replace(swap[0].decode("ascii"), swap[1].decode("latin-1"))
+    if isinstance(value, tuple):
+        return tuple(_swapped(v, swap) for v in value)
+    return value
+
+
+def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
+    """Where the segment that starts at ``pos`` ends, or -1 when ``buf`` does not tell yet: after
+    the first line that ends a tag at least ``size`` bytes on (so rarely inside an inline script,
+    whose lines end otherwise), else after a line end, else after a ``>``."""
+    start = pos + size
+    last = pos + size * _LONGEST
+    end = buf.find(b">\n", start - 1, last)
+    if end >= 0:
+        return end + 2
+    if len(buf) < last:
+        return -1
+    end = buf.find(b"\n", start, last)
+    if end < 0:
+        end = buf.find(b">", start, last)
+    if end >= 0:
+        return end + 1
+    if nonce is not None:  # never through the nonce (or its placeholder: no line end, no ">")
+        near = buf.find(nonce, last - len(nonce) + 1, last + len(nonce) - 1)
+        if 0 <= near < last:
+            return near if near > pos else near + len(nonce)
+    return last
+
+
+class MemoRewriter:
+    """A :class:`~.rewriter.Rewriter` with the plan's memory of segments (same interface).
+
+    ``feed`` each chunk of the body, then ``finish`` once; the output is the bytes a
+    ``Rewriter(plan, blocked, nonce=nonce)`` gives, only released a segment at a time.
+    ``memoize``: True or False to decide instead of the memory's score; ``segment`` and ``piece``:
+    the sizes segments are cut at (small ones let tests cut small pages). ``answered``: how many
+    bytes of the body came from memory so far.
+    """
+
+    __slots__ = (
+        "_blocked",
+        "_direct",
+        "_hit",
+        "_inner",
+        "_inner_number",
+        "_memo",
+        "_memoized",
+        "_nonce",
+        "_nonce_bytes",
+        "_number",
+        "_placeholder",
+        "_plan",
+        "_read_bytes",
+        "_rest",
+        "_sizes",
+        "_state",
+    )
+
+    def __init__(
+        self,
+        plan: RewritePlan,
+        blocked: Iterable[str],
+        *,
+        nonce: str | None = None,
+        memoize: bool | None = None,
+        segment: int = _SEGMENT,
+        piece: int = _PIECE,
+    ) -> None:
+        if not 1 <= piece <= segment:
+            raise ValueError("piece must be at least 1 and at most segment.")
+        self._plan = plan
+        self._sizes = (segment, piece)
+        self._memo: SegmentMemo = plan.memo
+        self._blocked = frozenset(blocked)
+        self._nonce = nonce or None
+        self._nonce_bytes: bytes | None = None
+        self._placeholder: bytes | None = None
+        if self._nonce is not None:
+            raw = self._nonce.encode("latin-1", "replace")
+            if _NONCE.fullmatch(raw):
+                self._nonce_bytes = raw
+                self._placeholder = (_FILL * (len(raw) // len(_FILL) + 1))[: len(raw)]
+        self._direct: Rewriter | None = None
+        self._hit = self._read_bytes = 0
+        self._memoized = self._memo.worth_it() if memoize is None else memoize
+        if not self._memoized:
+            # A site whose pages share little: the real rewriter alone, at its full speed.
+            self._direct = Rewriter(plan, self._blocked, nonce=self._nonce)
+            return
+        self._inner: Rewriter | None = None
+        self._inner_number = 0
+        self._rest = b""
+        start_key = (self._blocked, self._placeholder if self._placeholder is not None else self._nonce)
+        start = self._memo.starts.get(start_key)
+        if start is None:
+            state, size = _snapshot(Rewriter(plan, self._blocked, nonce=self._inner_nonce()))
+            start = (self._memo.number(state, size), state)
+            self._memo.starts[start_key] = start
+        self._number, self._state = start
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The rewritten bytes that can be released after ``chunk`` (possibly empty)."""
+        if self._direct is not None:
+            return self._direct.feed(chunk)
+        if not chunk:
+            return b""
+        raw = self._rest + chunk if self._rest else bytes(chunk)
+        out: list[bytes] = []
+        placeholder = self._placeholder
+        if placeholder is not None:
+            if placeholder in raw:  # the page spells the placeholder: no memoizing from here
+                self._rest = b""
+                return self._stop_memoizing().feed(raw)
+            buf = raw.replace(self._nonce_bytes, placeholder)  # type: ignore[arg-type]
+        else:
+            buf = raw
+        segments = self._memo.segments
+        size = self._sizes[0]
+        pos = 0
+        while True:
+            end = _cut(buf, pos, size, placeholder)
+            if end < 0:
+                break
+            seg = buf[pos:end]
+            found = segments.get((self._number, seg))
+            if found is not None:
+                out.append(found[0])
+                self._number, self._state = found[1], found[2]
+                self._hit += end - pos
+            else:
+                self._segment(seg, out)
+            pos = end
+        self._rest = raw[pos:]
+        return self._released(out)
+
+    def finish(self) -> bytes:
+        """Everything still held back, then what the rewriter's ``finish`` adds."""
+        if self._direct is not None:
+            return self._direct.finish()
+        self._memo.judge(self._hit, self._read_bytes)
+        seg = self._rest
+        self._rest = b""
+        if self._placeholder is not None:
+            if self._placeholder in seg:
+                direct = self._stop_memoizing()
+                return direct.feed(seg) + direct.finish()
+            seg = seg.replace(self._nonce_bytes, self._placeholder)  # type: ignore[arg-type]
+        key = (self._number, seg)
+        found = self._memo.finals.get(key)
+        if found is None:
+            inner = self._resumed()
+            found = inner.feed(seg) + inner.finish()
+            self._memo.remember_final(key, found)
+        return self._released([found])
+
+    @property
+    def answered(self) -> int:
+        return self._hit
+
+    @property
+    def memoizing(self) -> bool:
+        """Whether this body was memoized (False: it went to the real rewriter alone)."""
+        return self._memoized
+
+    # --- segments --------------------------------------------------------------------------------
+
+    def _segment(self, seg: bytes, out: list[bytes]) -> None:
+        """A segment the memory does not hold (in this state): read whole, or in pieces."""
+        memo = self._memo
+        key = (self._number, seg)
+        # Its first and last bytes (a quarter of a piece each) say "seen before, changed".
+        piece = self._sizes[1]
+        ends = max(1, piece // 4)
+        first = (self._number, seg[:ends] + seg[-ends:])
+        start = len(out)
+        if first in memo.seen and len(seg) > 2 * piece:
+            pos, n = 0, len(seg)
+            while pos < n:
+                end = _cut(seg, pos, piece, None)
+                if end < 0:
+                    end = n
+                self._piece(seg[pos:end], out)
+                pos = end
+        else:
+            self._read(seg, out)
+            memo.saw(first)
+        # The state after the whole segment is the state after its last piece.
+        memo.remember(key, b"".join(out[start:]), self._number, self._state)
+
+    def _piece(self, seg: bytes, out: list[bytes]) -> None:
+        key = (self._number, seg)
+        found = self._memo.segments.get(key)
+        if found is not None:
+            out.append(found[0])
+            self._number, self._state = found[1], found[2]
+            self._hit += len(seg)
+            return
+        start = len(out)
+        self._read(seg, out)
+        self._memo.remember(key, out[start], self._number, self._state)
+
+    def _read(self, seg: bytes, out: list[bytes]) -> None:
+        """Feed ``seg`` to the real rewriter in the current state; the state moves on."""
+        inner = self._resumed()
+        out.append(inner.feed(seg))
+        self._read_bytes += len(seg)
+        state, size = _snapshot(inner)
+        self._number = self._inner_number = self._memo.number(state, size)
+        self._state = state
+
+    def _resumed(self) -> Rewriter:
+        inner = self._inner
+        if inner is None:
+            inner = self._inner = _resume(self._state, self._plan, self._blocked, self._inner_nonce())
+            self._inner_number = self._number
+        elif self._inner_number != self._number:
+            _load(inner, self._state)
+            self._inner_number = self._number
+        return inner
+
+    def _inner_nonce(self) -> str | None:
+        if self._placeholder is not None:
+            return self._placeholder.decode("ascii")
+        return self._nonce
+
+    def _released(self, out: list[bytes]) -> bytes:
+        data = b"".join(out)
+        if self._placeholder is None:
+            return data
+        return data.replace(self._placeholder, self._nonce_bytes)  # type: ignore[arg-type]
+
+    def _stop_memoizing(self) -> Rewriter:
+        """The page holds the placeholder itself: from here on the real rewriter, with the real
+        nonce, resumed from the current state (its held bytes given their nonce back)."""
+        swap = None
+        if self._placeholder is not None and self._nonce_bytes is not None:
+            swap = (self._placeholder, self._nonce_bytes)
+        self._direct = _resume(self._state, self._plan, self._blocked, self._nonce, swap)
+        self._memo.judge(self._hit, self._read_bytes)
+        return self._direct

@@ -1,0 +1,155 @@
+"""The memoizing rewriter gives the plain rewriter's bytes, whatever it answers from memory.
+
+Pages are rendered again and again with fresh values (a token, a nonce on every script, page
+data), so that most segments come from memory and a few are read; the output must be the plain
+:class:`Rewriter`'s, byte for byte, for every cut of the body into chunks.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consentgate.gate.rewrite import MemoRewriter, RewritePlan, Rewriter
+from consentgate.gate.rewrite.memo import STATE_SLOTS
+from consentgate.gate.rewrite.memo_store import SegmentMemo
+from tests.gate.rewrite.test_properties import ANY_BYTES
+from tests.support.rewriter import ALL_OPTIONAL, TinyCatalog, fake_injection, tiny_plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+from _dynamic_pages import DynamicPage
+
+
+def _plain(plan: RewritePlan, body: bytes, blocked: frozenset[str], nonce: str | None) -> bytes:
+    rewriter = Rewriter(plan, blocked, nonce=nonce)
+    return rewriter.feed(body) + rewriter.finish()
+
+
+def _memo(
+    plan: RewritePlan,
+    body: bytes,
+    blocked: frozenset[str],
+    nonce: str | None,
+    chunks: list[int] | None = None,
+    **sizes: int,
+) -> tuple[bytes, int]:
+    rewriter = MemoRewriter(plan, blocked, nonce=nonce, memoize=True, **sizes)
+    out, at = [], 0
+    for size in chunks or []:
+        out.append(rewriter.feed(body[at : at + size]))
+        at += size
+    out.append(rewriter.feed(body[at:]))
+    out.append(rewriter.finish())
+    return b"".join(out), rewriter.answered
+
+
+def test_every_slot_of_the_rewriter_is_classified() -> None:
+    # A slot the snapshot does not know would be lost between two segments.
+    from consentgate.gate.rewrite.memo import _CONSTANT, _TRANSIENT
+
+    slots = set(Rewriter.__slots__)
+    assert slots == STATE_SLOTS | _CONSTANT | _TRANSIENT
+    assert not (STATE_SLOTS & _CONSTANT) and not (STATE_SLOTS & _TRANSIENT) and not (_CONSTANT & _TRANSIENT)
+
+
+@pytest.mark.parametrize("size", [20 * 1024, 100 * 1024])
+def test_fresh_renderings_of_a_page_are_mostly_answered_from_memory(size: int) -> None:
+    from bench_rewriter import BLOCKED, new_plan
+
+    page = DynamicPage(size)
+    plan, memo_plan = new_plan(), new_plan()
+    rnd = random.Random(size)
+    answered = []
+    for _ in range(12):
+        rendered = page.render()
+        body = rendered.html.encode()
+        cuts = [rnd.randint(1, 9000) for _ in range(rnd.randint(0, 6))]
+        expected = _plain(plan, body, BLOCKED, rendered.nonce)
+        got, hit = _memo(memo_plan, body, BLOCKED, rendered.nonce, cuts)
+        assert got == expected
+        assert rendered.nonce in got.decode()
+        answered.append(hit / len(body))
+    assert answered[0] == 0
+    # After a page or two, all but the segments holding the new values come from memory.
+    assert min(answered[3:]) > 0.8
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    documents=st.lists(ANY_BYTES, min_size=1, max_size=4),
+    data=st.data(),
+    which=st.integers(0, 2),
+)
+def test_same_bytes_as_the_plain_rewriter(documents: list[bytes], data: Any, which: int) -> None:
+    # Documents that share parts (the same prefix, suffix or middle), rewritten one after the
+    # other with one plan, in small segments and pieces so that the memory answers often.
+    plan = [tiny_plan(), tiny_plan(injection=fake_injection, tag_cap=32, script_cap=16), tiny_plan(injection=fake_injection)][which]  # fmt: skip
+    memo_plan = RewritePlan(
+        plan.catalog, injection=plan.injection, categories=plan.known, tag_cap=plan.tag_cap, script_cap=plan.script_cap
+    )  # fmt: skip
+    blocked = frozenset(data.draw(st.sets(st.sampled_from(sorted(ALL_OPTIONAL)))))
+    nonce = data.draw(st.sampled_from([None, "n", "R4nd0mN0nceValue1234567"]))
+    head, tail = documents[0], documents[-1]
+    for middle in documents:
+        body = head + middle + tail
+        if nonce and len(nonce) > 16 and data.draw(st.booleans()):
+            body = body.replace(b"n0nce", nonce.encode())
+        cuts = data.draw(st.lists(st.integers(1, 40), max_size=5))
+        got, _ = _memo(memo_plan, body, blocked, nonce, cuts, segment=24, piece=6)
+        assert got == _plain(plan, body, blocked, nonce)
+
+
+def test_a_page_that_holds_the_placeholder_never_gets_the_nonce_in_its_place() -> None:
+    # The placeholder is public (it is in the source): text of the page that spells it must come
+    # out as it went in, not as the response's nonce (that would let page text carry the nonce).
+    from consentgate.gate.rewrite.memo import _FILL
+
+    plan = tiny_plan(injection=fake_injection)
+    nonce = secrets.token_urlsafe(18)
+    fake = (_FILL * 4)[: len(nonce)].decode()
+    template = (
+        "<!doctype html><html><head><script nonce={n}>var a = 1;</script></head><body>\n"
+        + "<p>some text of the page</p>\n" * 40
+        + "<div>{fake}</div><script nonce={n} src=https://www.google-analytics.com/ga.js></script>\n"
+        + "<p>more</p>\n" * 40
+        + "</body></html>"
+    )
+    for with_fake in (False, False, True, True):
+        body = template.format(n=nonce, fake=fake if with_fake else "x" * len(fake)).encode()
+        expected = _plain(plan, body, ALL_OPTIONAL, nonce)
+        got, _ = _memo(plan, body, ALL_OPTIONAL, nonce, segment=64, piece=16)
+        assert got == expected
+        assert got.count(nonce.encode()) == expected.count(nonce.encode())
+
+
+def test_the_memory_stays_bounded() -> None:
+    memo = SegmentMemo()
+    plan = tiny_plan()
+    plan.memo = memo
+    rnd = random.Random(7)
+    for _ in range(300):
+        body = b"".join(b"<p>%d</p>\n" % rnd.getrandbits(64) for _ in range(4000))
+        _memo(plan, body, ALL_OPTIONAL, None, segment=256, piece=32)
+        assert memo.size <= 16 * 1024 * 1024
+
+
+def test_a_plan_whose_pages_share_nothing_is_not_memoized() -> None:
+    plan = RewritePlan(TinyCatalog())
+    rnd = random.Random(3)
+    decided = []
+    for _ in range(20):
+        rewriter = MemoRewriter(plan, ALL_OPTIONAL)
+        decided.append(rewriter.memoizing)
+        body = b"".join(b"<p>%d</p>\n" % rnd.getrandbits(64) for _ in range(2000))
+        rewriter.feed(body)
+        rewriter.finish()
+    # Only the probes: the second body, then one in eight.
+    assert decided.count(True) <= 3
+    assert decided[1] is True
