@@ -2,8 +2,7 @@
 
 Built once per configuration and shared by every response's :class:`~.rewriter.Rewriter`; it
 owns everything the rewriters remember between pages (the caches, the inert forms' pieces, the
-memory of segments), so
-no state lives at module level.
+memory of segments), so no state lives at module level.
 """
 
 from __future__ import annotations
