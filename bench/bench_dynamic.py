@@ -24,9 +24,14 @@ rendering is not timed): MB/s of the rewriter on the same pages, uniform blockin
 chunks as in ``bench_rewriter.py``:
 
 - ``copy``: the floor of any streaming pass;
-- ``gate, warm plan``: the plan that has seen many pages (what a running server has);
+- ``gate, warm plan``: what the gate runs (:class:`MemoRewriter`: segments seen before answered
+  from the plan's memory, only what changed read) with a plan that has seen many renderings of
+  the page (what a running server has);
+- ``rewriter alone, warm plan``: the streaming :class:`Rewriter` without that memory, same plan
+  history (its verdict caches warm), to show what the memory saves;
 - ``gate, cold plan``: a new plan for every page, nothing cached (the catalog is shared, as in a
-  server process; ``bench_rewriter.py`` measures the cold rewriter on its own pages too);
+  server process; the first page of a plan is read by the rewriter alone, as there is nothing to
+  remember yet; ``bench_rewriter.py`` measures the cold rewriter on its own pages too);
 - ``lol-html, cold plan``: ``bench_rewriter.py``'s lol-html doing the same job.
 
 Targets: cold >= 150 MB/s on 20 KB, cold >= 2x lol-html cold on every size.
@@ -72,7 +77,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from consentgate import ConsentMiddleware
-from consentgate.gate.rewrite import RewritePlan, Rewriter
+from consentgate.gate.rewrite import MemoRewriter, RewritePlan, Rewriter
 
 SIZES = {"20 KB": 20 * 1024, "100 KB": 100 * 1024}
 PATHS = {"20 KB": "/page/20", "100 KB": "/page/100"}
@@ -225,16 +230,21 @@ def in_process(rounds: int, minimum: float) -> tuple[dict[str, dict[str, float]]
 
     warm = rw.new_plan()
 
-    def gate(plan: Callable[[], RewritePlan], body: bytes, nonce: str) -> bytes:
-        rewriter = Rewriter(plan(), rw.BLOCKED, nonce=nonce)
+    alone = rw.new_plan()
+
+    def gate(
+        kind: type[MemoRewriter | Rewriter], plan: Callable[[], RewritePlan], body: bytes, nonce: str
+    ) -> bytes:
+        rewriter = kind(plan(), rw.BLOCKED, nonce=nonce)
         out = [rewriter.feed(part) for part in chunks(body)]
         out.append(rewriter.finish())
         return b"".join(out)
 
     contestants: dict[str, Callable[[bytes, str], object]] = {
         "copy": lambda body, nonce: rw.copy(chunks(body)),
-        "gate, warm plan": functools.partial(gate, lambda: warm),
-        "gate, cold plan": functools.partial(gate, rw.new_plan),
+        "gate, warm plan": functools.partial(gate, MemoRewriter, lambda: warm),
+        "rewriter alone, warm plan": functools.partial(gate, Rewriter, lambda: alone),
+        "gate, cold plan": functools.partial(gate, MemoRewriter, rw.new_plan),
         "lol-html, cold plan": lambda body, nonce: rw.lol_html(rw.new_plan(), chunks(body)),
     }
     rates: dict[str, dict[str, float]] = {name: {} for name in contestants}
@@ -242,8 +252,10 @@ def in_process(rounds: int, minimum: float) -> tuple[dict[str, dict[str, float]]
     for label, size in SIZES.items():
         page = DynamicPage(size)
         lengths[label] = length = len(page.render().html.encode())
-        for _ in range(50):  # the warm plan has seen pages like these before
-            contestants["gate, warm plan"](page.render().html.encode(), "warm")
+        for _ in range(50):  # the warm plans have seen pages like these before
+            rendered = page.render()
+            contestants["gate, warm plan"](rendered.html.encode(), rendered.nonce)
+            contestants["rewriter alone, warm plan"](rendered.html.encode(), rendered.nonce)
         times: dict[str, list[float]] = {name: [] for name in contestants}
         names = list(contestants)
         for index in range(rounds):
