@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value
 from .loaders import style_verdict
+from .quiet import ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
@@ -40,6 +41,8 @@ _QUIET = {
     b"select": re.compile(rb"<(?:!|\?|/?(?:" + _RISKY + rb"|select|input|keygen)[\t\n\f\r />])"),
 }
 _QUIET[b"math"] = _QUIET[b"svg"]
+#: Where a match of ``HOT`` (:mod:`.tagging`) can start.
+_HOT_STARTS = (b"//", b"http:", b"https:", b"&", b"\\", b"data-cg-category", b"srcdoc")
 _RECORDED = frozenset(
     {
         b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
@@ -95,9 +98,26 @@ class ExactMode:
 
     def _exact(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
         """Data state, construct by construct, while the exact mode is needed."""
+        cap = self._plan.tag_cap
+        run = ordinary_run(cap)
+        hits = [-1] * len(_HOT_STARTS)
+        hot = -1  # where HOT may next match (a tag from there on may need a verdict)
         while True:
             if not self._exact_on():
                 return pos, False
+            if self._base_url is None:  # (after a <base href>, every tag may need a verdict)
+                if hot < pos:
+                    hot = _next_hot(low, pos, n, hits)
+                if self._tree.stack or self._record is not None:
+                    end = run.match(low, pos, hot).end()  # type: ignore[union-attr]
+                else:  # (a raw-text element closed right away leaves no trace here)
+                    leaves = ordinary_run(cap, RAW_LEAVES.difference(self._neutral))
+                    end = leaves.match(low, pos, hot).end()  # type: ignore[union-attr]
+                if end > pos:
+                    self._ordinary(low, pos, end)
+                    pos = end
+                    if not self._exact_on():  # (a breakout tag may have left foreign content)
+                        return pos, False
             e = low.find(b"<", pos, n)
             if e < 0:
                 return n, True
@@ -134,6 +154,14 @@ class ExactMode:
             if end < 0:
                 return self._hold_or_pass(data, low, e, n, final)
             pos = end
+
+    def _ordinary(self, low: bytes, pos: int, end: int) -> None:
+        """Ordinary markup in ``[pos, end)`` (see :func:`~.quiet.ordinary_run`): only the tree's
+        stack may change, and not even that once it is as deep as it is followed (unless an end
+        tag closes something)."""
+        tree = self._tree
+        if tree.stack and not (tree.full and low.find(b"</", pos, end) < 0):
+            tree.ordinary(ORDINARY_TAGS.findall(low, pos, end))
 
     def _after_big_tag(self, name: bytes, is_end: bool, at: int) -> None:
         """After a tag over the cap (passed unchanged): what the exact mode would do with it."""
@@ -306,3 +334,17 @@ def _markup_text_end(low: bytes, start: int, n: int, name: bytes) -> int:
         if low.rfind(b"<!--", start, q) <= low.rfind(b"-->", start, q):
             return q
         at = q + 2
+
+
+def _next_hot(low: bytes, pos: int, n: int, hits: list[int]) -> int:
+    """The first place in ``[pos, n)`` where ``HOT`` may match (``n`` if none); ``hits`` keeps
+    each start's next place, so that the buffer is skimmed once per start."""
+    best = n
+    for i, word in enumerate(_HOT_STARTS):
+        at = hits[i]
+        if at < pos:
+            at = low.find(word, pos, n)
+            hits[i] = at = n if at < 0 else at
+        if at < best:
+            best = at
+    return best

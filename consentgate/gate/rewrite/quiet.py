@@ -1,15 +1,25 @@
-"""The ``<svg>``/``<math>`` elements the fast path may pass whole, as one regex (C speed).
+"""Markup that changes nothing but the tree, as regexes (C speed).
 
 Pages carry many inline SVG icons; reading each one tag by tag (:mod:`.exact`) would cost a Python
 step per tag. :data:`QUIET_FOREIGN` matches (after the ``<``) an element that is plain markup to its
 end tag, and the candidate regexes of :mod:`.tokenizer` do not stop at one.
+
+The exact mode itself (inside ``<svg>``, ``<select>``, ``<noscript>``...) reads constructs one by
+one only where one may matter: :func:`ordinary_run` matches the stretch of *ordinary* markup ahead
+(text, comments, tags that can load nothing and change no reading), and :data:`ORDINARY_TAGS`
+lists its tags, for the tree.
 """
 
 from __future__ import annotations
 
-from .vocabulary import BREAKOUT
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any, Final
 
-__all__ = ["QUIET_FOREIGN"]
+from .vocabulary import BREAKOUT, PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
+
+__all__ = ["ORDINARY_TAGS", "QUIET_FOREIGN", "RAW_LEAVES", "ordinary_run"]
 
 #: An ``<svg>``/``<math>`` that is plain markup to its end (the icons pages are full of): only
 #: ordinary tags and text, no quote holding ``<``/``>``, no ``:``, ``//``, ``&``, backslash or
@@ -27,7 +37,97 @@ _QUIET_TAG = (
     + rb")?)*+[\t\n\f\r ]*+/?>"
     rb"|/[a-z][a-z0-9-]*+[\t\n\f\r ]*+>)"
 )
-QUIET_FOREIGN = (
-    rb"(?:svg|math)(?:[\t\n\f\r ]++(?!data-cg|on)[a-z][a-z0-9_-]*+(?:" + _VALUE + rb")?)*+[\t\n\f\r ]*+>"
-    rb"(?:" + _PLAIN + rb"|" + _QUIET_TAG + rb")*+</(?:svg|math)>"
+_QUIET_BODY = (
+    rb"(?:[\t\n\f\r ]++(?!data-cg|on)[a-z][a-z0-9_-]*+(?:" + _VALUE + rb")?)*+[\t\n\f\r ]*+>"
+    rb"(?:" + _PLAIN + rb"|" + _QUIET_TAG + rb")*+"
 )
+#: (Closed by its own end tag: ``</math>`` leaves an ``<svg>`` open, and what follows is in it.)
+QUIET_FOREIGN = rb"(?:svg" + _QUIET_BODY + rb"</svg>|math" + _QUIET_BODY + rb"</math>)"
+
+# --- ordinary markup in the exact mode ---------------------------------------------------------------
+
+#: Start tags the exact mode treats apart: those that switch the tokenizer, enter or leave
+#: ``<select>`` or foreign content (but the breakout tags, see :meth:`~.tree.Tree.ordinary`), set the
+#: base URL, mark the page, or are recorded.
+_SPECIAL_START: Final = (
+    *RAW_TEXT_ELEMENTS, *PAGE_ELEMENTS, *PASSIVE_LOADERS, b"font", b"svg", b"math",
+    b"select", b"input", b"keygen", b"script", b"iframe", b"noscript", b"plaintext", b"template",
+    b"base",
+)  # fmt: skip
+#: End tags it treats apart: those that may end raw text another reading sees (neutralised end
+#: tags), leave foreign content or ``<select>``, or place the injection.
+_SPECIAL_END: Final = (
+    *RAW_TEXT_ELEMENTS, *PAGE_ELEMENTS, b"script", b"iframe", b"noscript", b"plaintext", b"svg",
+    b"math", b"select",
+)  # fmt: skip
+_WS = rb"[\t\n\f\r ]"
+#: An ordinary tag's name, attributes and values: as the HTML tokenizer reads them, but only the
+#: plain forms (no ``>`` in a value, so that the first ``>`` ends the tag; an unquoted value without
+#: ``/`` and ended by a space or ``>``, so that a ``/>`` makes the tag self-closing).
+_NAME = rb"[a-z][^\t\n\f\r />]*+"
+_ATTR_NAME = rb"[^\t\n\f\r />=\"'<][^\t\n\f\r />=\"'<]*+"
+_ATTR_VALUE = rb"(?:\"[^\">]*+\"|'[^'>]*+'|[^\t\n\f\r >\"'<=`/]++(?=[\t\n\f\r >]))"
+_COMMENT = rb"<!--(?:-?>|(?:[^-]|-(?!-!?>))*+--!?>)"
+#: The tags of an ordinary run: ``(b"/" for an end tag, name, b"/" when self-closing, b">" when
+#: its own end tag follows with only text between)`` and ``(b"", b"", b"", b"")`` for a comment
+#: (matched so that no tag is found inside one).
+ORDINARY_TAGS: Final = re.compile(
+    _COMMENT
+    + rb"|<(/?)([a-z][^\t\n\f\r />]*+)(?:[^>/]++|/(?!>))*+(/?)>(?:(?<!/>)[^<]*+</\2[\t\n\f\r ]*+(>))?"
+)
+
+
+def _factored(words: Iterable[bytes]) -> bytes:
+    """An alternation of ``words`` factored by prefix, so that the regex engine tries one branch
+    per byte rather than every word."""
+    tree: dict[int, Any] = {}
+    for word in words:
+        node = tree
+        for byte in word:
+            node = node.setdefault(byte, {})
+        node[-1] = {}
+
+    def emit(node: dict[int, Any]) -> bytes:
+        branches = [re.escape(bytes([b])) + emit(child) for b, child in sorted(node.items()) if b >= 0]
+        if not branches:
+            return b""
+        body = b"(?:" + b"|".join(branches) + b")"
+        return body + b"?" if -1 in node else body
+
+    # A byte class first: most bytes start no word, and one class test tells.
+    firsts = b"".join(re.escape(bytes([b])) for b in sorted(tree))
+    return b"(?=[" + firsts + b"])" + emit(tree)
+
+
+#: Elements that make an HTML parser read raw text, but that the exact mode may read as markup
+#: (see :meth:`~.exact.ExactMode._exact_tag`); closed right after plain text, none leaves a trace.
+RAW_LEAVES: Final = frozenset({b"xmp", b"title", b"iframe", b"noembed", b"noframes"})
+
+
+@functools.lru_cache(maxsize=64)
+def ordinary_run(tag_cap: int, leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
+    """Ordinary markup, for a plan whose tags end at ``tag_cap`` bytes: text, ``<`` of text,
+    comments, and start and end tags (none over the cap) that change nothing but the tree's
+    stack (see :meth:`~.tree.Tree.ordinary`). Matched at a data-state position, it stops at the
+    first construct that may matter or that the buffer does not complete. That a tag loads
+    nothing is not its business: the caller ends the match (``endpos``) where the rewriter's
+    ``HOT`` regex (:mod:`.tagging`) first matches.
+
+    ``leaves`` (some of :data:`RAW_LEAVES`): those elements too, when their end tag follows their
+    start tag with only text between -- for the caller to give only where that is so (with an
+    empty stack, outside raw text, the name not among the end tags being neutralised)."""
+    tag = (
+        rb"(?=[^>]{0,%d}>)(?:(?!%s[\t\n\f\r />])" % (tag_cap - 2, _factored(_SPECIAL_START))
+        + _NAME
+        + rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
+        + _WS + rb"*+/?>"
+        + rb"|/(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END) + _NAME + _WS + rb"*+>"
+    )  # fmt: skip
+    if leaves:
+        tag += (
+            rb"|(%s)(?=[\t\n\f\r />])" % b"|".join(sorted(leaves))
+            + rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
+            + _WS + rb"*+/?>[^<]*+</(?=[^>]{0,%d}>)\1" % (tag_cap - 3) + _WS + rb"*+>"
+        )  # fmt: skip
+    tag += b")"
+    return re.compile(rb"(?:[^<]++|<(?:(?=[^a-z!?/])|" + _COMMENT[1:] + rb"|" + tag + rb"))*+")

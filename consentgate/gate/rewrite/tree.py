@@ -57,33 +57,54 @@ _DEPTH: Final = 4096
 
 
 class Tree:
-    """Foreign content and ``<select>``, as far as they change what the tokenizer does."""
+    """Foreign content and ``<select>``, as far as they change what the tokenizer does.
 
-    __slots__ = ("select", "stack")
+    ``stack`` is the list of open elements, ``(name, kind)`` from the outermost; it is indexed
+    (where each name sits, where the HTML elements and the barriers an end tag stops at are), so
+    that an end tag costs the same however deep the stack is.
+    """
+
+    __slots__ = ("_barriers", "_foreign_at", "_html", "_html_at", "_stack", "select")
 
     def __init__(self) -> None:
-        self.stack: list[tuple[bytes, int]] = []
+        self._stack: list[tuple[bytes, int]] = []
+        self._foreign_at: dict[bytes, list[int]] = {}  # name -> its SVG/MathML entries (and IPs)
+        self._html_at: dict[bytes, list[int]] = {}  # name -> its HTML entries
+        self._html: list[int] = []  # the HTML entries
+        self._barriers: list[int] = []  # the entries HTML's end tag stops at: IPs, special HTML
         self.select = False
+
+    @property
+    def stack(self) -> list[tuple[bytes, int]]:
+        """The open elements, outermost first (read only: assign a new list to replace it)."""
+        return self._stack
+
+    @stack.setter
+    def stack(self, entries: list[tuple[bytes, int]]) -> None:
+        self._stack = []
+        self._foreign_at, self._html_at, self._html, self._barriers = {}, {}, [], []
+        for name, kind in entries:
+            self._push(name, kind)
 
     @property
     def foreign(self) -> bool:
         """Inside an ``<svg>`` or ``<math>`` element (its integration points included)."""
-        return bool(self.stack)
+        return bool(self._stack)
 
     def start(self, name: bytes, low_tag: bytes, self_closing: bool) -> bool:
         """A start tag; True when it is read as an SVG/MathML element (so no raw text after it)."""
-        stack = self.stack
+        stack = self._stack
         if stack:
             top = stack[-1][1]
             if top == _FOREIGN and (name in BREAKOUT or (name == b"font" and _font_breaks(low_tag))):
                 while stack and stack[-1][1] == _FOREIGN:
-                    stack.pop()
+                    self._pop()
                 if not stack:
                     return False
                 top = stack[-1][1]
             if top == _FOREIGN:
                 if not self_closing and len(stack) < _DEPTH:
-                    stack.append((name, _IP if name in _IPS else _FOREIGN))
+                    self._push(name, _IP if name in _IPS else _FOREIGN)
                 return True
         elif self.select:
             if name in (b"select", b"input", b"keygen", b"textarea"):
@@ -92,40 +113,99 @@ class Tree:
                 return False  # ignored by older parsers, parsed by current ones: data either way
         if name in (b"svg", b"math"):
             if not self_closing and len(stack) < _DEPTH:
-                stack.append((name, _FOREIGN))
+                self._push(name, _FOREIGN)
             return True
         if stack:
             if not self_closing and name not in _VOID and len(stack) < _DEPTH:
-                stack.append((name, _HTML))
+                self._push(name, _HTML)
         elif name == b"select":
             self.select = True
         return False
 
     def end(self, name: bytes) -> None:
         """An end tag."""
-        stack = self.stack
-        if not stack:
+        if not self._stack:
             if name == b"select":
                 self.select = False
             return
         # (``</p>`` and ``</br>`` leave foreign content in the current standard, not in older
         # parsers: staying is the safe side for both.)
-        for i in range(len(stack) - 1, -1, -1):  # foreign content: the nearest element of that name
-            entry, kind = stack[i]
-            if kind == _HTML:
-                break
-            if entry == name:
-                del stack[i:]
-                return
-        for i in range(len(stack) - 1, -1, -1):  # then HTML's "any other end tag"
-            entry, kind = stack[i]
-            if kind == _HTML and entry == name:
-                del stack[i:]
-                return
-            if kind == _IP or (kind == _HTML and entry in _SPECIAL):
-                return
+        # Foreign content: the nearest element of that name above the nearest HTML element.
+        found = self._foreign_at.get(name)
+        if found and found[-1] > (self._html[-1] if self._html else -1):
+            self._cut(found[-1])
+            return
+        # Then HTML's "any other end tag": the nearest HTML element of that name, unless an
+        # integration point or a special element stands above it.
+        found = self._html_at.get(name)
+        if found and found[-1] >= (self._barriers[-1] if self._barriers else -1):
+            self._cut(found[-1])
         # Nothing matched: it may close an element outside, and foreign content with it; believing
         # it goes on is the safe side.
+
+    def ordinary(self, tags: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
+        """Tags that change nothing but the stack, as :data:`~.quiet.ORDINARY_TAGS` finds them:
+        ``(b"/" or b"", name, b"/" when self-closing, b">" when its end tag follows)``, all
+        ``b""`` for a comment. No ``font``, ``svg``, ``math``, ``select`` or control that ends it
+        is among them, no ``</svg>``, ``</math>`` or ``</select>``: :attr:`select` stays as it is."""
+        stack = self._stack
+        push = self._push
+        for slash, name, closing, leaf in tags:
+            if slash:
+                self.end(name)
+            elif not name:
+                continue
+            elif name in BREAKOUT:
+                self.start(name, b"", bool(closing))
+                if leaf:
+                    self.end(name)
+            elif closing or not stack:
+                continue
+            elif len(stack) < _DEPTH and (stack[-1][1] == _FOREIGN or name not in _VOID):
+                if not leaf:  # (pushed and closed again: the stack is as it was)
+                    push(name, _HTML if stack[-1][1] != _FOREIGN else _IP if name in _IPS else _FOREIGN)
+            elif leaf:
+                self.end(name)
+
+    @property
+    def full(self) -> bool:
+        """As deep as the stack is followed: an ordinary start tag changes nothing."""
+        return len(self._stack) >= _DEPTH
+
+    def _push(self, name: bytes, kind: int) -> None:
+        at = len(self._stack)
+        self._stack.append((name, kind))
+        where = self._html_at if kind == _HTML else self._foreign_at
+        found = where.get(name)
+        if found is None:
+            where[name] = [at]
+        else:
+            found.append(at)
+        if kind == _HTML:
+            self._html.append(at)
+            if name in _SPECIAL:
+                self._barriers.append(at)
+        elif kind == _IP:
+            self._barriers.append(at)
+
+    def _pop(self) -> None:
+        name, kind = self._stack.pop()
+        where = self._html_at if kind == _HTML else self._foreign_at
+        found = where[name]
+        found.pop()
+        if not found:
+            del where[name]
+        if kind == _HTML:
+            self._html.pop()
+            if name in _SPECIAL:
+                self._barriers.pop()
+        elif kind == _IP:
+            self._barriers.pop()
+
+    def _cut(self, at: int) -> None:
+        """Close the entry at ``at`` and everything above it."""
+        while len(self._stack) > at:
+            self._pop()
 
 
 def _font_breaks(low_tag: bytes) -> bool:
