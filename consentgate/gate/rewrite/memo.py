@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Final, cast
 
 from .memo_store import SegmentMemo, State
@@ -41,15 +42,18 @@ from .tree import Tree
 
 __all__ = ["STATE_SLOTS", "MemoRewriter"]
 
-#: A segment ends at the first line that ends a tag at least this far from its start (see ``_cut``).
-_SEGMENT: Final = 2048
-#: The pieces a changed segment is looked up in.
-_PIECE: Final = 256
+#: A segment ends at the first line that ends a tag at least this far from its start (see
+#: ``_cut``); a segment not in memory is looked up in pieces of the next size, and so on.
+_SIZES: Final = (2048, 512, 128)
 #: A segment is cut at the latest this many times its size on, even without a line end or ``>``.
 _LONGEST: Final = 4
 #: What a nonce must look like to be replaced (base64 or base64url, as long as CSP asks).
 _NONCE = re.compile(rb"[A-Za-z0-9+/_=-]{16,256}")
-_FILL: Final = b"CgN0nceP1aceh01der"
+#: The placeholder: "C", then this cycled. No "C" in it, so that the placeholder has no border (no
+#: beginning that is also an ending): two occurrences can never overlap, nor can page text and a
+#: placeholder beside it spell another one.
+_HEAD: Final = b"C"
+_FILL: Final = b"gN0nceP1aceh01der"
 
 #: Slots of a Rewriter fixed for its whole life (set from the MemoRewriter's arguments).
 _CONSTANT: Final = frozenset(
@@ -132,6 +136,11 @@ def _swapped(value: object, swap: tuple[bytes, bytes]) -> object:
     return value
 
 
+def placeholder_for(length: int) -> bytes:
+    """The placeholder that stands for a nonce of ``length`` bytes."""
+    return (_HEAD + _FILL * (length // len(_FILL) + 1))[:length]
+
+
 def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
     """Where the segment that starts at ``pos`` ends, or -1 when ``buf`` does not tell yet: after
     the first line that ends a tag at least ``size`` bytes on (so rarely inside an inline script,
@@ -149,6 +158,8 @@ def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
     if end >= 0:
         return end + 1
     if nonce is not None:  # never through the nonce (or its placeholder: no line end, no ">")
+        if len(buf) < last + len(nonce):
+            return -1  # not even through page text that may be the start of one
         near = buf.find(nonce, last - len(nonce) + 1, last + len(nonce) - 1)
         if 0 <= near < last:
             return near if near > pos else near + len(nonce)
@@ -182,6 +193,7 @@ class MemoRewriter:
         "_rest",
         "_sizes",
         "_state",
+        "_tail",
     )
 
     def __init__(
@@ -191,13 +203,12 @@ class MemoRewriter:
         *,
         nonce: str | None = None,
         memoize: bool | None = None,
-        segment: int = _SEGMENT,
-        piece: int = _PIECE,
+        sizes: tuple[int, ...] = _SIZES,
     ) -> None:
-        if not 1 <= piece <= segment:
-            raise ValueError("piece must be at least 1 and at most segment.")
+        if not sizes or sizes[-1] < 1 or any(a < b for a, b in pairwise(sizes)):
+            raise ValueError("sizes must be positive and not growing.")
         self._plan = plan
-        self._sizes = (segment, piece)
+        self._sizes = sizes
         self._memo: SegmentMemo = plan.memo
         self._blocked = frozenset(blocked)
         self._nonce = nonce or None
@@ -207,7 +218,7 @@ class MemoRewriter:
             raw = self._nonce.encode("latin-1", "replace")
             if _NONCE.fullmatch(raw):
                 self._nonce_bytes = raw
-                self._placeholder = (_FILL * (len(raw) // len(_FILL) + 1))[: len(raw)]
+                self._placeholder = placeholder_for(len(raw))
         self._direct: Rewriter | None = None
         self._hit = self._read_bytes = 0
         self._memoized = self._memo.worth_it() if memoize is None else memoize
@@ -218,6 +229,7 @@ class MemoRewriter:
         self._inner: Rewriter | None = None
         self._inner_number = 0
         self._rest = b""
+        self._tail = b""
         start_key = (self._blocked, self._placeholder if self._placeholder is not None else self._nonce)
         start = self._memo.starts.get(start_key)
         if start is None:
@@ -238,26 +250,12 @@ class MemoRewriter:
         if placeholder is not None:
             if placeholder in raw:  # the page spells the placeholder: no memoizing from here
                 self._rest = b""
-                return self._stop_memoizing().feed(raw)
+                tail, self._tail = self._tail, b""
+                return tail + self._stop_memoizing().feed(raw)
             buf = raw.replace(self._nonce_bytes, placeholder)  # type: ignore[arg-type]
         else:
             buf = raw
-        segments = self._memo.segments
-        size = self._sizes[0]
-        pos = 0
-        while True:
-            end = _cut(buf, pos, size, placeholder)
-            if end < 0:
-                break
-            seg = buf[pos:end]
-            found = segments.get((self._number, seg))
-            if found is not None:
-                out.append(found[0])
-                self._number, self._state = found[1], found[2]
-                self._hit += end - pos
-            else:
-                self._segment(seg, out)
-            pos = end
+        pos = self._pieces(buf, 0, out, False)
         self._rest = raw[pos:]
         return self._released(out)
 
@@ -265,21 +263,23 @@ class MemoRewriter:
         """Everything still held back, then what the rewriter's ``finish`` adds."""
         if self._direct is not None:
             return self._direct.finish()
-        self._memo.judge(self._hit, self._read_bytes)
-        seg = self._rest
+        rest = self._rest
         self._rest = b""
         if self._placeholder is not None:
-            if self._placeholder in seg:
+            if self._placeholder in rest:
                 direct = self._stop_memoizing()
-                return direct.feed(seg) + direct.finish()
-            seg = seg.replace(self._nonce_bytes, self._placeholder)  # type: ignore[arg-type]
-        key = (self._number, seg)
-        found = self._memo.finals.get(key)
+                return self._tail + direct.feed(rest) + direct.finish()
+            rest = rest.replace(self._nonce_bytes, self._placeholder)  # type: ignore[arg-type]
+        out: list[bytes] = []
+        self._pieces(rest, 0, out, True)
+        self._memo.judge(self._hit, self._read_bytes)
+        # What the rewriter's finish adds depends on its state only.
+        found = self._memo.finals.get(self._number)
         if found is None:
-            inner = self._resumed()
-            found = inner.feed(seg) + inner.finish()
-            self._memo.remember_final(key, found)
-        return self._released([found])
+            found = self._resumed().finish()
+            self._memo.remember_final(self._number, found)
+        out.append(found)
+        return self._released(out, final=True)
 
     @property
     def answered(self) -> int:
@@ -292,40 +292,53 @@ class MemoRewriter:
 
     # --- segments --------------------------------------------------------------------------------
 
-    def _segment(self, seg: bytes, out: list[bytes]) -> None:
-        """A segment the memory does not hold (in this state): read whole, or in pieces."""
+    def _pieces(self, buf: bytes, level: int, out: list[bytes], whole: bool) -> int:
+        """Cut ``buf`` into segments of ``level``'s size, each answered from memory or read;
+        the end of the last one (``whole``: ``buf`` is a segment of the level above, so its end
+        ends the last piece; else what is left is held back for more bytes)."""
+        segments = self._memo.segments
+        size = self._sizes[level]
+        guard = None if whole else self._placeholder
+        pos, n = 0, len(buf)
+        while pos < n:
+            end = _cut(buf, pos, size, guard)
+            if end < 0:
+                if not whole:
+                    break
+                end = n
+            seg = buf[pos:end]
+            found = segments.get((self._number, seg))
+            if found is not None:
+                out.append(found[0])
+                self._number, self._state = found[1], found[2]
+                self._hit += end - pos
+            else:
+                self._missed(seg, level, out)
+            pos = end
+        return pos
+
+    def _missed(self, seg: bytes, level: int, out: list[bytes]) -> None:
+        """A segment the memory does not hold in this state: read whole, or, when it starts and
+        ends like one read before (most likely the same page with a value changed), looked up
+        in the next level's smaller pieces."""
         memo = self._memo
         key = (self._number, seg)
-        # Its first and last bytes (a quarter of a piece each) say "seen before, changed".
-        piece = self._sizes[1]
-        ends = max(1, piece // 4)
-        first = (self._number, seg[:ends] + seg[-ends:])
         start = len(out)
-        if first in memo.seen and len(seg) > 2 * piece:
-            pos, n = 0, len(seg)
-            while pos < n:
-                end = _cut(seg, pos, piece, None)
-                if end < 0:
-                    end = n
-                self._piece(seg[pos:end], out)
-                pos = end
+        sizes = self._sizes
+        if level + 1 < len(sizes) and len(seg) > 2 * sizes[level + 1]:
+            ends = max(1, sizes[-1] // 4)
+            first = (self._number, seg[:ends] + seg[-ends:])
+            if first in memo.seen:
+                self._pieces(seg, level + 1, out, True)
+            else:
+                self._read(seg, out)
+                memo.saw(first)
         else:
             self._read(seg, out)
-            memo.saw(first)
         # The state after the whole segment is the state after its last piece.
-        memo.remember(key, b"".join(out[start:]), self._number, self._state)
-
-    def _piece(self, seg: bytes, out: list[bytes]) -> None:
-        key = (self._number, seg)
-        found = self._memo.segments.get(key)
-        if found is not None:
-            out.append(found[0])
-            self._number, self._state = found[1], found[2]
-            self._hit += len(seg)
-            return
-        start = len(out)
-        self._read(seg, out)
-        self._memo.remember(key, out[start], self._number, self._state)
+        memo.remember(
+            key, out[start] if len(out) == start + 1 else b"".join(out[start:]), self._number, self._state
+        )
 
     def _read(self, seg: bytes, out: list[bytes]) -> None:
         """Feed ``seg`` to the real rewriter in the current state; the state moves on."""
@@ -351,11 +364,22 @@ class MemoRewriter:
             return self._placeholder.decode("ascii")
         return self._nonce
 
-    def _released(self, out: list[bytes]) -> bytes:
-        data = b"".join(out)
-        if self._placeholder is None:
-            return data
-        return data.replace(self._placeholder, self._nonce_bytes)  # type: ignore[arg-type]
+    def _released(self, out: list[bytes], final: bool = False) -> bytes:
+        """The output so far with the nonce for the placeholder; a possible start of one at its
+        end waits for the rest (the rewriter may release raw text up to any byte)."""
+        placeholder = self._placeholder
+        if placeholder is None:
+            return b"".join(out)
+        if self._tail:
+            out.insert(0, self._tail)
+            self._tail = b""
+        data = b"".join(out).replace(placeholder, self._nonce_bytes)  # type: ignore[arg-type]
+        if not final:
+            at = data.rfind(_HEAD, len(data) - len(placeholder) + 1)
+            if at >= 0 and placeholder.startswith(data[at:]):
+                self._tail = data[at:]
+                return data[:at]
+        return data
 
     def _stop_memoizing(self) -> Rewriter:
         """The page holds the placeholder itself: from here on the real rewriter, with the real

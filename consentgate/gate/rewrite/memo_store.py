@@ -30,7 +30,7 @@ class SegmentMemo:
     """Segment outputs by (state number, segment bytes); bounded, started over when full.
 
     ``segments``: the output of a segment and the state after it (its number and the state).
-    ``finals``: the output of the last segment of a body, the rewriter's ``finish`` included.
+    ``finals``: what the rewriter's ``finish`` adds at the end of a body, per state.
     ``seen``: (state number, first and last bytes) of segments rewritten whole, so that one that
     starts and ends alike (a page whose values changed) is looked up in smaller pieces.
     ``starts``: the first state of a rewrite, per what it depends on.
@@ -40,7 +40,7 @@ class SegmentMemo:
 
     def __init__(self) -> None:
         self.segments: dict[tuple[int, bytes], tuple[bytes, int, State]] = {}
-        self.finals: dict[tuple[int, bytes], bytes] = {}
+        self.finals: dict[int, bytes] = {}
         self.seen: set[tuple[int, bytes]] = set()
         self.starts: dict[Hashable, tuple[int, State]] = {}
         self._states: dict[State, int] = {}
@@ -81,9 +81,9 @@ class SegmentMemo:
         self._charge(len(key[1]) + len(out))
         self.segments[key] = (out, number, state)
 
-    def remember_final(self, key: tuple[int, bytes], out: bytes) -> None:
-        self._charge(len(key[1]) + len(out))
-        self.finals[key] = out
+    def remember_final(self, number: int, out: bytes) -> None:
+        self._charge(len(out))
+        self.finals[number] = out
 
     def saw(self, key: tuple[int, bytes]) -> None:
         self._charge(len(key[1]))

@@ -38,7 +38,7 @@ def _memo(
     blocked: frozenset[str],
     nonce: str | None,
     chunks: list[int] | None = None,
-    **sizes: int,
+    **sizes: tuple[int, ...],
 ) -> tuple[bytes, int]:
     rewriter = MemoRewriter(plan, blocked, nonce=nonce, memoize=True, **sizes)
     out, at = [], 0
@@ -102,18 +102,18 @@ def test_same_bytes_as_the_plain_rewriter(documents: list[bytes], data: Any, whi
         if nonce and len(nonce) > 16 and data.draw(st.booleans()):
             body = body.replace(b"n0nce", nonce.encode())
         cuts = data.draw(st.lists(st.integers(1, 40), max_size=5))
-        got, _ = _memo(memo_plan, body, blocked, nonce, cuts, segment=24, piece=6)
+        got, _ = _memo(memo_plan, body, blocked, nonce, cuts, sizes=(24, 12, 6))
         assert got == _plain(plan, body, blocked, nonce)
 
 
 def test_a_page_that_holds_the_placeholder_never_gets_the_nonce_in_its_place() -> None:
     # The placeholder is public (it is in the source): text of the page that spells it must come
     # out as it went in, not as the response's nonce (that would let page text carry the nonce).
-    from consentgate.gate.rewrite.memo import _FILL
+    from consentgate.gate.rewrite.memo import placeholder_for
 
     plan = tiny_plan(injection=fake_injection)
     nonce = secrets.token_urlsafe(18)
-    fake = (_FILL * 4)[: len(nonce)].decode()
+    fake = placeholder_for(len(nonce)).decode()
     template = (
         "<!doctype html><html><head><script nonce={n}>var a = 1;</script></head><body>\n"
         + "<p>some text of the page</p>\n" * 40
@@ -124,7 +124,7 @@ def test_a_page_that_holds_the_placeholder_never_gets_the_nonce_in_its_place() -
     for with_fake in (False, False, True, True):
         body = template.format(n=nonce, fake=fake if with_fake else "x" * len(fake)).encode()
         expected = _plain(plan, body, ALL_OPTIONAL, nonce)
-        got, _ = _memo(plan, body, ALL_OPTIONAL, nonce, segment=64, piece=16)
+        got, _ = _memo(plan, body, ALL_OPTIONAL, nonce, sizes=(64, 16))
         assert got == expected
         assert got.count(nonce.encode()) == expected.count(nonce.encode())
 
@@ -136,7 +136,7 @@ def test_the_memory_stays_bounded() -> None:
     rnd = random.Random(7)
     for _ in range(300):
         body = b"".join(b"<p>%d</p>\n" % rnd.getrandbits(64) for _ in range(4000))
-        _memo(plan, body, ALL_OPTIONAL, None, segment=256, piece=32)
+        _memo(plan, body, ALL_OPTIONAL, None, sizes=(256, 32))
         assert memo.size <= 16 * 1024 * 1024
 
 
