@@ -66,7 +66,10 @@ class ConsentMiddleware:
         self.codec = CookieCodec(secret_key or "", config.category_names, config.cookie.max_age_days * 86400)
         self.decider = Decider(config)
         #: The visitor's consent for a request, from its headers alone (no I/O).
-        self.consent_for = ConsentReader(config.cookie.name, self.codec, self.decider).read
+        reader = ConsentReader(config.cookie.name, self.codec, self.decider)
+        self.consent_for = reader.read
+        #: The same, with the request's Cookie header(s): the response path reads its cookies there.
+        self._read = reader.read_with_cookie
         self.state_cookie = StateCookie(config)
         #: Banner variants: which one an undecided visitor sees (None when none are configured).
         self.variants = Variants.from_config(config)
@@ -156,9 +159,9 @@ class ConsentMiddleware:
         path: str = scope["path"]
         if path.startswith(OWN_PREFIX) or path == GPC_PATH:
             return self.routes.handle(scope, receive, send)
-        consent = self.consent_for(scope)
+        consent, cookie = self._read(scope)
         scope["consent"] = consent
-        return self.app(scope, receive, _Responder(self, consent, scope, send).send)
+        return self.app(scope, receive, _Responder(self, consent, scope, send, cookie).send)
 
     async def link(
         self,
@@ -186,20 +189,24 @@ class _Responder:
     rewriting responder is only put in the way of a response that may be HTML.
     """
 
-    __slots__ = ("consent", "gate", "scope", "send_on")
+    __slots__ = ("consent", "cookie", "gate", "scope", "send_on")
 
-    def __init__(self, gate: ConsentMiddleware, consent: Consent, scope: Scope, send: Send) -> None:
+    def __init__(
+        self, gate: ConsentMiddleware, consent: Consent, scope: Scope, send: Send, cookie: bytes
+    ) -> None:
         self.gate = gate
         self.consent = consent
         self.scope = scope
         self.send_on = send
+        self.cookie = cookie  # the request's Cookie header(s), as the consent reader found them
 
     def send(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             # cookie filter: Set-Cookie headers of refused categories are dropped here.
+            gate = self.gate
             consent = self.consent
             headers = message.get("headers", ())
-            kept = self.gate.cookie_filter.filter(headers, consent.granted)
+            kept = gate.cookie_filter.filter(headers, consent.granted)
             if _may_be_html(kept):
                 # An undecided visitor under the opt-out regime has tags granted by default; the banner
                 # (which cannot read the signed cookie) learns that from a state cookie set on pages.
@@ -207,21 +214,27 @@ class _Responder:
                 # stale or forged: it is replaced by the default, or deleted, before the banner reads it.
                 if not consent.decided:
                     secure = self.scope.get("scheme") == "https"
-                    state = self.gate.default_states[secure].get(consent.granted)
-                    if state is None and self.gate.state_cookie.sent(self.scope["headers"]):
-                        state = self.gate.state_cookie.deletions[secure]
+                    state = gate.default_states[secure].get(consent.granted)
+                    if state is None and self.cookie and gate.state_cookie.sent_in(self.cookie):
+                        state = gate.state_cookie.deletions[secure]
                     if state is not None:
                         kept = [*kept, state]
                     # A banner variant, assigned once and kept until the visitor chooses.
-                    if self.gate.variants is not None:
-                        variant = self.gate.variants.assign(self.scope["headers"], secure=secure)
+                    if gate.variants is not None:
+                        variant = gate.variants.assign(
+                            self.scope["headers"], secure=secure, cookie=self.cookie
+                        )
                         if variant is not None:
                             kept = [*kept, variant]
                 # response path: text/html bodies are rewritten as they stream (html_response.py).
-                self.send_on = self.gate.html.wrap(self.scope, self.consent, self.send_on)
+                self.send_on = gate.html.wrap(self.scope, consent, self.send_on)
             if kept is not headers:
                 message = {**message, "headers": kept}
         return self.send_on(message)
+
+
+#: Content-Type values seen -> whether they name HTML (a site sends a handful of them).
+_HTML_TYPES: dict[bytes, bool] = {}
 
 
 def _may_be_html(headers: Any) -> bool:
@@ -229,8 +242,14 @@ def _may_be_html(headers: Any) -> bool:
     Content-Type that is not HTML rules it out; none, or several, leave it to the body (sniffed)."""
     found = 0
     for name, value in headers:
-        if len(name) == 12 and name.lower() == b"content-type":
-            if b"text/html" in value.lower():
+        if name == b"content-type" or (len(name) == 12 and name.lower() == b"content-type"):
+            html = _HTML_TYPES.get(value)
+            if html is None:
+                html = b"text/html" in value.lower()
+                if len(_HTML_TYPES) >= 256:
+                    _HTML_TYPES.clear()
+                _HTML_TYPES[value] = html
+            if html:
                 return True
             found += 1
     return found != 1

@@ -72,10 +72,16 @@ class CookieCodec:
 
     def decode(self, value: str) -> StoredChoice | None:
         """The choice in ``value``, or None when it is malformed, tampered with or expired."""
+        found = self.verified(value)
+        return found[0] if found is not None else None
+
+    def verified(self, value: str) -> tuple[StoredChoice, float] | None:
+        """The choice in ``value`` and the time (``time.time()``) its signature expires, or None
+        when it is malformed, tampered with or expired: for a caller that keeps what it made of it."""
         hit = self._verified.get(value)
         if hit is not None:
             if time.time() < hit[1]:
-                return hit[0]
+                return hit
             del self._verified[value]
             return None
         if not value or len(value) > 512:
@@ -85,11 +91,12 @@ class CookieCodec:
         except (BadSignature, ValueError, TypeError):
             return None
         choice = self._parse(data)
-        if choice is not None:
-            if len(self._verified) >= _CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]  # the oldest entry
-            self._verified[value] = (choice, signed_at.timestamp() + self.max_age)
-        return choice
+        if choice is None:
+            return None
+        if len(self._verified) >= _CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        entry = self._verified[value] = (choice, signed_at.timestamp() + self.max_age)
+        return entry
 
     def _parse(self, data: Any) -> StoredChoice | None:
         if not (isinstance(data, list) and len(data) == 4):

@@ -1,10 +1,15 @@
 """The visitor's :class:`Consent` for a request, from its headers alone (no I/O).
 
 Runs on every request the gate does not answer itself: one pass over the headers, the signed cookie
-verified by the codec (cached by its text), the decision by the decider (cached by its inputs).
+verified by the codec (cached by its text), the decision by the decider (cached by its inputs). The
+consent of a valid cookie is kept by the cookie's bytes until its signature expires, so a returning
+visitor costs one look-up; a request without cookie or signal gets the one shared default.
 """
 
 from __future__ import annotations
+
+import time
+from typing import Final
 
 from starlette.types import Scope
 
@@ -14,17 +19,32 @@ from .model import Consent
 
 __all__ = ["ConsentReader", "cookie_value"]
 
+_CACHE_SIZE: Final = 8192
+#: What ``str.strip()`` strips from a Latin-1 text: a cookie value read as bytes is stripped alike.
+_SPACE: Final = bytes(c for c in range(256) if chr(c).isspace())
+
 
 class ConsentReader:
     """Reads the consent cookie named ``cookie_name`` and the privacy signals of a request."""
 
     def __init__(self, cookie_name: str, codec: CookieCodec, decider: Decider) -> None:
         self._prefix = cookie_name + "="
+        self._pair = self._prefix.encode("latin-1")
         self._codec = codec
         self._decider = decider
+        self._uses_region = decider.uses_region
+        #: The consent of a request without consent cookie, privacy signal or region.
+        self._plain = decider.decide(None, region=None, gpc=False, dnt=False)
+        #: By (cookie value, region, GPC, DNT): the consent of a valid cookie, and when it expires.
+        self._kept: dict[tuple[bytes, str | None, bool, bool], tuple[Consent, float]] = {}
 
     def read(self, scope: Scope) -> Consent:
         """The consent for the request in ``scope``."""
+        return self.read_with_cookie(scope)[0]
+
+    def read_with_cookie(self, scope: Scope) -> tuple[Consent, bytes]:
+        """The consent for the request in ``scope`` and its ``Cookie`` header (several joined by
+        ``; ``, empty when none): the response path looks for its other cookies there."""
         cookie = gpc = dnt = b""
         for name, value in scope["headers"]:
             if name == b"cookie":
@@ -33,14 +53,43 @@ class ConsentReader:
                 gpc = value
             elif name == b"dnt":
                 dnt = value
-        choice = None
-        if cookie:
-            raw = cookie_value(cookie.decode("latin-1"), self._prefix)
-            if raw:
-                choice = self._codec.decode(raw)
         decider = self._decider
-        region = decider.region(dict(scope["headers"])) if decider.uses_region else None
-        return decider.decide(choice, region=region, gpc=gpc.strip() == b"1", dnt=dnt.strip() == b"1")
+        region = decider.region(dict(scope["headers"])) if self._uses_region else None
+        gpc_on = gpc != b"" and gpc.strip() == b"1"
+        dnt_on = dnt != b"" and dnt.strip() == b"1"
+        raw = _value(cookie, self._pair) if cookie else None
+        if not raw:
+            if region is None and not gpc_on and not dnt_on:
+                return self._plain, cookie
+            return decider.decide(None, region=region, gpc=gpc_on, dnt=dnt_on), cookie
+        key = (raw, region, gpc_on, dnt_on)
+        kept = self._kept.get(key)
+        if kept is not None:
+            if time.time() < kept[1]:
+                return kept[0], cookie
+            del self._kept[key]
+        found = self._codec.verified(raw.decode("latin-1"))
+        if found is None:
+            return decider.decide(None, region=region, gpc=gpc_on, dnt=dnt_on), cookie
+        consent = decider.decide(found[0], region=region, gpc=gpc_on, dnt=dnt_on)
+        if len(self._kept) >= _CACHE_SIZE:
+            del self._kept[next(iter(self._kept))]  # the oldest entry
+        self._kept[key] = (consent, found[1])
+        return consent, cookie
+
+
+def _value(header: bytes, pair: bytes) -> bytes | None:
+    """:func:`cookie_value` of a Cookie header as it came (bytes, ``pair`` is ``b"name="``)."""
+    if pair not in header:
+        return None
+    at = header.find(pair)
+    while at >= 0:
+        # Only a match at the start of a cookie pair ("xconsentgate=" is another cookie).
+        if at == 0 or header[at - 1] in b"; ":
+            end = header.find(b";", at)
+            return header[at + len(pair) : end if end >= 0 else None].strip(_SPACE).strip(b'"')
+        at = header.find(pair, at + 1)
+    return None
 
 
 def cookie_value(header: str, prefix: str) -> str | None:
@@ -50,7 +99,7 @@ def cookie_value(header: str, prefix: str) -> str | None:
         at = header.find(prefix, start)
         if at < 0:
             return None
-        # Only a match at the start of a cookie pair counts ("xconsentgate=" is another cookie).
+        # Only a match at the start of a cookie pair ("xconsentgate=" is another cookie).
         if at == 0 or header[at - 1] in "; ":
             end = header.find(";", at)
             value = header[at + len(prefix) : end if end >= 0 else None].strip()

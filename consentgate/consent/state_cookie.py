@@ -51,15 +51,19 @@ class StateCookie:
 
     def sent(self, headers: Iterable[Header]) -> bool:
         """Whether the request ``headers`` (ASGI, lower-case names) carry a state cookie."""
+        return any(name == b"cookie" and self.sent_in(value) for name, value in headers)
+
+    def sent_in(self, cookie: bytes) -> bool:
+        """Whether a ``Cookie`` header (or several joined by ``; ``) carries a state cookie."""
         pair = self._pair
-        for name, value in headers:
-            if name == b"cookie" and pair in value:
-                at = value.find(pair)
-                while at >= 0:
-                    # Only at the start of a cookie pair ("xconsentgate_state=" is another cookie).
-                    if at == 0 or value[at - 1] in b"; ":
-                        return True
-                    at = value.find(pair, at + 1)
+        if pair not in cookie:
+            return False
+        at = cookie.find(pair)
+        while at >= 0:
+            # Only at the start of a cookie pair ("xconsentgate_state=" is another cookie).
+            if at == 0 or cookie[at - 1] in b"; ":
+                return True
+            at = cookie.find(pair, at + 1)
         return False
 
     def header(self, granted: frozenset[str], *, decided: bool, secure: bool) -> Header:

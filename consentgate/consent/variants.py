@@ -83,9 +83,15 @@ class Variants:
                     return found
         return ""
 
-    def assign(self, headers: Iterable[tuple[bytes, bytes]], *, secure: bool) -> Header | None:
-        """The Set-Cookie header that assigns a variant, or None when the request keeps a valid one."""
-        if self.of(headers):
+    def assign(
+        self, headers: Iterable[tuple[bytes, bytes]], *, secure: bool, cookie: bytes | None = None
+    ) -> Header | None:
+        """The Set-Cookie header that assigns a variant, or None when the request keeps a valid one.
+
+        ``cookie``: the request's Cookie headers joined, when the caller has them: without the
+        variant cookie's name in it, the headers need no second look.
+        """
+        if (cookie is None or self._pair in cookie) and self.of(headers):
             return None
         return self.headers[secure][self.pick()]
 

@@ -29,7 +29,7 @@ class _HostAware(Protocol):
 class PlansByHost:
     """``plan_for(scope)``: ``(key, plan)``, ``key`` the host a plan of its own serves, else ""."""
 
-    __slots__ = ("_catalog", "_plans", "plan")
+    __slots__ = ("_catalog", "_plans", "per_host", "plan")
 
     def __init__(self, plan: RewritePlan) -> None:
         self.plan = plan
@@ -39,6 +39,8 @@ class PlansByHost:
         blocks = hasattr(catalog, "for_request_host") and getattr(policy, "block", False) is True
         self._catalog: _HostAware | None = catalog if blocks else None  # type: ignore[assignment]
         self._plans: dict[str, RewritePlan] = {}
+        #: False when every request shares ``plan`` (``plan_for`` need not be asked).
+        self.per_host = self._catalog is not None
 
     def plan_for(self, scope: Scope) -> tuple[str, RewritePlan]:
         """The plan for the request of ``scope`` and the host that keys it ("" for the shared one)."""

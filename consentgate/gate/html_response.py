@@ -57,8 +57,29 @@ _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
 #: Output gathered before it is sent on, when one message of the app inflates into many pieces.
 _SEND_BYTES: Final = 256 * 1024
 _CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
-#: (body as sent, blocked categories, CSP nonce of the header, content coding)
-_CacheKey = tuple[bytes, frozenset[str], str | None, bytes]
+#: (body as sent, blocked categories, CSP nonce of the header, content coding, charset, sniffed,
+#: host of a plan of its own or "")
+_CacheKey = tuple[bytes, frozenset[str], str | None, bytes, bytes, bool, str]
+#: The response header names ``_begin`` looks at (1 type, 2 coding, 3 CSP), and common ones it
+#: skips (0) without asking whether they are lower-case: one dict look-up per header.
+_HEADS: Final = {
+    b"content-type": 1,
+    b"content-encoding": 2,
+    b"content-security-policy": 3,
+    **dict.fromkeys(
+        (
+            b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary", b"set-cookie",
+            b"last-modified", b"expires", b"location", b"connection", b"transfer-encoding",
+            b"accept-ranges", b"x-content-type-options", b"x-frame-options", b"referrer-policy",
+            b"strict-transport-security", b"access-control-allow-origin", b"content-language",
+        ),
+        0,
+    ),
+}  # fmt: skip
+#: One Content-Type value -> (it is text/html, its charset label lower-cased): a site sends a
+#: handful of values, parsing one (a regex for the charset) costs more than the rest of ``_begin``.
+_TYPES: dict[bytes, tuple[bool, bytes]] = {}
+_TYPES_KEPT: Final = 256
 
 
 class HtmlRewriting:
@@ -69,11 +90,13 @@ class HtmlRewriting:
     """
 
     __slots__ = (
+        "_blocked_by",
         "_brotli_warned",
         "_cache",
         "_cache_bytes",
         "_optional",
         "mode",
+        "per_visitor",
         "plan",
         "plans",
         "unknown_content_type",
@@ -88,17 +111,22 @@ class HtmlRewriting:
         self.plan = RewritePlan(catalog, injection=injection, categories=config.category_names)
         self.plans = PlansByHost(self.plan)  # in block mode, the request's host is first party
         self.mode = config.mode
+        self.per_visitor = config.mode == "per_visitor"
         self.unknown_content_type = config.gate.unknown_content_type
         self._optional = frozenset(config.optional_categories)
-        #: Whole bodies already rewritten, by (body, blocked categories, CSP nonce, coding):
+        #: per_visitor mode: the blocked set by granted set (a handful of sets, one frozenset each).
+        self._blocked_by: dict[frozenset[str], frozenset[str]] = {}
+        #: Whole bodies already rewritten, by (body, blocked categories, CSP nonce, coding...):
         #: a site serves the same page again and again. The body itself is the key (no hash can
-        #: collide); both keys and answers count towards _CACHE_BYTES.
-        self._cache: dict[_CacheKey, bytes] = {}
+        #: collide); both keys and answers count towards _CACHE_BYTES. Each answer keeps its
+        #: Content-Length value beside it.
+        self._cache: dict[_CacheKey, tuple[bytes, bytes]] = {}
         self._cache_bytes = 0
         self._brotli_warned = False
 
     def cached(self, key: _CacheKey) -> bytes | None:
-        return self._cache.get(key)
+        hit = self._cache.get(key)
+        return hit[0] if hit is not None else None
 
     def remember(self, key: _CacheKey, out: bytes) -> None:
         size = len(key[0]) + len(out)
@@ -107,7 +135,7 @@ class HtmlRewriting:
         if self._cache_bytes + size > _CACHE_BYTES:
             self._cache.clear()
             self._cache_bytes = 0
-        self._cache[key] = out
+        self._cache[key] = (out, str(len(out)).encode("ascii"))
         self._cache_bytes += size
 
     def codec(self, coding: bytes) -> Codec | None:
@@ -126,11 +154,18 @@ class HtmlRewriting:
         """The categories whose tags are made inert for this visitor."""
         if self.mode == "uniform":
             return self._optional
-        return self._optional.difference(consent.granted)
+        granted = consent.granted
+        blocked = self._blocked_by.get(granted)
+        if blocked is None:
+            blocked = self._optional.difference(granted)
+            if len(self._blocked_by) < 256:
+                self._blocked_by[granted] = blocked
+        return blocked
 
     def wrap(self, scope: Scope, consent: Consent, send: Send) -> Send:
         """``send`` for this request, rewriting an HTML response on its way out."""
-        return _HtmlResponder(self, self.blocked(consent), send, scope).send
+        blocked = self._optional if self.mode == "uniform" else self.blocked(consent)
+        return _HtmlResponder(self, blocked, send, scope).send
 
 
 # --- per request ------------------------------------------------------------------------------------
@@ -157,7 +192,6 @@ class _HtmlResponder:
         "_codec",
         "_coding",
         "_gate",
-        "_head",
         "_nonce",
         "_pipeline",
         "_refuse",
@@ -173,44 +207,42 @@ class _HtmlResponder:
     def __init__(self, gate: HtmlRewriting, blocked: frozenset[str], send: Send, scope: Scope) -> None:
         self._gate = gate
         self._scope = scope  # its host picks the rewrite plan, for an HTML body only
-        self._head = scope.get("method") == "HEAD"
         self._send = send
         self.blocked = blocked
         self._state = _WAIT
-        self._start: Message = {}
-        self._rewriter: MemoRewriter | None = None
-        self._pipeline: BodyPipeline | None = None
-        self._codec: Codec | None = None
-        self._nonce: str | None = None
-        self._coding = b""
-        self._charset = b""
-        self._sniff = self._refuse = False
+        self._start: Message = _NO_START
+        # The rest is set by _begin, before any body is read (a response that passes never reads it).
+        self._rewriter: MemoRewriter | None
+        self._pipeline: BodyPipeline | None
+        self._codec: Codec | None
+        self._nonce: str | None
+        self._coding: bytes
+        self._charset: bytes
+        self._sniff: bool
+        self._refuse: bool
 
     def send(self, message: Message) -> Awaitable[None]:
         # Not a coroutine on the common path: a response that is not HTML is passed straight on, and
         # so is the awaitable of the server's send; only HTML goes through the rewriting coroutine.
-        if self._state == _PASS:
-            return self._send(message)
-        if self._state == _DROP:
-            return _HELD
-        if message["type"] == "http.response.start":
-            self._begin(message)
-            return self._send(message) if self._state == _PASS else _HELD
-        return self._send_slowly(message)
-
-    async def _send_slowly(self, message: Message) -> None:
         state = self._state
+        if state == _PASS:
+            return self._send(message)
+        if state == _DROP:
+            return _HELD
         kind = message["type"]
         if kind == "http.response.body":
-            if state == _WAIT:
-                await self._first_body(message)
-            else:
-                await self._next_body(message)
-        else:  # pathsend, trailers, early hints...: whatever was held goes first
-            if state == _WAIT and self._start:
-                self._state = _PASS
-                await self._send(self._start)
-            await self._send(message)
+            return self._first_body(message) if state == _WAIT else self._next_body(message)
+        if kind == "http.response.start":
+            self._begin(message)
+            return self._send(message) if self._state == _PASS else _HELD
+        return self._send_other(message)
+
+    async def _send_other(self, message: Message) -> None:
+        # pathsend, trailers, early hints...: whatever was held goes first
+        if self._state == _WAIT and self._start:
+            self._state = _PASS
+            await self._send(self._start)
+        await self._send(message)
 
     def _begin(self, message: Message) -> None:
         status = message.get("status", 200)
@@ -221,24 +253,39 @@ class _HtmlResponder:
         content_type: bytes | None = None
         more_types: list[bytes] | None = None
         coding = csp = b""
+        heads = _HEADS
         for name, value in headers:
-            name = name.lower()
-            if name == b"content-type":
+            kind = heads.get(name)
+            if kind is None and not name.islower():  # (a lower-case name is its own lower())
+                kind = heads.get(name.lower())
+            if not kind:
+                continue
+            if kind == 1:
                 if content_type is None:
                     content_type = value
                 else:
                     more_types = [*(more_types or ()), value]
-            elif name == b"content-encoding":
+            elif kind == 2:
                 # Several field lines are one list, in order ("gzip" then "br" is "gzip, br").
                 value = value.strip().lower()
                 coding = coding + b", " + value if coding else value
-            elif name == b"content-security-policy":
+            else:
                 csp = value
+        self._charset = b""
+        self._sniff = self._refuse = False
         if content_type is not None and more_types is None:
-            media, _, params = content_type.lower().partition(b";")
-            if media.strip() != b"text/html":
+            parsed = _TYPES.get(content_type)
+            if parsed is None:
+                parsed = _parse_type(content_type)
+            is_html, charset = parsed
+            if not is_html:
                 self._state = _PASS
                 return
+            if charset:
+                self._charset = charset
+                if charset.startswith(b"utf-32"):
+                    self._state = _PASS  # no browser decodes it: its tags are not tags
+                    return
         else:
             # No Content-Type, or several: one of them HTML, else browsers sniff the body.
             html = [
@@ -250,12 +297,14 @@ class _HtmlResponder:
                     self._refuse = True
                 else:
                     self._sniff = True
-        if b"charset" in params:
-            found = _CHARSET.search(params)
-            self._charset = found.group(1).strip(b"\"' ") if found else b""
-            if self._charset.startswith(b"utf-32"):
-                self._state = _PASS  # no browser decodes it: its tags are not tags
-                return
+            if b"charset" in params:
+                found = _CHARSET.search(params)
+                self._charset = found.group(1).strip(b"\"' ") if found else b""
+                if self._charset.startswith(b"utf-32"):
+                    self._state = _PASS  # no browser decodes it: its tags are not tags
+                    return
+        self._codec = None
+        self._coding = b""
         if coding and coding != b"identity" and not self._refuse:
             codec = self._gate.codec(coding)
             if codec is None:
@@ -264,8 +313,9 @@ class _HtmlResponder:
             self._codec = codec
             self._coding = coding
         self._start = message
-        if csp:
-            self._nonce = csp_nonce(headers)
+        self._nonce = csp_nonce(headers) if csp else None
+        self._rewriter = None
+        self._pipeline = None
 
     async def _first_body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
@@ -273,7 +323,7 @@ class _HtmlResponder:
         if not body and not more:
             # Nothing to rewrite.
             self._state = _PASS
-            if self._head:
+            if self._scope.get("method") == "HEAD":
                 # A HEAD answer without the body: the length the app gave is not the rewritten page's.
                 self._start = {**self._start, "headers": self._headers(self._start, None)}
             await self._send(self._start)
@@ -282,16 +332,21 @@ class _HtmlResponder:
         if self._refuse:
             await self._answer_refused()
             return
-        host, plan = self._gate.plans.plan_for(self._scope)
-        variant = self._coding + b";" + self._charset + (b";sniff" if self._sniff else b"")
-        if host:  # a plan of its own: its pages are its own in the cache too
-            variant += b"@" + host.encode()
+        gate = self._gate
+        plans = gate.plans
+        # A plan of its own (host not ""): its pages are its own in the cache too.
+        host, plan = plans.plan_for(self._scope) if plans.per_host else ("", plans.plan)
         key = None
         if not more:  # the whole body at once: maybe rewritten before
-            key = (bytes(body), self.blocked, self._nonce, variant)
-            out = self._gate.cached(key)
-            if out is not None:
-                await self._finish_first(out, more)
+            whole = body if type(body) is bytes else bytes(body)
+            key = (whole, self.blocked, self._nonce, self._coding, self._charset, self._sniff, host)
+            hit = gate._cache.get(key)
+            if hit is not None:
+                self._state = _REWRITE
+                start = self._start
+                headers = page_headers(start.get("headers") or [], hit[1], per_visitor=gate.per_visitor)
+                await self._send({**start, "headers": headers})
+                await self._send({"type": "http.response.body", "body": hit[0], "more_body": False})
                 return
         self._rewriter = rewriter = MemoRewriter(plan, self.blocked, nonce=self._nonce)
         if self._codec is None and not self._sniff and utf16_for(body[:2], self._charset) is None:
@@ -382,5 +437,23 @@ class _HtmlResponder:
         await self._send(REFUSED_START)
         await self._send({"type": "http.response.body", "body": REFUSED_BODY, "more_body": False})
 
-    def _headers(self, start: Message, length: int | None) -> list[tuple[bytes, bytes]]:
-        return page_headers(start.get("headers") or [], length, per_visitor=self._gate.mode == "per_visitor")
+    def _headers(self, start: Message, length: int | bytes | None) -> list[tuple[bytes, bytes]]:
+        return page_headers(start.get("headers") or [], length, per_visitor=self._gate.per_visitor)
+
+
+#: ``_start`` before ``http.response.start`` came (never changed: ``_begin`` replaces it).
+_NO_START: Final[Message] = {}
+
+
+def _parse_type(content_type: bytes) -> tuple[bool, bytes]:
+    """(text/html, charset) of one Content-Type value, kept in ``_TYPES``."""
+    media, _, params = content_type.lower().partition(b";")
+    charset = b""
+    if b"charset" in params:
+        found = _CHARSET.search(params)
+        charset = found.group(1).strip(b"\"' ") if found else b""
+    parsed = (media.strip() == b"text/html", charset)
+    if len(_TYPES) >= _TYPES_KEPT:
+        _TYPES.clear()
+    _TYPES[content_type] = parsed
+    return parsed

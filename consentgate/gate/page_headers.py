@@ -30,34 +30,43 @@ REFUSED_START: Final = {
 
 
 def page_headers(
-    headers: Iterable[tuple[bytes, bytes]], length: int | None, *, per_visitor: bool
+    headers: Iterable[tuple[bytes, bytes]], length: int | bytes | None, *, per_visitor: bool
 ) -> list[tuple[bytes, bytes]]:
-    """The headers of a rewritten page: ``Content-Length`` is ``length`` (None: none, it streams);
-    in ``per_visitor`` mode the page is private to the visitor (``Vary: Cookie``, no ``ETag``)."""
+    """The headers of a rewritten page: ``Content-Length`` is ``length`` (None: none, it streams;
+    bytes: the value already written); in ``per_visitor`` mode the page is private to the visitor
+    (``Vary: Cookie``, no ``ETag``)."""
+    if isinstance(length, int):
+        length = str(length).encode("ascii")
+    if not per_visitor:
+        # Every page in uniform mode: only the length changes (no lower() unless a name could be it).
+        kept: list[tuple[bytes, bytes]] = []
+        for name, value in headers:
+            if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length"):
+                continue
+            kept.append((name, value))
+        if length is not None:
+            kept.append((b"content-length", length))
+        return kept
     out: list[tuple[bytes, bytes]] = []
     vary = False
     cache_control: bytes | None = None
     for name, value in headers:
         low = name.lower()
-        if low == b"content-length":
+        if low == b"content-length" or low == b"etag":
             continue
-        if per_visitor:
-            if low == b"etag":
-                continue
-            if low == b"vary":
-                vary = True
-                if b"cookie" not in value.lower() and value.strip() != b"*":
-                    value = value + b", Cookie"
-            elif low == b"cache-control":
-                cache_control = value if cache_control is None else cache_control + b", " + value
-                continue
+        if low == b"vary":
+            vary = True
+            if b"cookie" not in value.lower() and value.strip() != b"*":
+                value = value + b", Cookie"
+        elif low == b"cache-control":
+            cache_control = value if cache_control is None else cache_control + b", " + value
+            continue
         out.append((name, value))
     if length is not None:
-        out.append((b"content-length", str(length).encode("ascii")))
-    if per_visitor:
-        if not vary:
-            out.append((b"vary", b"Cookie"))
-        out.append((b"cache-control", _private(cache_control)))
+        out.append((b"content-length", length))
+    if not vary:
+        out.append((b"vary", b"Cookie"))
+    out.append((b"cache-control", _private(cache_control)))
     return out
 
 

@@ -1,0 +1,103 @@
+"""The consent reader: the consent of a request from its headers, and what it keeps between requests."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from consentgate.config import load_config
+from consentgate.consent.cookie import CookieCodec, StoredChoice
+from consentgate.consent.decision import Decider
+from consentgate.consent.reader import ConsentReader
+from tests.support.site import SECRET
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    clock = _Clock(time.time())
+    monkeypatch.setattr(time, "time", clock)
+    return clock
+
+
+def _reader(max_age: int = 182 * 86400) -> tuple[ConsentReader, CookieCodec, int]:
+    config = load_config()
+    codec = CookieCodec(SECRET, config.category_names, max_age)
+    return ConsentReader(config.cookie.name, codec, Decider(config)), codec, config.revision
+
+
+def _cookie(codec: CookieCodec, revision: int, *granted: str) -> str:
+    return codec.encode(
+        StoredChoice("visitor-1", frozenset({"necessary", *granted}), revision, int(time.time()))
+    )
+
+
+def _scope(*headers: tuple[bytes, bytes]) -> dict[str, object]:
+    return {"type": "http", "headers": list(headers)}
+
+
+def test_the_kept_consent_of_a_cookie_expires_with_its_signature(clock: _Clock) -> None:
+    reader, codec, revision = _reader(max_age=100)
+    header = f"consentgate={_cookie(codec, revision, 'analytics')}".encode()
+    first = reader.read(_scope((b"cookie", header)))
+    assert first.decided and first.allows("analytics")
+    clock.now += 99
+    assert reader.read(_scope((b"cookie", header))) is first  # kept, not verified again
+    clock.now += 2
+    later = reader.read(_scope((b"cookie", header)))
+    assert not later.decided and not later.allows("analytics")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "consentgate={}",
+        'consentgate="{}"',
+        "a=1; consentgate={}",
+        "a=1;consentgate= {} ; b=2",
+        "xconsentgate=junk; consentgate={}",
+        "consentgate={}\xa0",  # what str.strip() strips of a Latin-1 header, bytes are stripped of too
+    ],
+)
+def test_the_cookie_is_found_among_others(template: str) -> None:
+    reader, codec, revision = _reader()
+    header = template.format(_cookie(codec, revision, "social")).encode("latin-1")
+    consent, cookie = reader.read_with_cookie(_scope((b"host", b"x"), (b"cookie", header)))
+    assert consent.decided and consent.allows("social")
+    assert cookie == header
+
+
+def test_another_cookie_of_a_similar_name_is_not_the_consent() -> None:
+    reader, codec, revision = _reader()
+    value = _cookie(codec, revision, "social")
+    assert not reader.read(_scope((b"cookie", f"xconsentgate={value}".encode()))).decided
+
+
+def test_several_cookie_headers_are_read_as_one() -> None:
+    reader, codec, revision = _reader()
+    value = _cookie(codec, revision, "analytics")
+    consent, cookie = reader.read_with_cookie(
+        _scope((b"cookie", b"a=1"), (b"cookie", f"consentgate={value}".encode()))
+    )
+    assert consent.decided and consent.allows("analytics")
+    assert cookie == f"a=1; consentgate={value}".encode()
+
+
+def test_a_signal_is_read_beside_a_kept_cookie() -> None:
+    reader, codec, revision = _reader()
+    header = f"consentgate={_cookie(codec, revision, 'advertising')}".encode()
+    plain = reader.read(_scope((b"cookie", header)))
+    with_gpc = reader.read(_scope((b"cookie", header), (b"sec-gpc", b" 1 ")))
+    assert plain.decided and not plain.gpc
+    assert with_gpc.decided and with_gpc.gpc
+    undecided = reader.read(_scope((b"sec-gpc", b"1")))
+    assert not undecided.decided and undecided.gpc
+    assert not reader.read(_scope()).gpc
