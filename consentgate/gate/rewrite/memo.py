@@ -3,17 +3,19 @@
 Server-rendered pages differ on every request (a CSRF token, a CSP nonce on every script, the
 page data of a tag manager), but only in a few places: the same tags come back in the same
 order. :class:`MemoRewriter` cuts a body into segments at places found from its own bytes (the
-first line ending in ``>`` at least ``_SEGMENT`` bytes after the last cut), so that two renderings of a page
+first line ending in ``>`` at least 2 KB after the last cut), so that two renderings of a page
 are cut alike, and keeps each segment's output in the plan's :class:`~.memo_store.SegmentMemo`,
 keyed by the rewriter's state before the segment and the segment's bytes. A segment seen before
 in the same state is answered from memory; only the others are fed to a real
-:class:`~.rewriter.Rewriter`, resumed from that state. A segment that starts like one rewritten
-before and ends like it (so most likely the same with a few bytes changed) is looked up in pieces of
-``_PIECE`` bytes, so that only the piece holding the change is read.
+:class:`~.rewriter.Rewriter`, resumed from that state. A segment that starts or ends like one
+read before (most likely the same with a value changed) is looked up again in pieces of 512
+bytes, and those in pieces of 128, so that only the piece holding the change is read.
 
 The result is the same bytes a :class:`~.rewriter.Rewriter` gives for the whole body: it does
 not depend on how a body is cut (a property of the rewriter), and the state snapshot holds every
-slot that changes while a rewriter reads (a test checks every slot is classified).
+slot that changes while a rewriter reads (a test checks every slot is classified). The snapshot
+writes leftovers the rewriter will set again before reading them (a finished inline script's
+offsets, say) as their first values, so that two readings that differ only there meet again.
 
 Cutting a body into segments and keeping them costs about a third of a plain rewrite, so a plan
 whose pages share little (each one new) rewrites them directly: the memory keeps a running
@@ -23,9 +25,10 @@ few bodies while it is low (see :meth:`~.memo_store.SegmentMemo.worth_it`).
 The CSP nonce: a response's nonce (from its header) is new on every request and is on every
 script tag, so before a segment is looked up the nonce is replaced by a placeholder of the same
 length, and the output gets the nonce back. The placeholder is letters and digits, as a nonce
-is, so the rewriter reads both alike; a segment that holds the placeholder itself ends the
-memoizing for the rest of the body (the real rewriter goes on from the same state, with the
-nonce), so that no text of the page can ever be turned into the nonce.
+is, so the rewriter reads both alike. It has no border (no beginning that is also its ending),
+so occurrences cannot overlap, and a page that holds the placeholder itself ends the memoizing
+for the rest of the body (the real rewriter goes on from the same state, with the nonce): no
+text of the page can ever be turned into the nonce.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Final, cast
 from .memo_store import SegmentMemo, State
 from .plan import RewritePlan
 from .rewriter import Rewriter
+from .tokenizer import RAW_END, TAG_NAME
 from .tree import Tree
 
 __all__ = ["STATE_SLOTS", "MemoRewriter"]
@@ -67,6 +71,15 @@ _PLAIN: Final = (
     "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
     "_neutral_re", "_finished", "_clean_end",
 )  # fmt: skip
+_STATE, _SUB, _RAW_END, _PENDING, _PEND_BODY, _PEND_SCAN, _TAG_STATE, _OVER = (
+    _PLAIN.index(name)
+    for name in ("_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over")
+)
+#: The rewriter's states that set these leftovers on entry (see rewriter.py's state machine).
+_SCRIPT, _RAWTEXT, _OVER_TAG = 1, 2, 4
+_FIRST_RAW_END: Final = RAW_END[b"style"]
+_FIRST_TAG_STATE: Final = TAG_NAME
+_FIRST_OVER: Final = (b"", False)
 #: ... and those holding a mutable value, frozen into the snapshot.
 _MUTABLE: Final = ("_tree", "_neutral", "_extra")
 STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE)
@@ -80,8 +93,20 @@ def _snapshot(rewriter: Rewriter) -> tuple[State, int]:
     tree: Tree = get("_tree")
     extra: list[bytes] = get("_extra")
     held: bytes = get("_held")
+    values = [get(name) for name in _PLAIN]
+    # Leftovers that the rewriter only reads in the state that sets them again are written as
+    # their first values, so that two readings that agree on everything else meet in one state.
+    kind = values[_STATE]
+    if kind != _SCRIPT:
+        values[_SUB] = 0
+    if kind != _RAWTEXT:
+        values[_RAW_END] = _FIRST_RAW_END
+    if kind != _OVER_TAG:
+        values[_TAG_STATE], values[_OVER] = _FIRST_TAG_STATE, _FIRST_OVER
+    if not values[_PENDING]:
+        values[_PEND_BODY] = values[_PEND_SCAN] = 0
     state = (
-        *[get(name) for name in _PLAIN],
+        *values,
         tuple(tree.stack),
         tree.select,
         frozenset(get("_neutral")),
@@ -326,13 +351,17 @@ class MemoRewriter:
         start = len(out)
         sizes = self._sizes
         if level + 1 < len(sizes) and len(seg) > 2 * sizes[level + 1]:
+            # Its first or its last bytes say "seen before, changed" (a value near one end
+            # changes that end only).
             ends = max(1, sizes[-1] // 4)
-            first = (self._number, seg[:ends] + seg[-ends:])
-            if first in memo.seen:
+            number = self._number
+            head, tail = (number, b"<" + seg[:ends]), (number, b">" + seg[-ends:])
+            if head in memo.seen or tail in memo.seen:
                 self._pieces(seg, level + 1, out, True)
             else:
                 self._read(seg, out)
-                memo.saw(first)
+                memo.saw(head)
+                memo.saw(tail)
         else:
             self._read(seg, out)
         # The state after the whole segment is the state after its last piece.

@@ -31,8 +31,8 @@ class SegmentMemo:
 
     ``segments``: the output of a segment and the state after it (its number and the state).
     ``finals``: what the rewriter's ``finish`` adds at the end of a body, per state.
-    ``seen``: (state number, first and last bytes) of segments rewritten whole, so that one that
-    starts and ends alike (a page whose values changed) is looked up in smaller pieces.
+    ``seen``: (state number, first or last bytes) of segments rewritten whole, so that one that
+    starts or ends alike (a page whose values changed) is looked up in smaller pieces.
     ``starts``: the first state of a rewrite, per what it depends on.
     """
 

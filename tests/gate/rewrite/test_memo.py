@@ -7,6 +7,7 @@ data), so that most segments come from memory and a few are read; the output mus
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import sys
@@ -76,12 +77,12 @@ def test_fresh_renderings_of_a_page_are_mostly_answered_from_memory(size: int) -
         assert got == expected
         assert rendered.nonce in got.decode()
         answered.append(hit / len(body))
-    assert answered[0] == 0
+    assert answered[0] < 0.2  # only what repeats inside the page
     # After a page or two, all but the segments holding the new values come from memory.
-    assert min(answered[3:]) > 0.8
+    assert min(answered[3:]) > 0.8, answered
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("CG_REWRITER_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     documents=st.lists(ANY_BYTES, min_size=1, max_size=4),
     data=st.data(),
@@ -134,10 +135,16 @@ def test_the_memory_stays_bounded() -> None:
     plan = tiny_plan()
     plan.memo = memo
     rnd = random.Random(7)
-    for _ in range(300):
+    sizes, started_over = [], False
+    for _ in range(250):
         body = b"".join(b"<p>%d</p>\n" % rnd.getrandbits(64) for _ in range(4000))
-        _memo(plan, body, ALL_OPTIONAL, None, sizes=(256, 32))
-        assert memo.size <= 16 * 1024 * 1024
+        got, _ = _memo(plan, body, ALL_OPTIONAL, None, sizes=(8192,))
+        assert got == body
+        if sizes and memo.size < sizes[-1]:
+            started_over = True
+        sizes.append(memo.size)
+    assert max(sizes) <= 16 * 1024 * 1024
+    assert started_over
 
 
 def test_a_plan_whose_pages_share_nothing_is_not_memoized() -> None:
