@@ -118,12 +118,13 @@ _ATTRS = re.compile(_ATTRS_SRC)
 def _skip(start: tuple[bytes, ...], end: tuple[bytes, ...], doctype: bool) -> re.Pattern[bytes]:
     """The exact tokenizer, as one regex: consumes text, bogus comments and every tag but the
     stateful candidates, and stops at one of those, at a comment, or at a construct the buffer
-    (or the ``endpos`` given) does not complete."""
+    (or the ``endpos`` given) does not complete. A ``<`` of text is tried first (a run of them
+    at once): a flood of ``<`` costs no more than text."""
     bogus = rb"[!?](?!--)" + (rb"(?!doctype)" if doctype else b"") + rb"[^>]*+>"
     return re.compile(
-        rb"(?:[^<]++|<(?:(?!(?:" + _alt(start) + rb")" + _DELIM + rb")[a-z][^\t\n\f\r />]*+" + _ATTRS_SRC
-        + rb">|/(?!(?:" + _alt(end) + rb")" + _DELIM + rb")[a-z][^\t\n\f\r />]*+" + _ATTRS_SRC
-        + rb">|" + bogus + rb"|/[^a-z>][^>]*+>|/>|(?=[^a-z!?/])))*+"
+        rb"(?:[^<]++|<(?:<*(?=<)|(?=[^a-z!?/])|(?!(?:" + _alt(start) + rb")" + _DELIM + rb")[a-z][^\t\n\f\r />]*+"
+        + _ATTRS_SRC + rb">|/(?!(?:" + _alt(end) + rb")" + _DELIM + rb")[a-z][^\t\n\f\r />]*+" + _ATTRS_SRC
+        + rb">|" + bogus + rb"|/[^a-z>][^>]*+>|/>))*+"
     )  # fmt: skip
 
 
@@ -162,6 +163,13 @@ _ATTR_NAME_STOP = re.compile(rb"[\t\n\f\r />=]")
 _NOT_WS = re.compile(rb"[^\t\n\f\r ]")
 _NOT_WS_SLASH = re.compile(rb"[^\t\n\f\r /]")
 _UNQUOTED_STOP = re.compile(rb"[\t\n\f\r >]")
+#: Whole attributes from the before-attribute-name state, each known to end inside the buffer (a
+#: value by its quote, or by a space or ``>``; a name by what follows it, not ``=``): after them
+#: the tokenizer is in that state again.
+_ATTR_RUN = re.compile(
+    rb"(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    rb"(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+(?=[\t\n\f\r >]))|(?=[\t\n\f\r ]*+[^\t\n\f\r =])))*+"
+)
 
 
 # --- what a candidate is --------------------------------------------------------------------------
@@ -334,6 +342,10 @@ def follow_tag(low: bytes, i: int, n: int, state: int) -> tuple[int, int]:
     """Follow the HTML tokenizer through a tag from ``state`` at ``i``: ``(end, state)`` with
     ``end`` just after the closing ``>``, or -1 and the state at ``n``."""
     while i < n:
+        if state == _BEFORE_ATTR:  # whole attributes at once (a tag may hold a million)
+            i = _ATTR_RUN.match(low, i, n).end()  # type: ignore[union-attr]
+            if i >= n:
+                break
         if state in (TAG_NAME, _ATTR_NAME):
             m = (NAME_STOP if state == TAG_NAME else _ATTR_NAME_STOP).search(low, i, n)
             if m is None:
