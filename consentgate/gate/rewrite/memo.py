@@ -343,7 +343,7 @@ class MemoRewriter:
         return pos
 
     def _missed(self, seg: bytes, level: int, out: list[bytes]) -> None:
-        """A segment the memory does not hold in this state: read whole, or, when it starts and
+        """A segment the memory does not hold in this state: read whole, or, when it starts or
         ends like one read before (most likely the same page with a value changed), looked up
         in the next level's smaller pieces."""
         memo = self._memo
@@ -357,17 +357,13 @@ class MemoRewriter:
             number = self._number
             head, tail = (number, b"<" + seg[:ends]), (number, b">" + seg[-ends:])
             if head in memo.seen or tail in memo.seen:
+                # Only its pieces are kept: a segment holding a fresh value never comes back.
                 self._pieces(seg, level + 1, out, True)
-            else:
-                self._read(seg, out)
-                memo.saw(head)
-                memo.saw(tail)
-        else:
-            self._read(seg, out)
-        # The state after the whole segment is the state after its last piece.
-        memo.remember(
-            key, out[start] if len(out) == start + 1 else b"".join(out[start:]), self._number, self._state
-        )
+                return
+            memo.saw(head)
+            memo.saw(tail)
+        self._read(seg, out)
+        memo.remember(key, out[start], self._number, self._state)
 
     def _read(self, seg: bytes, out: list[bytes]) -> None:
         """Feed ``seg`` to the real rewriter in the current state; the state moves on."""

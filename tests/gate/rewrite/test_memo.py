@@ -135,7 +135,8 @@ def test_the_memory_stays_bounded() -> None:
     plan = tiny_plan()
     plan.memo = memo
     rnd = random.Random(7)
-    sizes, started_over = [], False
+    sizes: list[int] = []
+    started_over = False
     for _ in range(250):
         body = b"".join(b"<p>%d</p>\n" % rnd.getrandbits(64) for _ in range(4000))
         got, _ = _memo(plan, body, ALL_OPTIONAL, None, sizes=(8192,))
