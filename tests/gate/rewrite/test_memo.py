@@ -82,7 +82,11 @@ def test_fresh_renderings_of_a_page_are_mostly_answered_from_memory(size: int) -
     assert min(answered[3:]) > 0.8, answered
 
 
-@settings(max_examples=int(os.environ.get("CG_REWRITER_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("CG_REWRITER_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     documents=st.lists(ANY_BYTES, min_size=1, max_size=4),
     data=st.data(),
