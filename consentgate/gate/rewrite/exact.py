@@ -99,7 +99,7 @@ class ExactMode:
     def _exact(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
         """Data state, construct by construct, while the exact mode is needed."""
         cap = self._plan.tag_cap
-        run = ordinary_run(cap)
+        run = ordinary_run()
         hits = [-1] * len(_HOT_STARTS)
         hot = -1  # where HOT may next match (a tag from there on may need a verdict)
         while True:
@@ -108,11 +108,12 @@ class ExactMode:
             if self._base_url is None:  # (after a <base href>, every tag may need a verdict)
                 if hot < pos:
                     hot = _next_hot(low, pos, n, hits)
+                stop = min(hot, pos + cap)  # (no tag in it over the cap)
                 if self._tree.stack or self._record is not None:
-                    end = run.match(low, pos, hot).end()  # type: ignore[union-attr]
+                    end = run.match(low, pos, stop).end()  # type: ignore[union-attr]
                 else:  # (a raw-text element closed right away leaves no trace here)
-                    leaves = ordinary_run(cap, RAW_LEAVES.difference(self._neutral))
-                    end = leaves.match(low, pos, hot).end()  # type: ignore[union-attr]
+                    leaves = ordinary_run(RAW_LEAVES.difference(self._neutral))
+                    end = leaves.match(low, pos, stop).end()  # type: ignore[union-attr]
                 if end > pos:
                     self._ordinary(low, pos, end)
                     pos = end

@@ -105,29 +105,31 @@ RAW_LEAVES: Final = frozenset({b"xmp", b"title", b"iframe", b"noembed", b"nofram
 
 
 @functools.lru_cache(maxsize=64)
-def ordinary_run(tag_cap: int, leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
-    """Ordinary markup, for a plan whose tags end at ``tag_cap`` bytes: text, ``<`` of text,
-    comments, and start and end tags (none over the cap) that change nothing but the tree's
-    stack (see :meth:`~.tree.Tree.ordinary`). Matched at a data-state position, it stops at the
-    first construct that may matter or that the buffer does not complete. That a tag loads
-    nothing is not its business: the caller ends the match (``endpos``) where the rewriter's
-    ``HOT`` regex (:mod:`.tagging`) first matches.
+def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
+    """Ordinary markup: text, ``<`` of text, comments, and start and end tags that change
+    nothing but the tree's stack (see :meth:`~.tree.Tree.ordinary`). Matched at a data-state
+    position, it stops at the first construct that may matter or that the buffer does not
+    complete. Two things are the caller's: that no tag is over the cap (a match no longer than
+    the cap), and that no tag loads anything (the match ends where the rewriter's ``HOT`` regex,
+    :mod:`.tagging`, may first match).
 
     ``leaves`` (some of :data:`RAW_LEAVES`): those elements too, when their end tag follows their
     start tag with only text between -- for the caller to give only where that is so (with an
     empty stack, outside raw text, the name not among the end tags being neutralised)."""
-    tag = (
-        rb"(?=[^>]{0,%d}>)(?:(?!%s[\t\n\f\r />])" % (tag_cap - 2, _factored(_SPECIAL_START))
-        + _NAME
-        + rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
+    attributes = (
+        rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
         + _WS + rb"*+/?>"
-        + rb"|/(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END) + _NAME + _WS + rb"*+>"
     )  # fmt: skip
+    start = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_START) + _NAME + attributes
+    other = rb"<(?:<*(?=<)|(?=[^a-z!?/])|" + _COMMENT[1:]  # (a run of '<' before a '<' is text)
+    other += rb"|/(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END) + _NAME + _WS + rb"*+>"
     if leaves:
-        tag += (
+        other += (
             rb"|(%s)(?=[\t\n\f\r />])" % b"|".join(sorted(leaves))
-            + rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
-            + _WS + rb"*+/?>[^<]*+</(?=[^>]{0,%d}>)\1" % (tag_cap - 3) + _WS + rb"*+>"
-        )  # fmt: skip
-    tag += b")"
-    return re.compile(rb"(?:[^<]++|<(?:(?=[^a-z!?/])|" + _COMMENT[1:] + rb"|" + tag + rb"))*+")
+            + attributes
+            + rb"[^<]*+</\1"
+            + _WS
+            + rb"*+>"
+        )
+    # (Start tags first: the most frequent; the alternatives exclude each other.)
+    return re.compile(rb"(?:[^<]++|" + start + rb"|" + other + rb"))*+")
