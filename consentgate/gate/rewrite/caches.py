@@ -35,7 +35,8 @@ class VerdictCaches:
     inline script text. ``text_url``: its answer per decoded URL and ``<base href>``. ``tag``: the verdict on a start tag by its exact bytes and the blocked
     categories, the base URL and the namespace (its inert bytes, None to leave it, or the verdicts' ``INLINE``). ``style``:
     the verdict on a ``<style>`` by its tag and text (up to ``script_cap``). ``passive``:
-    whether a passive tag (lower-cased, up to its ``>``) is harmless whatever is blocked. The
+    whether a passive tag (lower-cased, up to its ``>``) is harmless whatever is blocked. ``quiet``:
+    whether an ``<svg>``/``<math>`` element (lower-cased, whole) is plain markup. The
     dictionaries are read directly on the hot path; entries go in through the ``remember_*``
     methods, which keep the bounds.
     """
@@ -46,6 +47,7 @@ class VerdictCaches:
         "_tag_bytes",
         "inline",
         "passive",
+        "quiet",
         "style",
         "tag",
         "text_url",
@@ -58,6 +60,7 @@ class VerdictCaches:
         self.inline: dict[bytes, ServiceLike | None] = {}
         self.tag: dict[TagKey, object] = {}
         self.passive: dict[bytes, bool] = {}
+        self.quiet: dict[bytes, bool] = {}
         self.style: dict[TagKey, bytes | None] = {}
         self._inline_bytes = 0
         self._style_bytes = 0
@@ -97,14 +100,19 @@ class VerdictCaches:
         if self._room(len(key)):
             self.passive[key] = harmless
 
+    def remember_quiet(self, key: bytes, quiet: bool) -> None:
+        if self._room(len(key)):
+            self.quiet[key] = quiet
+
     def _room(self, size: int) -> bool:
-        """Whether a tag of ``size`` bytes may be kept; the two tag caches together stay under
-        _TAG_BYTES (both start over when full)."""
+        """Whether a tag of ``size`` bytes may be kept; the tag caches together stay under
+        _TAG_BYTES (all start over when full)."""
         if size > _KEY_BYTES:
             return False
         self._tag_bytes += size + _ENTRY_OVERHEAD
         if self._tag_bytes > _TAG_BYTES:
             self.tag.clear()
             self.passive.clear()
+            self.quiet.clear()
             self._tag_bytes = size + _ENTRY_OVERHEAD
         return True

@@ -26,6 +26,7 @@ __all__ = ["SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
 TAG_CAP: Final = 64 * 1024
 #: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
 SCRIPT_CAP: Final = 64 * 1024
+_MISSING: Final = object()
 #: A slash, then a tab or newline: browsers drop those from URLs, another slash may follow.
 _SPLIT_SLASHES: Final = re.compile(rb"/[\t\n\r]")
 #: The category of a host no list knows, in deny-by-default mode: its loading tags stay inert, but a
@@ -68,10 +69,9 @@ class RewritePlan:
     def match_url(self, raw: bytes) -> ServiceLike | None:
         """The service of a URL as written in an attribute (quotes stripped, entities not decoded)."""
         caches = self.caches
-        try:
-            return caches.url[raw]
-        except KeyError:
-            pass
+        service = caches.url.get(raw, _MISSING)
+        if service is not _MISSING:  # (no KeyError: the callers have just missed it themselves)
+            return service  # type: ignore[return-value]
         service = None
         # Else relative: first party (browsers drop tabs and newlines, so "/\n/host" is "//host").
         if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw or _SPLIT_SLASHES.search(raw):

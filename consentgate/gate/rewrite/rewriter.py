@@ -54,6 +54,7 @@ from .tokenizer import (
     LETTERS,
     NAME_STOP,
     PASSIVE_KINDS,
+    QUIET_ELEMENT,
     RAW_END,
     RAW_TAIL,
     SKIP_POST,
@@ -350,6 +351,7 @@ class Rewriter(ExactMode, TagPart):
         tag_cap = self._plan.tag_cap
         quick = self._record is None
         passed = self._caches.passive
+        quiets = self._caches.quiet
         at = hot_at = pos
         trig = self._next_trigger(low, pos)
         while True:
@@ -372,7 +374,21 @@ class Rewriter(ExactMode, TagPart):
                     return self._hold_or_pass(data, low, c, n, final)
             else:
                 c = m.start()
-                if quick and kinds[low[c + 1 : m.end()]] in PASSIVE_KINDS:
+                kind = kinds[low[c + 1 : m.end()]]
+                if kind == KIND_EXACT and low[c + 1] in b"sm":
+                    # An <svg>/<math> icon that is plain markup to its end is no candidate.
+                    close = find(b"</svg>" if low[c + 1] == 115 else b"</math>", c)
+                    if close >= 0:
+                        close += 6 if low[c + 1] == 115 else 7
+                        key = low[c:close]
+                        quiet = quiets.get(key)
+                        if quiet is None:
+                            quiet = QUIET_ELEMENT.fullmatch(low, c, close) is not None
+                            self._caches.remember_quiet(key, quiet)
+                        if quiet:
+                            at = close
+                            continue
+                if quick and kind in PASSIVE_KINDS:
                     g = find(b">", c)
                     if g >= 0:
                         # The verdict depends on these bytes only, and pages repeat their tags.

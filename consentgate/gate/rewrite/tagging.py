@@ -25,14 +25,20 @@ __all__ = ["HOT", "TagPart"]
 #: looks for.
 _WS = rb"[\t\n\r]*+"
 
+#: A scheme (tabs and newlines may stand inside) that no ``//`` follows: ``http:host``, ``http:/host``.
+_SLASHLESS_SRC = (
+    rb"h" + _WS + b"t" + _WS + b"t" + _WS + b"p" + _WS + b"(?:s" + _WS + b")?:(?!" + _WS + b"/" + _WS + b"/)"
+)
 #: What makes an ordinary tag worth a verdict: a ``//host`` URL (group 1: the catalog decides), a
 #: scheme not followed by ``//`` (``http:host``, ``http:/host``), a character reference that may
 #: spell one (a slash, backslash, colon, tab, newline or a letter of ``https``), a backslash, the
 #: site's explicit category, an ``srcdoc`` document.
 HOT = re.compile(
-    rb"(/" + _WS + rb"/[^\t\n\f\r \"'<>,\\()]*+[\t\n\r]?)"
-    rb"|h" + _WS + b"t" + _WS + b"t" + _WS + b"p" + _WS + b"(?:s" + _WS + b")?:(?!" + _WS + b"/" + _WS + b"/)"
-    rb"|&(?:#0*+(?:47|92|58|9|10|13|104|116|112|115|72|84|80|83)(?![0-9])"
+    rb"(/"
+    + _WS
+    + rb"/[^\t\n\f\r \"'<>,\\()]*+[\t\n\r]?)|"
+    + _SLASHLESS_SRC
+    + rb"|&(?:#0*+(?:47|92|58|9|10|13|104|116|112|115|72|84|80|83)(?![0-9])"
     rb"|#x0*+(?:2f|5c|3a|9|a|d|68|74|70|73|48|54|50|53)(?![0-9a-f])|sol|bsol|colon|tab|newline)"
     rb"|data-cg-category|srcdoc|\\"
 )
@@ -44,6 +50,8 @@ HOT = re.compile(
 _SLASHES = re.compile(rb"/" + _WS + rb"/")
 _REFERENCE = re.compile(rb"&(?:#|sol|bsol|colon|tab|newline)")
 _SCHEME_COLON = re.compile(rb":(?<=[ps\t\n\r]:)(?!" + _WS + b"/" + _WS + b"/)")
+#: HOT's scheme alternative alone (it starts with a literal byte too).
+_SLASHLESS = re.compile(_SLASHLESS_SRC)
 
 
 #: A scheme (``http:``, ``https:``, tabs and newlines allowed inside) in lower-cased text.
@@ -84,17 +92,36 @@ class TagPart:
         explicit category: then its attributes need not be parsed. Every URL the catalog can match
         holds ``//``, ``scheme:`` or an entity or backslash (see ``HOT``), and the catalog answers
         per ``//host/path`` token as it would for the whole URL."""
-        cache = self._caches.url
-        for m in HOT.finditer(low, c, end):
-            token = m.group(1)
-            if token is None:
+        # HOT's alternatives one by one, each found by a search that skims to a literal byte (HOT
+        # itself would stop at every h, d and s): what needs no catalog answer first.
+        if (
+            low.find(b"\\", c, end) >= 0
+            or low.find(CATEGORY_ATTR, c, end) >= 0
+            or low.find(b"srcdoc", c, end) >= 0
+            or (_SCHEME_COLON.search(low, c, end) is not None and _SLASHLESS.search(low, c, end) is not None)
+        ):
+            return True
+        at = c
+        while True:
+            m = _REFERENCE.search(low, at, end)
+            if m is None:
+                break
+            if HOT.match(low, m.start(), end) is not None:
                 return True
+            at = m.end()
+        cache = self._caches.url
+        at = c
+        while True:
+            m = _SLASHES.search(low, at, end)
+            if m is None:
+                return False
+            token = HOT.match(low, m.start(), end).group(1)  # type: ignore[union-attr]
             service = cache.get(token, UNKNOWN)
             if service is UNKNOWN:
                 service = self._plan.match_url(token)
             if service is not None or token[-1] in URL_BREAKS:
                 return True
-        return False
+            at = m.start() + len(token)
 
     def _hot(
         self, data: bytes, low: bytes, start: int, at: int, c: int, n: int, final: bool

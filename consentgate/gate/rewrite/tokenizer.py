@@ -47,6 +47,7 @@ __all__ = [
     "LETTERS",
     "NAME_STOP",
     "PASSIVE_KINDS",
+    "QUIET_ELEMENT",
     "RAW_END",
     "RAW_TAIL",
     "SKIP_POST",
@@ -102,8 +103,15 @@ def _cand(names: tuple[bytes, ...], *, doctype: bool) -> re.Pattern[bytes]:
     """``<`` and one of ``names`` (``/name`` for an end tag), ``<!--``, or ``<!doctype``; no groups
     (they cost): the name is read back from the bytes."""
     return re.compile(
-        rb"<(?!" + _QUIET_FOREIGN + rb")(?:" + _trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
+        rb"<(?:" + _trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
     )  # fmt: skip
+
+
+#: An ``<svg>``/``<math>`` element that is plain markup to its end (see :mod:`.quiet`): not a
+#: candidate. Matched whole from its ``<`` up to the first ``</svg>`` or ``</math>``; pages repeat
+#: their icons, so the rewriter remembers the answer by the element's bytes (matching an icon
+#: costs more than looking it up).
+QUIET_ELEMENT: Final = re.compile(rb"<" + _QUIET_FOREIGN)
 
 
 #: The attributes of a tag, exactly as the HTML tokenizer splits them (an unterminated quoted
