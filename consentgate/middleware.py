@@ -206,8 +206,9 @@ class _Responder:
             gate = self.gate
             consent = self.consent
             headers = message.get("headers", ())
-            kept = gate.cookie_filter.filter(headers, consent.granted)
-            if _may_be_html(kept):
+            html, cookies = _look(headers)
+            kept = gate.cookie_filter.filter(headers, consent.granted) if cookies else headers
+            if html:
                 # An undecided visitor under the opt-out regime has tags granted by default; the banner
                 # (which cannot read the signed cookie) learns that from a state cookie set on pages.
                 # Without a valid signed cookie of this revision, a state cookie the browser sent is
@@ -237,19 +238,22 @@ class _Responder:
 _HTML_TYPES: dict[bytes, bool] = {}
 
 
-def _may_be_html(headers: Any) -> bool:
-    """Whether the response could be HTML (html_response decides exactly; this only rules out): one
-    Content-Type that is not HTML rules it out; none, or several, leave it to the body (sniffed)."""
-    found = 0
+def _look(headers: Any) -> tuple[bool, bool]:
+    """One pass over the response headers: whether the response could be HTML (html_response
+    decides exactly; this only rules out: one Content-Type that is not HTML rules it out; none, or
+    several, leave it to the body, sniffed), and whether it sets cookies (for the cookie filter)."""
+    types = 0
+    html = cookies = False
     for name, value in headers:
         if name == b"content-type" or (len(name) == 12 and name.lower() == b"content-type"):
-            html = _HTML_TYPES.get(value)
-            if html is None:
-                html = b"text/html" in value.lower()
+            known = _HTML_TYPES.get(value)
+            if known is None:
+                known = b"text/html" in value.lower()
                 if len(_HTML_TYPES) >= 256:
                     _HTML_TYPES.clear()
-                _HTML_TYPES[value] = html
-            if html:
-                return True
-            found += 1
-    return found != 1
+                _HTML_TYPES[value] = known
+            html = html or known
+            types += 1
+        elif name == b"set-cookie" or (len(name) == 10 and name.lower() == b"set-cookie"):
+            cookies = True
+    return html or types != 1, cookies

@@ -322,3 +322,39 @@ async def test_the_gate_rewrites_pages_it_serves(make_gate: Any) -> None:
             assert head.status_code == 200 and head.content == b""
     finally:
         await gate_.aclose()
+
+
+async def test_header_names_in_any_case_are_read_alike() -> None:
+    # ASGI apps should send lower-case names; one that does not is read the same way.
+    upper = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [
+            (b"Content-Type", b"Text/HTML; Charset=UTF-8"),
+            (b"Content-Length", str(len(PAGE)).encode()),
+            (b"Content-Security-Policy", b"script-src 'nonce-abc123'"),
+            (b"X-Other", b"kept"),
+        ],
+    }
+    sent = await respond([upper, body(PAGE)])
+    out = joined(sent)
+    assert INERT_GA in out and b'nonce="abc123"' in out
+    names = [name for name, _ in sent[0]["headers"]]
+    assert b"Content-Length" not in names and names.count(b"content-length") == 1
+    assert headers_of(sent[0])[b"content-length"] == str(len(out)).encode()
+    assert headers_of(sent[0])[b"x-other"] == b"kept"
+    zipped = {**upper, "headers": [(b"CONTENT-TYPE", b"text/html"), (b"Content-Encoding", b"GZIP")]}
+    assert INERT_GA in gzip.decompress(joined(await respond([zipped, body(gzip.compress(PAGE))])))
+    other = {**upper, "headers": [(b"Content-Type", b"Application/JSON")]}
+    assert await respond([other, body(PAGE)]) == [other, body(PAGE)]
+
+
+async def test_a_content_type_seen_before_is_read_the_same() -> None:
+    # Content-Type values are parsed once and remembered: the second page of each reads alike.
+    for _ in range(2):
+        assert INERT_GA in joined(await respond([start(b"text/html; charset=utf-8"), body(PAGE)]))
+        sent = await respond([start(b"text/html; charset=utf-32"), body("<p>x</p>".encode("utf-32"))])
+        assert joined(sent) == "<p>x</p>".encode("utf-32")
+        utf16 = PAGE.decode().encode("utf-16-le")
+        out = joined(await respond([start(b"text/html; charset=utf-16le"), body(utf16)]))
+        assert INERT_GA.decode() in out.decode("utf-16-le")
