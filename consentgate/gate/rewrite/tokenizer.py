@@ -160,6 +160,16 @@ _SCRIPT_STATES = (
     re.compile(rb"<(?:(/script)" + _DELIM + rb"|(script)" + _DELIM + rb")|-->"),
     re.compile(rb"<(/script)" + _DELIM + rb"|-->"),
 )
+_ESCAPED = rb"(?:[^<-]++|<(?!/?script" + _DELIM + rb")|-(?!->))*+"  # up to its next transition
+_DOUBLE = rb"(?:[^<-]++|<(?!/script" + _DELIM + rb")|-(?!->))*+"
+_CYCLE = (
+    rb"<!(?=--)(?:" + _ESCAPED + rb"<script" + _DELIM + _DOUBLE + rb"</script" + _DELIM + rb")*+"
+    + _ESCAPED + rb"(?:<script" + _DELIM + _DOUBLE + rb")?+-->"
+)  # fmt: skip
+#: Whole escape cycles from a ``<!--`` in script data: escaped (and double escaped) text that
+#: comes back to the data sub-state without ending the script, each complete in the buffer (a
+#: script made of them costs one match, not four searches a cycle).
+_ESCAPES = re.compile(_CYCLE + rb"(?:(?:[^<]++|<(?=[^/!]))*+" + _CYCLE + rb")*+")
 RAW_END = {name: re.compile(rb"</" + name + _DELIM) for name in (*RAW_TEXT_ELEMENTS, b"iframe")}
 #: The longest end token a raw-text search looks for, less one: what is held back between chunks.
 RAW_TAIL: Final = 10
@@ -337,6 +347,10 @@ def script_end(low: bytes, i: int, n: int, sub: int) -> tuple[int, int, int]:
                 return m.start(), sub, m.start()
             sub, i = 1, m.end()
         elif sub == 0:  # <!--
+            cycles = _ESCAPES.match(low, m.start(), n)
+            if cycles is not None:
+                i = cycles.end()
+                continue
             sub, i = 1, m.start() + 2
         elif sub == 1 and m.group(2) is not None:  # <script
             sub, i = 2, m.end()
