@@ -661,11 +661,20 @@ class Rewriter(ExactMode, TagPart):
         """Output the input's bytes from the emit point up to ``end``."""
         if end <= self._emit:
             return
-        piece = self._view[self._emit : end]
-        if self._neutral_re is not None:
-            self._out.append(self._neutral_re.sub(b"<\\\\", piece))
-        else:
-            self._out.append(piece)
+        view, at = self._view, self._emit
+        pattern = self._neutral_re
+        if pattern is not None:
+            # Matched in the buffer, not in the piece: an end tag that straddles ``end`` is seen
+            # whole (every state holds back enough that its name is in the buffer).
+            out = self._out
+            for m in pattern.finditer(view, at, min(len(view), end + _NEUTRAL_TAIL)):
+                start = m.start()
+                if start >= end:
+                    break
+                out.append(view[at : start + 1])
+                out.append(b"\\")
+                at = start + 1
+        self._out.append(view[at:end])
         self._emit = end
 
     def _insert(self, at: int, injection: bytes) -> None:

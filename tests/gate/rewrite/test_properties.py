@@ -214,3 +214,17 @@ def test_nothing_refused_loads_or_runs_per_html5lib(document: bytes) -> None:
     out = run(PLANS[2], document)
     hosts = ("google-analytics.com", "googletagmanager.com", "facebook.com", "facebook.net", "youtube.com")
     assert leaks(out, hosts, ("gtag(", "fbq(")) == []
+
+
+def test_an_end_tag_to_neutralise_split_between_two_chunks() -> None:
+    # In <noscript>'s reach, '</noscript' inside a script's text is written '<\/noscript' (a
+    # browser with scripting on would end the noscript there); cut inside it, or just after it,
+    # the output must be the same.
+    tracker = b'<script src="https://www.google-analytics.com/ga.js"></script>'
+    page = tracker + b'<noscript src="https://www.google-analytics.com/ga.js">'
+    body = page + page + b"<script>\x00\x00\x00\x00\x00</noscript\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    plan = tiny_plan(injection=fake_injection, tag_cap=32, script_cap=16)
+    whole = run(plan, body, frozenset())
+    assert b"<\\/noscript" in whole
+    for cut in range(1, len(body)):
+        assert run(plan, body, frozenset(), chunks=[cut]) == whole, cut
