@@ -20,7 +20,8 @@ fill in the first round, as on a server that serves its pages again; the ``(cold
 fresh plan for every run, so they include every catalog lookup (the catalog's inline-snippet
 search dominates the cold 20 KB page).
 
-Targets: consentgate >= 250 MB/s on the 2 MB page, ahead of lol-html on every page.
+Targets: consentgate >= 250 MB/s on the 2 MB page, ahead of lol-html on every page; cold, >= 150 MB/s
+on the 20 KB page and at least twice lol-html cold on every page.
 
 A second table, *hostile markup*, feeds consentgate (warm plan, 64 KB chunks) pages made to hurt a
 tokenizer -- a flood of ``<``, deeply nested tags (HTML and SVG), tags with thousands of
@@ -54,6 +55,9 @@ from consentgate.gate.rewrite import RewritePlan, Rewriter
 SIZES = {"20 KB": 20 * 1024, "300 KB": 300 * 1024, "2 MB": 2 * 1024 * 1024}
 CHUNK = 64 * 1024
 TARGET_2MB = 250.0  # MB/s
+#: A page the plan has not seen (a new plan, nothing cached): its tags cost what is new in them.
+TARGET_COLD_20KB = 150.0  # MB/s
+TARGET_COLD_VS_LOLHTML = 2.0
 
 # --- the pages ----------------------------------------------------------------------------------------
 
@@ -396,10 +400,25 @@ def main() -> int:
     for label in pages:
         if rate(label, "consentgate") <= rate(label, "lol-html"):
             missed.append(f"consentgate is not ahead of lol-html on the {label} page")
+    if rate("20 KB", "consentgate (cold)") < TARGET_COLD_20KB:
+        missed.append(
+            f"consentgate cold on the 20 KB page: {rate('20 KB', 'consentgate (cold)'):.0f} MB/s"
+            f" < {TARGET_COLD_20KB:.0f}"
+        )
+    for label in pages:
+        ratio = rate(label, "consentgate (cold)") / rate(label, "lol-html (cold)")
+        if ratio < TARGET_COLD_VS_LOLHTML:
+            missed.append(
+                f"consentgate cold is {ratio:.2f}x lol-html cold on the {label} page,"
+                f" not {TARGET_COLD_VS_LOLHTML:.0f}x"
+            )
     for line in missed:
         print("target missed: " + line)
     if not missed:
-        print(f"targets met: >= {TARGET_2MB:.0f} MB/s on 2 MB, ahead of lol-html on every page")
+        print(
+            f"targets met: >= {TARGET_2MB:.0f} MB/s on 2 MB, ahead of lol-html on every page; cold >= "
+            f"{TARGET_COLD_20KB:.0f} MB/s on 20 KB and >= {TARGET_COLD_VS_LOLHTML:.0f}x lol-html cold on every page"
+        )
     failed = hostile(args.hostile_mb, args.strict)
     return 1 if (missed and args.strict) or failed else 0
 
