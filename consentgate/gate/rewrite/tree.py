@@ -150,9 +150,11 @@ class Tree:
         is among them, no ``</svg>``, ``</math>`` or ``</select>``: :attr:`select` stays as it is."""
         stack = self._stack
         push = self._push
+        foreign_at, html_at = self._foreign_at, self._html_at
         for slash, name, closing, leaf in tags:
             if slash:
-                self.end(name)
+                if name in foreign_at or name in html_at:  # (else it closes nothing)
+                    self.end(name)
             elif not name:
                 continue
             elif name in BREAKOUT:
