@@ -447,6 +447,15 @@ def hostile_pages(size: int) -> dict[str, bytes]:
         "</noscript in comments": fill(b"<!doctype html><body><noscript>", b"<!--</noscript>-->"),
         "long <select>": fill(b"<!doctype html><body><select>", b"<option>x</option><xmp>a</xmp>"),
         "script escapes": fill(b"<!doctype html><body><script>", b"<!--<script></script>-->"),
+        # Foreign content, <select> and <noscript> are read in the exact mode (the tree matters):
+        "deep <svg>, then </x>": fill(b"<!doctype html><body><svg>" + b"<g>" * 4096, b"</x>"),
+        "<svg> of <g></g>": fill(b"<!doctype html><body><svg>", b"<g></g>"),
+        "<svg>: 3,000 <g> opened, closed": fill(
+            b"<!doctype html><body><svg>", b"<g>" * 3000 + b"</g>" * 3000
+        ),
+        "<svg> of comments": fill(b"<!doctype html><body><svg>", b"<!---->"),
+        "<select> of <a>": fill(b"<!doctype html><body><select>", b"<a>"),
+        "<noscript> of <a>": fill(b"<!doctype html><body><noscript>", b"<a>"),
     }
 
 
