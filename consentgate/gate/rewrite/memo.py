@@ -349,6 +349,7 @@ class MemoRewriter:
         memo = self._memo
         key = (self._number, seg)
         start = len(out)
+        before = self._read_bytes
         sizes = self._sizes
         if level + 1 < len(sizes) and len(seg) > 2 * sizes[level + 1]:
             # Its first or its last bytes say "seen before, changed" (a value near one end
@@ -357,13 +358,17 @@ class MemoRewriter:
             number = self._number
             head, tail = (number, b"<" + seg[:ends]), (number, b">" + seg[-ends:])
             if head in memo.seen or tail in memo.seen:
-                # Only its pieces are kept: a segment holding a fresh value never comes back.
                 self._pieces(seg, level + 1, out, True)
-                return
-            memo.saw(head)
-            memo.saw(tail)
-        self._read(seg, out)
-        memo.remember(key, out[start], self._number, self._state)
+            else:
+                memo.saw(head)
+                memo.saw(tail)
+                self._read(seg, out)
+        else:
+            self._read(seg, out)
+        read = self._read_bytes - before
+        if read == len(seg) or read == 0:
+            memo.remember(key, b"".join(out[start:]), self._number, self._state)
+        # else partly new: it held a fresh value and will not come back (its pieces are kept)
 
     def _read(self, seg: bytes, out: list[bytes]) -> None:
         """Feed ``seg`` to the real rewriter in the current state; the state moves on."""
