@@ -325,12 +325,18 @@ class MemoRewriter:
         size = self._sizes[level]
         guard = None if whole else self._placeholder
         pos, n = 0, len(buf)
+        find = buf.find
+        window = size * _LONGEST
         while pos < n:
-            end = _cut(buf, pos, size, guard)
-            if end < 0:
-                if not whole:
-                    break
-                end = n
+            end = find(b">\n", pos + size - 1, pos + window)  # _cut's usual answer, at once
+            if end >= 0:
+                end += 2
+            else:
+                end = _cut(buf, pos, size, guard)
+                if end < 0:
+                    if not whole:
+                        break
+                    end = n
             seg = buf[pos:end]
             found = segments.get((self._number, seg))
             if found is not None:
