@@ -68,12 +68,13 @@ _NAME = rb"[a-z][^\t\n\f\r />]*+"
 _ATTR_NAME = rb"[^\t\n\f\r />=\"'<][^\t\n\f\r />=\"'<]*+"
 _ATTR_VALUE = rb"(?:\"[^\">]*+\"|'[^'>]*+'|[^\t\n\f\r >\"'<=`/]++(?=[\t\n\f\r >]))"
 _COMMENT = rb"<!--(?:-?>|(?:[^-]|-(?!-!?>))*+--!?>)"
-#: The tags of an ordinary run: ``(b"/" for an end tag, name, b"/" when self-closing, b">" when
-#: its own end tag follows with only text between)`` and ``(b"", b"", b"", b"")`` for a comment
-#: (matched so that no tag is found inside one).
+#: The tags of an ordinary run (``findall`` over exactly the run): ``(b"/" for an end tag, name,
+#: b"/" when self-closing, b">" when its own end tag follows with only text between)``. The text
+#: and comments before a tag go with it (so that no tag is found inside a comment); the run's
+#: tail gives ``(b"", b"", b"", b"")``.
 ORDINARY_TAGS: Final = re.compile(
-    _COMMENT
-    + rb"|<(/?)([a-z][^\t\n\f\r />]*+)(?:[^>/]++|/(?!>))*+(/?)>(?:(?<!/>)[^<]*+</\2[\t\n\f\r ]*+(>))?"
+    rb"(?:[^<]++|<!--(?:-?>|(?:[^-]|-(?!-!?>))*+--!?>)|<(?![a-z]|/[a-z]|!--))*+"
+    rb"(?:<(/?)([a-z][^\t\n\f\r />]*+)(?:[^>/]++|/(?!>))*+(/?)>(?:(?<!/>)[^<]*+</\2[\t\n\f\r ]*+(>))?|\Z)"
 )
 
 
