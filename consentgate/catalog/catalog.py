@@ -26,7 +26,7 @@ from .hosts import HostPolicy, request_hosts
 from .loading import apply_override, load_builtin
 from .ocd import FUNCTIONAL, OcdEntry, OcdTable
 from .service import CookieRule, Service
-from .snippets import InlineRule, compile_snippets
+from .snippets import InlineRule, compile_snippets, snippet_patterns
 from .tpw import TpwEntity, TpwLayer
 from .urls import FIRST_PARTY_HOST, compile_path, normal_host, plain_split, split_url
 
@@ -262,23 +262,20 @@ class Catalog:
 
     def match_inline(self, text: str) -> Service | None:
         """The service whose install snippet appears in an inline script's text (first one found)."""
-        # Each service's regex runs only where one of its snippets' literal parts occurs: a C
-        # substring search skims unrelated JavaScript at memory speed, where one big alternation
-        # was tried at every position (about 2 MB/s). Each distinct literal is looked for once
-        # (several services share some). Leftmost match wins, ties to catalog order, as with a
-        # single alternation.
-        hits: set[int] = set()
-        for literal, indices in self._inline_literals:
+        # Each snippet's regex runs only where its literal part occurs: a C substring search skims
+        # unrelated JavaScript at memory speed, where one big alternation was tried at every
+        # position (about 2 MB/s). Each distinct literal is looked for once (several services
+        # share some). Leftmost match wins, ties to catalog order, as with a single alternation.
+        best: tuple[int, int] | None = None
+        for literal, snippets in self._inline_literals:
             if literal in text:
-                hits.update(indices)
-        best: tuple[int, Service] | None = None
-        rules = self._inline_rules
-        for index in sorted(hits):
-            _literals, pattern, service = rules[index]
-            found = pattern.search(text)
-            if found is not None and (best is None or found.start() < best[0]):
-                best = (found.start(), service)
-        return best[1] if best is not None else None
+                # Each snippet's own pattern: the leftmost of them is where the service's
+                # alternation would match (a match contains its snippet's literal).
+                for index, pattern in snippets:
+                    found = pattern.search(text)
+                    if found is not None and (best is None or (found.start(), index) < best):
+                        best = (found.start(), index)
+        return self._inline_rules[best[1]][2] if best is not None else None
 
     # --- cookies ----------------------------------------------------------------------------------
 
@@ -334,12 +331,14 @@ def _builtin() -> Catalog:
     return Catalog(services, ocd=ocd, data=data)
 
 
-def _literal_index(rules: list[InlineRule]) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """Each distinct literal of the snippet rules, with the rules (by index) that list it."""
-    index: dict[str, list[int]] = {}
-    for number, (literals, _pattern, _service) in enumerate(rules):
-        for literal in literals:
-            owners = index.setdefault(literal, [])
-            if number not in owners:
-                owners.append(number)
+def _literal_index(
+    rules: list[InlineRule],
+) -> tuple[tuple[str, tuple[tuple[int, re.Pattern[str]], ...]], ...]:
+    """Each distinct literal of the snippets, with the snippets (rule index, own pattern) whose
+    matches contain it."""
+    index: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+    for literal, number, pattern in snippet_patterns(rules):
+        owners = index.setdefault(literal, [])
+        if not any(n == number and p.pattern == pattern.pattern for n, p in owners):
+            owners.append((number, pattern))
     return tuple((literal, tuple(owners)) for literal, owners in index.items())

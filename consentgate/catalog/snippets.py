@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from .service import Service
 
-__all__ = ["InlineRule", "compile_snippets"]
+__all__ = ["InlineRule", "SnippetPatterns", "compile_snippets", "snippet_patterns"]
 
 #: A service's snippets: literals one of which every match contains, and the pattern itself.
 InlineRule = tuple[tuple[str, ...], re.Pattern[str], Service]
@@ -29,6 +29,20 @@ def compile_snippets(services: Iterable[Service]) -> list[InlineRule]:
             pattern = re.compile("|".join(_snippet_pattern(s) for s in alts))
             rules.append((tuple(_literal(s) for s in alts), pattern, service))
     return rules
+
+
+#: Each service's snippets one by one (by the rule's index): a literal every match contains, and
+#: the snippet's own pattern (it starts with a literal more often than the service's alternation).
+SnippetPatterns = list[tuple[str, int, re.Pattern[str]]]
+
+
+def snippet_patterns(rules: list[InlineRule]) -> SnippetPatterns:
+    """The snippets of ``rules`` one by one, as ``(literal, rule index, pattern)``."""
+    out: SnippetPatterns = []
+    for index, (_literals, _pattern, service) in enumerate(rules):
+        for snippet in sorted(service.snippets, key=len, reverse=True):
+            out.append((_literal(snippet), index, re.compile(_snippet_pattern(snippet))))
+    return out
 
 
 def _snippet_pattern(snippet: str) -> str:
