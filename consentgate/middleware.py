@@ -246,7 +246,10 @@ def _look(headers: Any) -> tuple[bool, bool]:
     html = cookies = False
     for name, value in headers:
         if name == b"content-type" or (len(name) == 12 and name.lower() == b"content-type"):
-            known = _HTML_TYPES.get(value)
+            try:
+                known = _HTML_TYPES.get(value)
+            except TypeError:  # a bytearray (unhashable) value: rare, read each time
+                known = b"text/html" in value.lower()
             if known is None:
                 known = b"text/html" in value.lower()
                 if len(_HTML_TYPES) >= 256:

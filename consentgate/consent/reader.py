@@ -62,6 +62,8 @@ class ConsentReader:
             if region is None and not gpc_on and not dnt_on:
                 return self._plain, cookie
             return decider.decide(None, region=region, gpc=gpc_on, dnt=dnt_on), cookie
+        if type(raw) is not bytes:  # a bytearray header (servers send bytes): hashable for the key
+            raw = bytes(raw)
         key = (raw, region, gpc_on, dnt_on)
         kept = self._kept.get(key)
         if kept is not None:

@@ -255,9 +255,12 @@ class _HtmlResponder:
         coding = csp = b""
         heads = _HEADS
         for name, value in headers:
-            kind = heads.get(name)
+            try:
+                kind = heads.get(name)
+            except TypeError:  # a bytearray (unhashable) name: rare, still read
+                kind = heads.get(bytes(name))
             if kind is None and not name.islower():  # (a lower-case name is its own lower())
-                kind = heads.get(name.lower())
+                kind = heads.get(bytes(name.lower()))
             if not kind:
                 continue
             if kind == 1:
@@ -274,6 +277,8 @@ class _HtmlResponder:
         self._charset = b""
         self._sniff = self._refuse = False
         if content_type is not None and more_types is None:
+            if type(content_type) is not bytes:  # a bytearray value is looked up as bytes
+                content_type = bytes(content_type)
             parsed = _TYPES.get(content_type)
             if parsed is None:
                 parsed = _parse_type(content_type)

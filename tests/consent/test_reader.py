@@ -101,3 +101,10 @@ def test_a_signal_is_read_beside_a_kept_cookie() -> None:
     undecided = reader.read(_scope((b"sec-gpc", b"1")))
     assert not undecided.decided and undecided.gpc
     assert not reader.read(_scope()).gpc
+
+
+def test_a_bytearray_cookie_header_is_read_like_bytes() -> None:
+    reader, codec, revision = _reader()
+    header = bytearray(f"consentgate={_cookie(codec, revision, 'analytics')}".encode())
+    for _ in range(2):  # verified, then kept
+        assert reader.read(_scope((b"cookie", header))).allows("analytics")

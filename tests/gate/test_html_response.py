@@ -358,3 +358,38 @@ async def test_a_content_type_seen_before_is_read_the_same() -> None:
         utf16 = PAGE.decode().encode("utf-16-le")
         out = joined(await respond([start(b"text/html; charset=utf-16le"), body(utf16)]))
         assert INERT_GA.decode() in out.decode("utf-16-le")
+
+
+async def test_bytearray_headers_are_read_like_bytes() -> None:
+    # ASGI servers take any bytes-like header; the gate reads them as it reads bytes.
+    message = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(bytearray(b"Content-Type"), bytearray(b"text/html")), (bytearray(b"x-a"), b"1")],
+    }
+    assert INERT_GA in joined(await respond([message, body(PAGE)]))
+
+
+async def test_bytearray_headers_pass_the_middleware() -> None:
+    from consentgate import ConsentMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(bytearray(b"content-type"), bytearray(b"text/html; charset=utf-8"))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": PAGE})
+
+    gate = ConsentMiddleware(app, secret_key="k" * 32, database="sqlite:///:memory:")
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Message) -> None:
+        sent.append(dict(message))
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/", "headers": [(b"host", b"x")]}
+    try:
+        await gate(scope, receive, send)
+    finally:
+        await gate.aclose()
+    assert b'data-cg-src="https://www.google-analytics.com/analytics.js"' in joined(sent)
