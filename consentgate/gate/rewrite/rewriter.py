@@ -664,17 +664,23 @@ class Rewriter(ExactMode, TagPart):
         view, at = self._view, self._emit
         pattern = self._neutral_re
         if pattern is not None:
-            # Matched in the buffer, not in the piece: an end tag that straddles ``end`` is seen
-            # whole (every state holds back enough that its name is in the buffer).
+            # The piece at C speed, but its last bytes matched in the buffer: an end tag that
+            # straddles ``end`` is seen whole (every state holds back enough that its name is in
+            # the buffer). A match's lookahead holds no '<', so cutting the piece at a '<' changes
+            # no match before it, and a lookahead cut by the piece's end only matches less.
             out = self._out
-            for m in pattern.finditer(view, at, min(len(view), end + _NEUTRAL_TAIL)):
+            for m in pattern.finditer(
+                view, max(at, end - _NEUTRAL_TAIL), min(len(view), end + _NEUTRAL_TAIL)
+            ):
                 start = m.start()
                 if start >= end:
                     break
-                out.append(view[at : start + 1])
-                out.append(b"\\")
+                out.append(pattern.sub(b"<\\\\", view[at:start]))
+                out.append(b"<\\")
                 at = start + 1
-        self._out.append(view[at:end])
+            out.append(pattern.sub(b"<\\\\", view[at:end]))
+        else:
+            self._out.append(view[at:end])
         self._emit = end
 
     def _insert(self, at: int, injection: bytes) -> None:
