@@ -28,11 +28,11 @@ RAW_CAPABLE: Final = frozenset(
     {b"style", b"xmp", b"textarea", b"title", b"iframe", b"noembed", b"noframes", b"noscript", b"script"}
 )
 _FOREIGN, _IP, _HTML = 0, 1, 2
-#: Elements whose content is parsed as HTML (integration points); annotation-xml counts whatever
-#: its encoding (counting too many only keeps the stack deeper, the safe side).
-_IPS: Final = frozenset(
-    {b"foreignobject", b"desc", b"title", b"mi", b"mo", b"mn", b"ms", b"mtext", b"annotation-xml"}
-)
+#: Elements whose content is parsed as HTML (integration points), per namespace: SVG's, and
+#: MathML's (annotation-xml counts whatever its encoding: counting too many only keeps the stack
+#: deeper, the safe side). An ``<mi>`` in an ``<svg>`` is an SVG element like any other.
+_SVG_IPS: Final = frozenset({b"foreignobject", b"desc", b"title"})
+_MATH_IPS: Final = frozenset({b"mi", b"mo", b"mn", b"ms", b"mtext", b"annotation-xml"})
 _VOID: Final = frozenset(
     {
         b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"image", b"input", b"keygen",
@@ -64,10 +64,11 @@ class Tree:
     that an end tag costs the same however deep the stack is.
     """
 
-    __slots__ = ("_barriers", "_foreign_at", "_html", "_html_at", "_stack", "select")
+    __slots__ = ("_barriers", "_foreign_at", "_html", "_html_at", "_math", "_stack", "select")
 
     def __init__(self) -> None:
         self._stack: list[tuple[bytes, int]] = []
+        self._math: list[bool] = []  # per entry: a MathML element (else SVG, or HTML)
         self._foreign_at: dict[bytes, list[int]] = {}  # name -> its SVG/MathML entries (and IPs)
         self._html_at: dict[bytes, list[int]] = {}  # name -> its HTML entries
         self._html: list[int] = []  # the HTML entries
@@ -81,7 +82,7 @@ class Tree:
 
     @stack.setter
     def stack(self, entries: list[tuple[bytes, int]]) -> None:
-        self._stack = []
+        self._stack, self._math = [], []
         self._foreign_at, self._html_at, self._html, self._barriers = {}, {}, [], []
         for name, kind in entries:
             self._push(name, kind)
@@ -104,7 +105,7 @@ class Tree:
                 top = stack[-1][1]
             if top == _FOREIGN:
                 if not self_closing and len(stack) < _DEPTH:
-                    self._push(name, _IP if name in _IPS else _FOREIGN)
+                    self._push(name, _IP if name in self._ips() else _FOREIGN)
                 return True
         elif self.select:
             if name in (b"select", b"input", b"keygen", b"textarea"):
@@ -165,7 +166,9 @@ class Tree:
                 continue
             elif len(stack) < _DEPTH and (stack[-1][1] == _FOREIGN or name not in _VOID):
                 if not leaf:  # (pushed and closed again: the stack is as it was)
-                    push(name, _HTML if stack[-1][1] != _FOREIGN else _IP if name in _IPS else _FOREIGN)
+                    push(
+                        name, _HTML if stack[-1][1] != _FOREIGN else _IP if name in self._ips() else _FOREIGN
+                    )
             elif leaf:
                 self.end(name)
 
@@ -174,8 +177,16 @@ class Tree:
         """As deep as the stack is followed: an ordinary start tag changes nothing."""
         return len(self._stack) >= _DEPTH
 
+    def _ips(self) -> frozenset[bytes]:
+        """The integration points of the namespace a child of the top element is in."""
+        return _MATH_IPS if self._math[-1] else _SVG_IPS
+
     def _push(self, name: bytes, kind: int) -> None:
         at = len(self._stack)
+        if kind == _HTML or name == b"svg":
+            self._math.append(False)
+        else:  # (an SVG/MathML element is in its parent's namespace, or in its own: <math>)
+            self._math.append(name == b"math" or (at > 0 and self._stack[-1][1] != _HTML and self._math[-1]))
         self._stack.append((name, kind))
         where = self._html_at if kind == _HTML else self._foreign_at
         found = where.get(name)
@@ -192,6 +203,7 @@ class Tree:
 
     def _pop(self) -> None:
         name, kind = self._stack.pop()
+        self._math.pop()
         where = self._html_at if kind == _HTML else self._foreign_at
         found = where[name]
         found.pop()

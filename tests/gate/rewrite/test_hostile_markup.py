@@ -109,6 +109,19 @@ def test_an_svg_closed_by_math_goes_on() -> None:
         assert leaks(run(PLAN, document.encode()), ("facebook.com",), ()) == []
 
 
+def test_integration_points_are_those_of_their_namespace() -> None:
+    """``<mi>`` is an HTML integration point only in MathML, ``<desc>`` only in SVG: inside an
+    ``<svg><mi>`` an ``<image href>`` is SVG's, and loads."""
+    for document in (
+        f'<!doctype html><svg><mi><image href="{TRACKER}"></image></mi></svg>',
+        f'<!doctype html><svg><mi><use href="{TRACKER}#a"/></mi></svg>',
+        f'<!doctype html><math><desc><image href="{TRACKER}"></image></desc></math>',
+        f'<!doctype html><math><mi><img src="{TRACKER}"></mi></math>',
+        f'<!doctype html><math><annotation-xml><svg><desc><img src="{TRACKER}"></desc></svg></annotation-xml></math>',
+    ):
+        assert leaks(run(PLAN, document.encode()), ("facebook.com",), ()) == [], document
+
+
 def _line_events(document: bytes) -> int:
     """Python lines run inside the rewriter package to rewrite ``document``."""
     count = 0
