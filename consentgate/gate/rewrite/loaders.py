@@ -164,6 +164,9 @@ def style_verdict(
     renames = SCRIPT_RENAMES | {
         a[0] for a in attrs if a[0] in _ANY or a[0] == b"style" or a[0].startswith(b"on")
     }
+    # And what any tag would have renamed (a javascript: URL naming a refused host, say), so that
+    # a second rewrite, which reads the inert <style> as an ordinary tag, finds nothing to do.
+    renames |= code_renames(plan, blocked, data, attrs, base)[0]
     return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, service.category, service)
 
 

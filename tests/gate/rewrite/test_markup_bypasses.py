@@ -119,6 +119,9 @@ def test_relative_urls_under_a_base_href() -> None:
         '<svg><image xlink:href="{PIXEL}"/></svg>',
         '<svg><script href="{GTM}"></script></svg>',
         '<!doctype html><html><head></head><frameset><frame src="{PIXEL}"></frameset></html>',
+        # A <style> made inert for its CSS keeps no javascript: URL live (and a second rewrite,
+        # which reads it as an ordinary tag, finds nothing more to do).
+        "<style href=\"javascript:load('{GTM}')\">body {{ background: url({PIXEL}) }}</style>",
     ],
 )
 def test_every_loader(page: str) -> None:
