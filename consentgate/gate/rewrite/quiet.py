@@ -134,3 +134,8 @@ def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
         )
     # (Start tags first: the most frequent; the alternatives exclude each other.)
     return re.compile(rb"(?:[^<]++|" + start + rb"|" + other + rb"))*+")
+
+
+# Compiled now, not on the first page that needs them (a few milliseconds each).
+ordinary_run()
+ordinary_run(RAW_LEAVES)
