@@ -40,7 +40,7 @@ def _cookie(codec: CookieCodec, revision: int, *granted: str) -> str:
     )
 
 
-def _scope(*headers: tuple[bytes, bytes]) -> dict[str, object]:
+def _scope(*headers: tuple[bytes, bytes | bytearray]) -> dict[str, object]:
     return {"type": "http", "headers": list(headers)}
 
 

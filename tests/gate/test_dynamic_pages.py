@@ -23,7 +23,7 @@ from starlette.routing import Route
 from consentgate import ConsentMiddleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from _dynamic_pages import DynamicPage, Rendered, csp  # noqa: E402
+from _dynamic_pages import DynamicPage, Rendered, csp
 
 SCRIPT_NONCE = re.compile(rb'<script\b[^>]*?\snonce="([^"]*)"')
 
