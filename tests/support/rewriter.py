@@ -262,6 +262,8 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
                     yield url(tag, attrs[key])
             if tag == _SVG + "style" and attrs.get("type", "").strip().lower() in ("", "text/css"):
                 yield tag, "text", "".join(element.itertext())
+            if tag == _SVG + "script" and _runs(attrs):  # SVG scripts run too
+                yield tag, "inline", "".join(element.itertext())
             continue
         if not tag.startswith(_HTML):
             continue

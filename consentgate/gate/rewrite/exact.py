@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .attributes import attributes, decoded, first_value
+from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import style_verdict
 from .quiet import ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
-from .vocabulary import BREAKOUT
+from .vocabulary import BREAKOUT, SCRIPT_RENAMES
 
 if TYPE_CHECKING:
     from .plan import RewritePlan
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["ExactMode"]
 
 _DATA = 0
+#: What an SVG script's inert form renames: a script's, and the URL an SVG script loads.
+_SVG_SCRIPT_RENAMES = SCRIPT_RENAMES | {b"href", b"xlink:href"}
 #: What may not appear inside an ``<svg>``/``<math>`` (or a ``<select>``) passed whole: tags that
 #: switch the tokenizer or may leave (or enter) foreign content or select, comments, CDATA.
 _RISKY = rb"script|style|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|template|title|svg|math"
@@ -235,6 +237,8 @@ class ExactMode:
             # Read as markup here; a reading that takes it for raw text ends at its end tag.
             if name == b"script" and not foreign:
                 self._inline_in_markup(data, low, c, name_end, tag_end, text_end)
+            elif name == b"script" and self._svg_script(data, low, c, name_end, tag_end, text_end):
+                pass  # an SVG script whose text is refused: inert as a whole
             elif name == b"style" and (
                 new := style_verdict(
                     self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, self._base_url
@@ -296,6 +300,24 @@ class ExactMode:
             verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
         if isinstance(verdict, bytes):
             self._replace(c, tag_end, verdict)
+
+    def _svg_script(
+        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+    ) -> bool:
+        """An SVG ``<script>`` runs its text too: when that carries a catalog snippet or names a
+        refused URL, the tag becomes inert (``type="text/plain"``, its ``href`` renamed as well);
+        True then. An SVG script that does not run (an inert one, say) is not judged again."""
+        from .verdicts import inline_verdict
+
+        if not runs_script(data, attributes(low, name_end, tag_end - 1)):
+            return False
+        new = inline_verdict(
+            self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, _SVG_SCRIPT_RENAMES
+        )
+        if new is None:
+            return False
+        self._replace(c, tag_end, new)
+        return True
 
     def _base_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int) -> None:
         """The first ``<base href>`` sets the URL relative ones resolve against; one that points at

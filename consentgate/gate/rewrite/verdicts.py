@@ -70,9 +70,11 @@ def inline_verdict(
     name_end: int,
     tag_end: int,
     text_end: int,
+    renames: frozenset[bytes] = SCRIPT_RENAMES,
 ) -> bytes | None:
     """The inert form of the inline script whose tag is ``data[c:tag_end]`` and whose inspected
-    text ends at ``text_end``, or None to leave it."""
+    text ends at ``text_end``, or None to leave it (``renames``: the attributes its inert form
+    renames)."""
     attrs = attributes(low, name_end, tag_end - 1)
     text = data[tag_end:text_end]
     service = plan.match_inline(text) if runs_script(data, attrs) else None
@@ -81,4 +83,4 @@ def inline_verdict(
         service = plan.match_inline_urls(text, blocked)
         if service is None:
             return None
-    return plan.inert.tag(data, c, name_end, tag_end, attrs, SCRIPT_RENAMES, service.category, service)
+    return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, service.category, service)

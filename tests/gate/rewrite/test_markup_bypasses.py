@@ -122,10 +122,24 @@ def test_relative_urls_under_a_base_href() -> None:
         # A <style> made inert for its CSS keeps no javascript: URL live (and a second rewrite,
         # which reads it as an ordinary tag, finds nothing more to do).
         "<style href=\"javascript:load('{GTM}')\">body {{ background: url({PIXEL}) }}</style>",
+        # An SVG script runs its text like an HTML one.
+        "<svg><script>var s = document.createElement('script'); s.src = '{GTM}';</script></svg>",
+        '<svg><script href="{GTM}">fbq("init", "1")</script></svg>',
+        "<svg><script><![CDATA[ new Image().src = '{PIXEL}'; ]]></script></svg>",
     ],
 )
 def test_every_loader(page: str) -> None:
     _check(page.format(PIXEL=PIXEL, GTM=GTM))
+
+
+@pytest.mark.parametrize("text", ['fbq("init", "1")', '<![CDATA[ fbq("init", "1") ]]>'])
+def test_an_svg_script_carrying_a_snippet(text: str) -> None:
+    document = f"<!doctype html><html><body><svg><script>{text}</script></svg>".encode()
+    assert leaks(document, HOSTS, ("fbq(",)), "the page must run the snippet to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("fbq(",)) == []
+    assert b'<script type="text/plain"' in out
+    assert run(PLAN, out) == out
 
 
 def test_granted_pages_are_untouched() -> None:
