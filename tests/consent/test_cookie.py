@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import string
-import time
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from consentgate.consent.cookie import CookieCodec, StoredChoice, new_consent_id
 from consentgate.errors import ConfigError
+from tests.support.clock import ManualClock, manual_clock
 from tests.support.site import SECRET
 
 ALL = ["necessary", "analytics", "advertising", "social"]
@@ -189,24 +189,12 @@ def test_a_tampered_cookie_reads_as_undecided() -> None:
 # --- expiry and the cache of verified cookies -----------------------------------------------------
 
 
-class _Clock:
-    """``time.time`` for the codec and itsdangerous, moved by hand."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    clock = _Clock(time.time())
-    monkeypatch.setattr(time, "time", clock)
-    return clock
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    return manual_clock(monkeypatch)
 
 
-def test_a_cookie_expires_after_max_age(clock: _Clock) -> None:
+def test_a_cookie_expires_after_max_age(clock: ManualClock) -> None:
     codec = _codec(max_age=100)
     value = codec.encode(_choice("analytics"))
     clock.now += 99
@@ -216,7 +204,7 @@ def test_a_cookie_expires_after_max_age(clock: _Clock) -> None:
     assert codec.decode(value) is None
 
 
-def test_a_cached_cookie_expires_too(clock: _Clock) -> None:
+def test_a_cached_cookie_expires_too(clock: ManualClock) -> None:
     codec = _codec(max_age=100)
     value = codec.encode(_choice("analytics"))
     assert codec.decode(value) == _choice("analytics")  # verified, fresh, remembered

@@ -10,22 +10,13 @@ from consentgate.config import load_config
 from consentgate.consent.cookie import CookieCodec, StoredChoice
 from consentgate.consent.decision import Decider
 from consentgate.consent.reader import ConsentReader
+from tests.support.clock import ManualClock, manual_clock
 from tests.support.site import SECRET
 
 
-class _Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    clock = _Clock(time.time())
-    monkeypatch.setattr(time, "time", clock)
-    return clock
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    return manual_clock(monkeypatch)
 
 
 def _reader(max_age: int = 182 * 86400) -> tuple[ConsentReader, CookieCodec, int]:
@@ -44,7 +35,7 @@ def _scope(*headers: tuple[bytes, bytes | bytearray]) -> dict[str, object]:
     return {"type": "http", "headers": list(headers)}
 
 
-def test_the_kept_consent_of_a_cookie_expires_with_its_signature(clock: _Clock) -> None:
+def test_the_kept_consent_of_a_cookie_expires_with_its_signature(clock: ManualClock) -> None:
     reader, codec, revision = _reader(max_age=100)
     header = f"consentgate={_cookie(codec, revision, 'analytics')}".encode()
     first = reader.read(_scope((b"cookie", header)))
