@@ -15,11 +15,13 @@ __all__ = ["URL_IN_TEXT", "css_urls"]
 _ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
 _COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
 #: An absolute (``scheme:``) or protocol-relative URL in decoded text, up to what ends it in CSS,
-#: HTML or JavaScript source.
+#: HTML or JavaScript source (``http:host`` and ``http:/host`` reach ``host`` too).
 URL_IN_TEXT = re.compile(
-    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//[^\s\"'<>()`,;{}\\]*|https?:[^\s\"'<>()`,;{}\\/]+[^\s\"'<>()`,;{}\\]*",
+    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//[^\s\"'<>()`,;{}\\]*|https?:/?[^\s\"'<>()`,;{}\\/]+[^\s\"'<>()`,;{}\\]*",
     re.I,
 )
+#: What a URL parser drops wherever it stands in a URL.
+_URL_DROPS = {9: None, 10: None, 13: None}
 
 
 def _unescape(m: re.Match[str]) -> str:
@@ -35,7 +37,13 @@ def css_urls(text: str) -> list[str]:
         text = _ESCAPE.sub(_unescape, text)
     if "/*" in text:
         text = _COMMENT.sub(" ", text)
-    return URL_IN_TEXT.findall(text)
+    urls = URL_IN_TEXT.findall(text)
+    if "\t" in text or "\n" in text or "\r" in text:
+        # A URL parser drops tabs and newlines (a CSS string may hold a tab, an escape any of
+        # them): the URLs of the text without them too, as well as those it names with them
+        # (where they end a URL).
+        urls += URL_IN_TEXT.findall(text.translate(_URL_DROPS))
+    return urls
 
 
 #: JavaScript's ways of writing a slash in a string (``\/``, ``\x2f``, ``\u002f``, ``\u{2f}``).

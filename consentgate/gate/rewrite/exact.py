@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import style_verdict
 from .quiet import ORDINARY_TAGS, RAW_LEAVES, ordinary_run
-from .tagging import HOT
+from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
 from .vocabulary import BREAKOUT, SCRIPT_RENAMES
@@ -43,8 +43,6 @@ _QUIET = {
     b"select": re.compile(rb"<(?:!|\?|/?(?:" + _RISKY + rb"|select|input|keygen)[\t\n\f\r />])"),
 }
 _QUIET[b"math"] = _QUIET[b"svg"]
-#: Where a match of ``HOT`` (:mod:`.tagging`) can start.
-_HOT_STARTS = (b"//", b"http:", b"https:", b"&", b"\\", b"data-cg-category", b"srcdoc")
 _RECORDED = frozenset(
     {
         b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
@@ -102,14 +100,20 @@ class ExactMode:
         """Data state, construct by construct, while the exact mode is needed."""
         cap = self._plan.tag_cap
         run = ordinary_run()
-        hits = [-1] * len(_HOT_STARTS)
-        hot = -1  # where HOT may next match (a tag from there on may need a verdict)
+        hits: list[object] = []  # (next_trigger's memo for this buffer)
+        srcdoc = -1
+        hot = -1  # where HOT may next match (a tag holding it may need a verdict)
         while True:
             if not self._exact_on():
                 return pos, False
             if self._base_url is None:  # (after a <base href>, every tag may need a verdict)
                 if hot < pos:
-                    hot = _next_hot(low, pos, n, hits)
+                    # Every match of HOT holds one of tagging's triggers, or is an srcdoc (which
+                    # tagging leaves to the <iframe> candidate; here an <iframe> may be passed
+                    # as a raw-text leaf).
+                    if srcdoc < pos:
+                        srcdoc = low.find(b"srcdoc", pos, n) % (n + 1)
+                    hot = min(next_trigger(low, pos, hits), srcdoc, n)
                 stop = min(hot, pos + cap)  # (no tag in it over the cap)
                 if self._tree.stack or self._record is not None:
                     end = run.match(low, pos, stop).end()  # type: ignore[union-attr]
@@ -357,17 +361,3 @@ def _markup_text_end(low: bytes, start: int, n: int, name: bytes) -> int:
         if low.rfind(b"<!--", start, q) <= low.rfind(b"-->", start, q):
             return q
         at = q + 2
-
-
-def _next_hot(low: bytes, pos: int, n: int, hits: list[int]) -> int:
-    """The first place in ``[pos, n)`` where ``HOT`` may match (``n`` if none); ``hits`` keeps
-    each start's next place, so that the buffer is skimmed once per start."""
-    best = n
-    for i, word in enumerate(_HOT_STARTS):
-        at = hits[i]
-        if at < pos:
-            at = low.find(word, pos, n)
-            hits[i] = at = n if at < 0 else at
-        if at < best:
-            best = at
-    return best

@@ -111,8 +111,9 @@ def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
     nothing but the tree's stack (see :meth:`~.tree.Tree.ordinary`). Matched at a data-state
     position, it stops at the first construct that may matter or that the buffer does not
     complete. Two things are the caller's: that no tag is over the cap (a match no longer than
-    the cap), and that no tag loads anything (the match ends where the rewriter's ``HOT`` regex,
-    :mod:`.tagging`, may first match).
+    the cap), and that no tag loads anything (the match ends before the first position that
+    :func:`~.tagging.next_trigger` gives, or an ``srcdoc``: every match of the rewriter's ``HOT``
+    regex holds one, so no tag it would flag is in the run).
 
     ``leaves`` (some of :data:`RAW_LEAVES`): those elements too, when their end tag follows their
     start tag with only text between -- for the caller to give only where that is so (with an

@@ -19,7 +19,7 @@ from .vocabulary import CATEGORY_ATTR
 if TYPE_CHECKING:
     from .plan import RewritePlan
 
-__all__ = ["HOT", "TagPart"]
+__all__ = ["HOT", "TagPart", "next_trigger"]
 
 #: Browsers drop tabs and newlines anywhere in a URL: HOT lets them stand between the bytes it
 #: looks for.
@@ -52,6 +52,47 @@ _REFERENCE = re.compile(rb"&(?:#|sol|bsol|colon|tab|newline)")
 _SCHEME_COLON = re.compile(rb":(?<=[ps\t\n\r]:)(?!" + _WS + b"/" + _WS + b"/)")
 #: HOT's scheme alternative alone (it starts with a literal byte too).
 _SLASHLESS = re.compile(_SLASHLESS_SRC)
+
+
+def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
+    """The first position from ``at`` on where HOT may match in an ordinary tag (or the ``:`` of
+    a scheme), ``len(low)`` if none: every match of HOT but ``srcdoc`` holds one, so that whoever
+    stops there reads every tag HOT would flag. ``memo`` keeps each search's next hit for the
+    buffer (``[low, ...]``; any list to start), so that the buffer is skimmed once per search
+    while ``at`` does not go back."""
+    size = len(low)
+    if not memo or memo[0] is not low:
+        memo[:] = [low, -1, -1, -1, -1, -1]
+    best = size
+    p = memo[1]
+    if p < at:
+        m = _SLASHES.search(low, at)
+        p = memo[1] = m.start() if m is not None else size
+    if p < best:
+        best = p
+    p = memo[2]
+    if p < at:
+        m = _REFERENCE.search(low, at)
+        p = memo[2] = m.start() if m is not None else size
+    if p < best:
+        best = p
+    p = memo[3]
+    if p < at:
+        m = _SCHEME_COLON.search(low, at)
+        p = memo[3] = m.start() if m is not None else size
+    if p < best:
+        best = p
+    p = memo[4]
+    if p < at:
+        p = memo[4] = low.find(b"\\", at) % (size + 1)
+    if p < best:
+        best = p
+    p = memo[5]
+    if p < at:
+        p = memo[5] = low.find(CATEGORY_ATTR, at) % (size + 1)
+    if p < best:
+        best = p
+    return best
 
 
 #: A scheme (``http:``, ``https:``, tabs and newlines allowed inside) in lower-cased text.
@@ -166,43 +207,9 @@ class TagPart:
         return start, False
 
     def _next_trigger(self, low: bytes, at: int) -> int:
-        """The first position from ``at`` on where HOT may match in an ordinary tag (or the ``:``
-        of a scheme), ``len(low)`` if none. Each search's next hit is remembered for this buffer,
-        so that the buffer is skimmed once per search."""
-        nxt = self._triggers
-        size = len(low)
-        if nxt[0] is not low:
-            nxt[:] = [low, -1, -1, -1, -1, -1]
-        best = size
-        p = nxt[1]
-        if p < at:
-            m = _SLASHES.search(low, at)
-            p = nxt[1] = m.start() if m is not None else size
-        if p < best:
-            best = p
-        p = nxt[2]
-        if p < at:
-            m = _REFERENCE.search(low, at)
-            p = nxt[2] = m.start() if m is not None else size
-        if p < best:
-            best = p
-        p = nxt[3]
-        if p < at:
-            m = _SCHEME_COLON.search(low, at)
-            p = nxt[3] = m.start() if m is not None else size
-        if p < best:
-            best = p
-        p = nxt[4]
-        if p < at:
-            p = nxt[4] = low.find(b"\\", at) % (size + 1)
-        if p < best:
-            best = p
-        p = nxt[5]
-        if p < at:
-            p = nxt[5] = low.find(CATEGORY_ATTR, at) % (size + 1)
-        if p < best:
-            best = p
-        return best
+        """The first position from ``at`` on where HOT may match in an ordinary tag (see
+        :func:`next_trigger`), remembered for this buffer."""
+        return next_trigger(low, at, self._triggers)
 
     def _loader_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes) -> None:
         self._general(data, low, c, name_end, tag_end, name, False)
