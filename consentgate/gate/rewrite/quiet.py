@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from .vocabulary import BREAKOUT, PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
-__all__ = ["ORDINARY_TAGS", "QUIET_FOREIGN", "RAW_LEAVES", "ordinary_run"]
+__all__ = ["ORDINARY_TAGS", "QUIET_FOREIGN", "RAW_LEAVES", "ordinary_run", "trie"]
 
 #: An ``<svg>``/``<math>`` that is plain markup to its end (the icons pages are full of): only
 #: ordinary tags and text, no quote holding ``<``/``>``, no ``:``, ``//``, ``&``, backslash or
@@ -78,9 +78,9 @@ ORDINARY_TAGS: Final = re.compile(
 )
 
 
-def _factored(words: Iterable[bytes]) -> bytes:
-    """An alternation of ``words`` factored by prefix, so that the regex engine tries one branch
-    per byte rather than every word."""
+def trie(words: Iterable[bytes]) -> bytes:
+    """An alternation of ``words`` factored by prefix (``s(?:cript|tyle)``): the regex engine then
+    tries one branch per byte instead of every word at every position."""
     tree: dict[int, Any] = {}
     for word in words:
         node = tree
@@ -89,15 +89,22 @@ def _factored(words: Iterable[bytes]) -> bytes:
         node[-1] = {}
 
     def emit(node: dict[int, Any]) -> bytes:
+        ends = -1 in node
         branches = [re.escape(bytes([b])) + emit(child) for b, child in sorted(node.items()) if b >= 0]
         if not branches:
             return b""
-        body = b"(?:" + b"|".join(branches) + b")"
-        return body + b"?" if -1 in node else body
+        body = branches[0] if len(branches) == 1 and not ends else b"(?:" + b"|".join(branches) + b")"
+        return body + (b"?" if ends else b"")
 
-    # A byte class first: most bytes start no word, and one class test tells.
-    firsts = b"".join(re.escape(bytes([b])) for b in sorted(tree))
-    return b"(?=[" + firsts + b"])" + emit(tree)
+    return emit(tree)
+
+
+def _factored(words: Iterable[bytes]) -> bytes:
+    """:func:`trie`, behind a byte class of the words' first bytes: most bytes start no word, and
+    one class test tells."""
+    words = list(words)
+    firsts = b"".join(re.escape(bytes([b])) for b in sorted({word[0] for word in words}))
+    return b"(?=[" + firsts + b"])" + trie(words)
 
 
 #: Elements that make an HTML parser read raw text, but that the exact mode may read as markup

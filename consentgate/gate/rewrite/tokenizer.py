@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
 from .quiet import QUIET_FOREIGN as _QUIET_FOREIGN
+from .quiet import trie
 from .vocabulary import PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
 __all__ = [
@@ -78,32 +79,11 @@ def _alt(names: Iterable[bytes]) -> bytes:
     return b"|".join(names)
 
 
-def _trie(words: Iterable[bytes]) -> bytes:
-    """An alternation of ``words`` factored by prefix (``s(?:cript|tyle)``): the regex engine then
-    tries one branch per byte instead of every word at every ``<``."""
-    tree: dict[int, Any] = {}
-    for word in words:
-        node = tree
-        for byte in word:
-            node = node.setdefault(byte, {})
-        node[-1] = {}
-
-    def emit(node: dict[int, Any]) -> bytes:
-        ends = -1 in node
-        branches = [re.escape(bytes([b])) + emit(child) for b, child in sorted(node.items()) if b >= 0]
-        if not branches:
-            return b""
-        body = branches[0] if len(branches) == 1 and not ends else b"(?:" + b"|".join(branches) + b")"
-        return body + (b"?" if ends else b"")
-
-    return emit(tree)
-
-
 def _cand(names: tuple[bytes, ...], *, doctype: bool) -> re.Pattern[bytes]:
     """``<`` and one of ``names`` (``/name`` for an end tag), ``<!--``, or ``<!doctype``; no groups
     (they cost): the name is read back from the bytes."""
     return re.compile(
-        rb"<(?:" + _trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
+        rb"<(?:" + trie(names) + _DELIM + rb"|!--" + (rb"|!doctype" if doctype else b"") + rb")"
     )  # fmt: skip
 
 
