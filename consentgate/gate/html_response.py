@@ -54,6 +54,9 @@ _log = logging.getLogger("consentgate.html")
 _PASS_STATUS: Final = frozenset({204, 206, 304})
 _CACHE_BYTES: Final = 32 * 1024 * 1024
 _CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
+#: The share of whole-body look-ups that must find something for every body to be looked up.
+_CACHE_WORTH: Final = 0.1
+_CACHE_PROBE: Final = 16
 #: Output gathered before it is sent on, when one message of the app inflates into many pieces.
 _SEND_BYTES: Final = 256 * 1024
 _CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
@@ -94,6 +97,8 @@ class HtmlRewriting:
         "_brotli_warned",
         "_cache",
         "_cache_bytes",
+        "_cache_share",
+        "_cache_skips",
         "_optional",
         "mode",
         "per_visitor",
@@ -122,7 +127,24 @@ class HtmlRewriting:
         #: Content-Length value beside it.
         self._cache: dict[_CacheKey, tuple[bytes, bytes]] = {}
         self._cache_bytes = 0
+        #: The running share of look-ups that found the body, and the look-ups skipped: a site
+        #: whose pages change on every request (a token, a nonce) never finds one, and keying and
+        #: keeping each page costs it about a sixth of what the gate adds to such a page.
+        self._cache_share = 1.0
+        self._cache_skips = 0
         self._brotli_warned = False
+
+    def worth_looking_up(self) -> bool:
+        """Whether to look a whole body up (and keep its rewrite): while recent look-ups found
+        some, else one body in ``_CACHE_PROBE``, to find out again."""
+        if self._cache_share >= _CACHE_WORTH:
+            return True
+        self._cache_skips += 1
+        return self._cache_skips % _CACHE_PROBE == 0
+
+    def found(self, hit: bool) -> None:
+        """A look-up's answer, for :meth:`worth_looking_up`."""
+        self._cache_share = self._cache_share * 0.9 + (0.1 if hit else 0.0)
 
     def cached(self, key: _CacheKey) -> bytes | None:
         hit = self._cache.get(key)
@@ -342,10 +364,11 @@ class _HtmlResponder:
         # A plan of its own (host not ""): its pages are its own in the cache too.
         host, plan = plans.plan_for(self._scope) if plans.per_host else ("", plans.plan)
         key = None
-        if not more:  # the whole body at once: maybe rewritten before
+        if not more and gate.worth_looking_up():  # the whole body at once: maybe rewritten before
             whole = body if type(body) is bytes else bytes(body)
             key = (whole, self.blocked, self._nonce, self._coding, self._charset, self._sniff, host)
             hit = gate._cache.get(key)
+            gate.found(hit is not None)
             if hit is not None:
                 self._state = _REWRITE
                 start = self._start
