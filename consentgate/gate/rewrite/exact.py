@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
-from .loaders import style_verdict
+from .loaders import all_loaders, style_verdict
 from .quiet import ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["ExactMode"]
 
 _DATA = 0
-#: What an SVG script's inert form renames: a script's, and the URL an SVG script loads.
-_SVG_SCRIPT_RENAMES = SCRIPT_RENAMES | {b"href", b"xlink:href"}
 #: What may not appear inside an ``<svg>``/``<math>`` (or a ``<select>``) passed whole: tags that
 #: switch the tokenizer or may leave (or enter) foreign content or select, comments, CDATA.
 _RISKY = rb"script|style|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|template|title|svg|math"
@@ -309,15 +307,16 @@ class ExactMode:
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
     ) -> bool:
         """An SVG ``<script>`` runs its text too: when that carries a catalog snippet or names a
-        refused URL, the tag becomes inert (``type="text/plain"``, its ``href`` renamed as well);
+        refused URL, the tag becomes inert (``type="text/plain"``, its ``href`` and every other
+        loader renamed as well);
         True then. An SVG script that does not run (an inert one, say) is not judged again."""
         from .verdicts import inline_verdict
 
-        if not runs_script(data, attributes(low, name_end, tag_end - 1)):
+        attrs = attributes(low, name_end, tag_end - 1)
+        if not runs_script(data, attrs):
             return False
-        new = inline_verdict(
-            self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, _SVG_SCRIPT_RENAMES
-        )
+        renames = SCRIPT_RENAMES | all_loaders(self._plan, self._blocked, data, attrs, self._base_url)
+        new = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, renames)
         if new is None:
             return False
         self._replace(c, tag_end, new)

@@ -25,6 +25,7 @@ from .vocabulary import ELEMENT_LOADING, FETCH_RELS, LIST_ATTRS, SCRIPT_RENAMES,
 __all__ = ["code_renames", "script_text_service", "style_verdict", "tag_verdict"]
 
 _ANY: Final = ELEMENT_LOADING[b"*"]
+_STYLE_HREFS: Final = frozenset({b"href", b"xlink:href"})
 _FOREIGN: Final = ELEMENT_LOADING[b"foreign"]
 _REFRESH_URL = re.compile(r"^[\s\d.]*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)
 #: How deep ``srcdoc`` documents nest before the rest is refused outright.
@@ -161,13 +162,24 @@ def style_verdict(
         return None  # a browser does not apply it (an inert one among them)
     if explicit_category(data, attrs) == "necessary":
         return None
-    renames = SCRIPT_RENAMES | {
-        a[0] for a in attrs if a[0] in _ANY or a[0] == b"style" or a[0].startswith(b"on")
-    }
-    # And what any tag would have renamed (a javascript: URL naming a refused host, say), so that
-    # a second rewrite, which reads the inert <style> as an ordinary tag, finds nothing to do.
-    renames |= code_renames(plan, blocked, data, attrs, base)[0]
+    renames = SCRIPT_RENAMES | all_loaders(plan, blocked, data, attrs, base)
     return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, service.category, service)
+
+
+def all_loaders(
+    plan: RewritePlan, blocked: frozenset[str], data: bytes, attrs: list[Attr], base: str | None
+) -> frozenset[bytes]:
+    """What an element made inert as a whole (a ``<style>``, an SVG ``<script>``) renames beside
+    its type: every attribute that may load or run something on any element (``href`` too: an SVG
+    element's may be fetched), and what any tag would have renamed (a ``javascript:`` URL naming a
+    refused host), so that a second rewrite, which reads the inert element as an ordinary tag,
+    finds nothing to do."""
+    loading = {
+        a[0]
+        for a in attrs
+        if a[0] in _ANY or a[0] in _STYLE_HREFS or a[0] == b"style" or a[0].startswith(b"on")
+    }
+    return frozenset(loading | code_renames(plan, blocked, data, attrs, base)[0])
 
 
 def _first_refused(

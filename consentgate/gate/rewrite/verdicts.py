@@ -57,7 +57,8 @@ def script_verdict(
     if category is None and service is not None:
         category = service.category
     if category is not None and plan.refuses(category, blocked):
-        return plan.inert.tag(data, c, name_end, tag_end, attrs, SCRIPT_RENAMES, category, service)
+        # (with the handlers and styles naming a refused URL: inert means all of it)
+        return plan.inert.tag(data, c, name_end, tag_end, attrs, SCRIPT_RENAMES | code, category, service)
     return None
 
 

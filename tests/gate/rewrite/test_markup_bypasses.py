@@ -122,6 +122,7 @@ def test_relative_urls_under_a_base_href() -> None:
         # A <style> made inert for its CSS keeps no javascript: URL live (and a second rewrite,
         # which reads it as an ordinary tag, finds nothing more to do).
         "<style href=\"javascript:load('{GTM}')\">body {{ background: url({PIXEL}) }}</style>",
+        '<svg><style href="{PIXEL}">a {{ background: url({PIXEL}) }}</style></svg>',
         # An SVG script runs its text like an HTML one.
         "<svg><script>var s = document.createElement('script'); s.src = '{GTM}';</script></svg>",
         '<svg><script href="{GTM}">fbq("init", "1")</script></svg>',
