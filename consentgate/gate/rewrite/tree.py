@@ -146,7 +146,8 @@ class Tree:
 
     def ordinary(self, tags: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
         """Tags that change nothing but the stack, as :data:`~.quiet.ORDINARY_TAGS` finds them:
-        ``(b"/" or b"", name, b"/" when self-closing, b">" when its end tag follows)``, all
+        ``(b"/" or b"", name, b"/" when self-closing, b">" when an end tag of that name follows
+        with only text between, read with it)``, all
         ``b""`` for a comment. No ``font``, ``svg``, ``math``, ``select`` or control that ends it
         is among them, no ``</svg>``, ``</math>`` or ``</select>``: :attr:`select` stays as it is."""
         stack = self._stack
@@ -156,6 +157,9 @@ class Tree:
             if slash:
                 if name in foreign_at or name in html_at:  # (else it closes nothing)
                     self.end(name)
+                    # An end tag's "end tag follows" is a second end tag of that name.
+                    if leaf and (name in foreign_at or name in html_at):
+                        self.end(name)
             elif not name:
                 continue
             elif name in BREAKOUT:
