@@ -4,8 +4,8 @@ One job per module: :mod:`.vocabulary` (element and attribute names, which scrip
 with the scanner), :mod:`.tokenizer` (the byte-level regexes), :mod:`.attributes` (a tag's
 attributes), :mod:`.verdicts` (what a tag becomes) and :mod:`.inert` (its inert form),
 :mod:`.plan` and :mod:`.caches` (what is built once per configuration and remembered between
-pages), :mod:`.rewriter` (the streaming state machine) and :mod:`.memo` with :mod:`.memo_store`
-(segments of pages seen before, answered from memory).
+pages), :mod:`.rewriter` (the streaming state machine) and :mod:`.memo` with :mod:`.memo_store`,
+:mod:`.memo_state` and :mod:`.placeholder` (segments of pages seen before, answered from memory).
 """
 
 from __future__ import annotations

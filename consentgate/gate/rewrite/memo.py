@@ -33,180 +33,23 @@ text of the page can ever be turned into the nonce.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Final, cast
+from typing import Final
 
-from .memo_store import SegmentMemo, State
+from .memo_state import load, resume, snapshot
+from .memo_store import SegmentMemo
+from .placeholder import HEAD, NONCE, holds, placeholder_for, put_back
 from .plan import RewritePlan
 from .rewriter import Rewriter
-from .tokenizer import RAW_END, TAG_NAME
-from .tree import Tree
 
-__all__ = ["STATE_SLOTS", "MemoRewriter"]
+__all__ = ["MemoRewriter"]
 
 #: A segment ends at the first line that ends a tag at least this far from its start (see
 #: ``_cut``); a segment not in memory is looked up in pieces of the next size, and so on.
 _SIZES: Final = (2048, 512, 128)
 #: A segment is cut at the latest this many times its size on, even without a line end or ``>``.
 _LONGEST: Final = 4
-#: What a nonce must look like to be replaced (base64 or base64url, as long as CSP asks).
-_NONCE = re.compile(rb"[A-Za-z0-9+/_=-]{16,256}")
-#: The placeholder: "Q", then "Z"s. "Q" occurs once, so the placeholder has no border (no
-#: beginning that is also an ending): two occurrences can never overlap, nor can page text and a
-#: placeholder beside it spell another one. Both letters are rare in pages, so that looking for it
-#: skims them (a search skips ahead at every byte that is neither).
-_HEAD: Final = b"Q"
-_FILL: Final = b"Z"
-
-#: Slots of a Rewriter fixed for its whole life (set from the MemoRewriter's arguments).
-_CONSTANT: Final = frozenset(
-    {"_plan", "_caches", "_blocked", "_nonce", "_nonce_from_page", "_injection", "_depth", "_record"}
-)
-#: Slots that live only inside one ``feed`` (reset on resume).
-_TRANSIENT: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_base"})
-#: Slots whose value is the state: copied as they are (immutable values) ...
-_PLAIN: Final = (
-    "_base_url", "_injected", "_cand", "_skip", "_page_seen", "_in_noscript", "_held", "_extra_len",
-    "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
-    "_neutral_re", "_finished", "_clean_end",
-)  # fmt: skip
-_STATE, _SUB, _RAW_END, _PENDING, _PEND_BODY, _PEND_SCAN, _TAG_STATE, _OVER = (
-    _PLAIN.index(name)
-    for name in ("_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over")
-)
-#: The rewriter's states that set these leftovers on entry (see rewriter.py's state machine).
-_SCRIPT, _RAWTEXT, _OVER_TAG = 1, 2, 4
-_FIRST_RAW_END: Final = RAW_END[b"style"]
-_FIRST_TAG_STATE: Final = TAG_NAME
-_FIRST_OVER: Final = (b"", False)
-#: ... and those holding a mutable value, frozen into the snapshot.
-_MUTABLE: Final = ("_tree", "_neutral", "_extra")
-STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE)
-
-
-def _snapshot(rewriter: Rewriter) -> tuple[State, int]:
-    """The state of ``rewriter`` between two feeds, and the bytes it holds. The blocked
-    categories and the nonce are in it too: the same bytes in the same reading give another
-    output for another of either."""
-    get = rewriter.__getattribute__
-    tree: Tree = get("_tree")
-    extra: list[bytes] = get("_extra")
-    held: bytes = get("_held")
-    values = [get(name) for name in _PLAIN]
-    # Leftovers that the rewriter only reads in the state that sets them again are written as
-    # their first values, so that two readings that agree on everything else meet in one state.
-    kind = values[_STATE]
-    if kind != _SCRIPT:
-        values[_SUB] = 0
-    if kind != _RAWTEXT:
-        values[_RAW_END] = _FIRST_RAW_END
-    if kind != _OVER_TAG:
-        values[_TAG_STATE], values[_OVER] = _FIRST_TAG_STATE, _FIRST_OVER
-    if not values[_PENDING]:
-        values[_PEND_BODY] = values[_PEND_SCAN] = 0
-    state = (
-        *values,
-        tuple(tree.stack),
-        tree.select,
-        frozenset(get("_neutral")),
-        tuple(extra),
-        get("_blocked"),
-        get("_nonce"),
-    )
-    return state, len(held) + sum(map(len, extra)) + 16 * len(tree.stack)
-
-
-def _resume(
-    state: State,
-    plan: RewritePlan,
-    blocked: frozenset[str],
-    nonce: str | None,
-    swap: tuple[bytes, bytes] | None = None,
-) -> Rewriter:
-    """A Rewriter in ``state``, as if it had read what led there (``swap``: bytes to put back
-    in the held text, the placeholder by the nonce)."""
-    rewriter = Rewriter(plan, blocked, nonce=nonce)
-    _load(rewriter, state, swap)
-    return rewriter
-
-
-def _load(rewriter: Rewriter, state: State, swap: tuple[bytes, bytes] | None = None) -> None:
-    """Put ``rewriter`` (of the same plan, categories and nonce) in ``state``."""
-    put = rewriter.__setattr__
-    for name, value in zip(_PLAIN, state, strict=False):
-        put(name, value if swap is None else _swapped(value, swap))
-    stack, select, neutral, extra = cast(
-        "tuple[tuple[tuple[bytes, int], ...], bool, frozenset[bytes], tuple[bytes, ...]]",
-        state[len(_PLAIN) : len(_PLAIN) + 4],
-    )
-    if swap is not None:
-        stack = cast("tuple[tuple[bytes, int], ...]", _swapped(stack, swap))
-        extra = tuple(cast(bytes, _swapped(e, swap)) for e in extra)
-    tree = Tree()
-    tree.stack = list(stack)
-    tree.select = select
-    put("_tree", tree)
-    put("_neutral", set(neutral))
-    put("_extra", list(extra))
-
-
-def _swapped(value: object, swap: tuple[bytes, bytes]) -> object:
-    if isinstance(value, bytes):
-        return value.replace(*swap)
-    if isinstance(value, str):
-        return value.replace(swap[0].decode("ascii"), swap[1].decode("latin-1"))
-    if isinstance(value, tuple):
-        return tuple(_swapped(v, swap) for v in value)
-    return value
-
-
-#: Letters "Q" that are not a placeholder's, after which a search uses bytes' own (see ``_holds``).
-_STRAY_HEADS: Final = 64
-
-
-def _holds(data: bytes, placeholder: bytes) -> bool:
-    """Whether ``data`` holds ``placeholder``: its rare first letter found at memchr speed, then
-    compared (bytes' own search for a 24-byte needle skims four times slower); a page of many
-    "Q"s gets bytes' own search."""
-    at = data.find(_HEAD)
-    stray = 0
-    while at >= 0:
-        if data.startswith(placeholder, at):
-            return True
-        stray += 1
-        if stray > _STRAY_HEADS:
-            return placeholder in data
-        at = data.find(_HEAD, at + 1)
-    return False
-
-
-def _put_back(data: bytes, placeholder: bytes, nonce: bytes) -> bytes:
-    """``data`` with ``nonce`` for every ``placeholder`` (found as ``_holds`` finds it)."""
-    parts: list[bytes] = []
-    last = stray = 0
-    at = data.find(_HEAD)
-    while at >= 0:
-        if data.startswith(placeholder, at):
-            parts.append(data[last:at])
-            last = at + len(placeholder)
-            at = data.find(_HEAD, last)
-            continue
-        stray += 1
-        if stray > _STRAY_HEADS:
-            tail = data[last:].replace(placeholder, nonce)
-            return nonce.join(parts) + nonce + tail if parts else tail
-        at = data.find(_HEAD, at + 1)
-    if not parts:
-        return data
-    parts.append(data[last:])
-    return nonce.join(parts)
-
-
-def placeholder_for(length: int) -> bytes:
-    """The placeholder that stands for a nonce of ``length`` bytes."""
-    return (_HEAD + _FILL * (length // len(_FILL) + 1))[:length]
 
 
 def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
@@ -284,7 +127,7 @@ class MemoRewriter:
         self._placeholder: bytes | None = None
         if self._nonce is not None:
             raw = self._nonce.encode("latin-1", "replace")
-            if _NONCE.fullmatch(raw):
+            if NONCE.fullmatch(raw):
                 self._nonce_bytes = raw
                 self._placeholder = placeholder_for(len(raw))
         self._direct: Rewriter | None = None
@@ -301,7 +144,7 @@ class MemoRewriter:
         start_key = (self._blocked, self._placeholder if self._placeholder is not None else self._nonce)
         start = self._memo.starts.get(start_key)
         if start is None:
-            state, size = _snapshot(Rewriter(plan, self._blocked, nonce=self._inner_nonce()))
+            state, size = snapshot(Rewriter(plan, self._blocked, nonce=self._inner_nonce()))
             start = (self._memo.number(state, size), state)
             self._memo.starts[start_key] = start
         self._number, self._state = start
@@ -316,7 +159,7 @@ class MemoRewriter:
         out: list[bytes] = []
         placeholder = self._placeholder
         if placeholder is not None:
-            if _holds(raw, placeholder):  # the page spells the placeholder: no memoizing from here
+            if holds(raw, placeholder):  # the page spells the placeholder: no memoizing from here
                 self._rest = b""
                 tail, self._tail = self._tail, b""
                 return tail + self._stop_memoizing().feed(raw)
@@ -334,7 +177,7 @@ class MemoRewriter:
         rest = self._rest
         self._rest = b""
         if self._placeholder is not None:
-            if _holds(rest, self._placeholder):
+            if holds(rest, self._placeholder):
                 direct = self._stop_memoizing()
                 return self._tail + direct.feed(rest) + direct.finish()
             rest = rest.replace(self._nonce_bytes, self._placeholder)  # type: ignore[arg-type]
@@ -424,17 +267,17 @@ class MemoRewriter:
         inner = self._resumed()
         out.append(inner.feed(seg))
         self._read_bytes += len(seg)
-        state, size = _snapshot(inner)
+        state, size = snapshot(inner)
         self._number = self._inner_number = self._memo.number(state, size)
         self._state = state
 
     def _resumed(self) -> Rewriter:
         inner = self._inner
         if inner is None:
-            inner = self._inner = _resume(self._state, self._plan, self._blocked, self._inner_nonce())
+            inner = self._inner = resume(self._state, self._plan, self._blocked, self._inner_nonce())
             self._inner_number = self._number
         elif self._inner_number != self._number:
-            _load(inner, self._state)
+            load(inner, self._state)
             self._inner_number = self._number
         return inner
 
@@ -452,9 +295,9 @@ class MemoRewriter:
         if self._tail:
             out.insert(0, self._tail)
             self._tail = b""
-        data = _put_back(b"".join(out), placeholder, self._nonce_bytes)  # type: ignore[arg-type]
+        data = put_back(b"".join(out), placeholder, self._nonce_bytes)  # type: ignore[arg-type]
         if not final:
-            at = data.rfind(_HEAD, len(data) - len(placeholder) + 1)
+            at = data.rfind(HEAD, len(data) - len(placeholder) + 1)
             if at >= 0 and placeholder.startswith(data[at:]):
                 self._tail = data[at:]
                 return data[:at]
@@ -466,6 +309,6 @@ class MemoRewriter:
         swap = None
         if self._placeholder is not None and self._nonce_bytes is not None:
             swap = (self._placeholder, self._nonce_bytes)
-        self._direct = _resume(self._state, self._plan, self._blocked, self._nonce, swap)
+        self._direct = resume(self._state, self._plan, self._blocked, self._nonce, swap)
         self._memo.judge(self._hit, self._read_bytes)
         return self._direct

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.gate.rewrite import MemoRewriter, RewritePlan, Rewriter
-from consentgate.gate.rewrite.memo import STATE_SLOTS
+from consentgate.gate.rewrite.memo_state import CONSTANT_SLOTS, STATE_SLOTS, TRANSIENT_SLOTS
 from consentgate.gate.rewrite.memo_store import SegmentMemo
 from tests.gate.rewrite.test_properties import ANY_BYTES
 from tests.support.rewriter import ALL_OPTIONAL, TinyCatalog, fake_injection, tiny_plan
@@ -53,11 +53,10 @@ def _memo(
 
 def test_every_slot_of_the_rewriter_is_classified() -> None:
     # A slot the snapshot does not know would be lost between two segments.
-    from consentgate.gate.rewrite.memo import _CONSTANT, _TRANSIENT
-
     slots = set(Rewriter.__slots__)
-    assert slots == STATE_SLOTS | _CONSTANT | _TRANSIENT
-    assert not (STATE_SLOTS & _CONSTANT) and not (STATE_SLOTS & _TRANSIENT) and not (_CONSTANT & _TRANSIENT)
+    assert slots == STATE_SLOTS | CONSTANT_SLOTS | TRANSIENT_SLOTS
+    assert not (STATE_SLOTS & CONSTANT_SLOTS) and not (STATE_SLOTS & TRANSIENT_SLOTS)
+    assert not (CONSTANT_SLOTS & TRANSIENT_SLOTS)
 
 
 @pytest.mark.parametrize("size", [20 * 1024, 100 * 1024])
@@ -114,7 +113,7 @@ def test_same_bytes_as_the_plain_rewriter(documents: list[bytes], data: Any, whi
 def test_a_page_that_holds_the_placeholder_never_gets_the_nonce_in_its_place() -> None:
     # The placeholder is public (it is in the source): text of the page that spells it must come
     # out as it went in, not as the response's nonce (that would let page text carry the nonce).
-    from consentgate.gate.rewrite.memo import placeholder_for
+    from consentgate.gate.rewrite.placeholder import placeholder_for
 
     plan = tiny_plan(injection=fake_injection)
     nonce = secrets.token_urlsafe(18)
