@@ -27,6 +27,7 @@ from typing import Final
 
 from .quiet import QUIET_FOREIGN as _QUIET_FOREIGN
 from .quiet import trie
+from .script_data import DELIM, RAW_TAIL, script_end
 from .vocabulary import PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
 __all__ = [
@@ -68,7 +69,7 @@ __all__ = [
 
 # --- the candidates and the exact tokenizer, as regexes -------------------------------------------
 
-_DELIM = rb"(?=[\t\n\f\r />])"
+_DELIM = DELIM
 #: Start tags that change the tokenizer's state (or the rewriter's) after them.
 _STATEFUL = (
     b"script", b"iframe", b"noscript", *RAW_TEXT_ELEMENTS, b"plaintext", b"svg", b"math", b"select", b"base"
@@ -131,28 +132,7 @@ _WS: Final = frozenset(b"\t\n\f\r ")
 #: Bytes a browser drops from a URL: a URL token ending in one always gets a full verdict.
 URL_BREAKS: Final = frozenset(b"\t\n\r")
 
-#: The end of script data, per sub-state (data, escaped, double escaped), as in the HTML standard.
-#: Group 1: an end tag that ends the element (or leaves double escaping); group 2: ``<script``
-#: (escaped) or ``</noscript`` (double escaped, inside ``<noscript>``). The data-state patterns
-#: start with a literal ``<`` so that the engine can skip through a long script quickly.
-_SCRIPT_STATES = (
-    re.compile(rb"<(?:(/script)" + _DELIM + rb"|!--)"),
-    re.compile(rb"<(?:(/script)" + _DELIM + rb"|(script)" + _DELIM + rb")|-->"),
-    re.compile(rb"<(/script)" + _DELIM + rb"|-->"),
-)
-_ESCAPED = rb"(?:[^<-]++|<(?!/?script" + _DELIM + rb")|-(?!->))*+"  # up to its next transition
-_DOUBLE = rb"(?:[^<-]++|<(?!/script" + _DELIM + rb")|-(?!->))*+"
-_CYCLE = (
-    rb"<!(?=--)(?:" + _ESCAPED + rb"<script" + _DELIM + _DOUBLE + rb"</script" + _DELIM + rb")*+"
-    + _ESCAPED + rb"(?:<script" + _DELIM + _DOUBLE + rb")?+-->"
-)  # fmt: skip
-#: Whole escape cycles from a ``<!--`` in script data: escaped (and double escaped) text that
-#: comes back to the data sub-state without ending the script, each complete in the buffer (a
-#: script made of them costs one match, not four searches a cycle).
-_ESCAPES = re.compile(_CYCLE + rb"(?:(?:[^<]++|<(?=[^/!]))*+" + _CYCLE + rb")*+")
 RAW_END = {name: re.compile(rb"</" + name + _DELIM) for name in (*RAW_TEXT_ELEMENTS, b"iframe")}
-#: The longest end token a raw-text search looks for, less one: what is held back between chunks.
-RAW_TAIL: Final = 10
 
 # The exact tag tokenizer, step by step, for a tag longer than the cap (passed through unchanged).
 TAG_NAME, _BEFORE_ATTR, _ATTR_NAME, _AFTER_ATTR_NAME, _BEFORE_VALUE, _DQ, _SQ, _UNQUOTED = range(8)
@@ -308,36 +288,6 @@ def comment_close(low: bytes, start: int, n: int) -> int:
     if b >= 0:
         return b + 4
     return a + 3 if a >= 0 else -1
-
-
-def script_end(low: bytes, i: int, n: int, sub: int) -> tuple[int, int, int]:
-    """Find the end tag of script data from ``i`` in sub-state ``sub``.
-
-    Returns ``(end, sub, resume)``: ``end`` is where ``</script`` (or, inside ``<noscript>``,
-    ``</noscript``) starts, or -1; then ``sub`` is the state at ``resume``, from where the search
-    must go on once more bytes arrive.
-    """
-    states = _SCRIPT_STATES
-    while True:
-        m = states[sub].search(low, i, n)
-        if m is None:
-            return -1, sub, max(i, n - RAW_TAIL)
-        if m.group(1) is not None:  # </script (ends it, but only toggles double escaping)
-            if sub != 2:
-                return m.start(), sub, m.start()
-            sub, i = 1, m.end()
-        elif sub == 0:  # <!--
-            cycles = _ESCAPES.match(low, m.start(), n)
-            if cycles is not None:
-                i = cycles.end()
-                continue
-            sub, i = 1, m.start() + 2
-        elif sub == 1 and m.group(2) is not None:  # <script
-            sub, i = 2, m.end()
-        elif sub == 2 and m.lastindex == 2:  # </noscript inside double escaping
-            return m.start(), sub, m.start()
-        else:  # -->
-            sub, i = 0, m.end()
 
 
 def follow_tag(low: bytes, i: int, n: int, state: int) -> tuple[int, int]:
