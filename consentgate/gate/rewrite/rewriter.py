@@ -11,7 +11,7 @@ gate's configuration (the catalog, the injection, the caps, the caches) and is b
 
 This module is the state machine (where the tokenizer is, what is held back between chunks,
 where the injection goes); :mod:`.tokenizer` finds the tags cheaply, :mod:`.exact` reads every
-construct where the tree matters (:mod:`.tree`), :mod:`.tagging` applies the verdicts
+construct where the tree matters (:mod:`.tree`), :mod:`.tagging` applies the verdicts (:mod:`.scripts` those of scripts)
 (:mod:`.loaders`, :mod:`.verdicts`), cached in the plan by the tag's bytes.
 
 The injection (the banner's tags) goes before the first script that runs (outside ``<noscript>``),
@@ -28,14 +28,12 @@ text until its ``</script>`` (only the first ``script_cap`` bytes of it are insp
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 
-from .attributes import Attr, attributes, first_value, runs_script
-from .caches import UNKNOWN
 from .exact import ExactMode
 from .plan import RewritePlan
+from .scripts import ScriptPart
 from .tagging import TagPart
 from .tokenizer import (
     CAND_POST,
@@ -66,12 +64,10 @@ from .tokenizer import (
     follow_tag,
     in_data,
     maybe_quoted,
-    script_end,
     tag_close,
     tail,
 )
 from .tree import Tree
-from .verdicts import INLINE, inline_verdict, script_verdict
 
 __all__ = ["Rewriter", "rewrite"]
 
@@ -95,7 +91,7 @@ def rewrite(
     return rewriter.feed(document) + rewriter.finish()
 
 
-class Rewriter(ExactMode, TagPart):
+class Rewriter(ExactMode, TagPart, ScriptPart):
     """One response's rewrite. ``feed`` each chunk of the body, then call ``finish`` once.
 
     ``blocked`` are the categories whose tags are made inert. ``nonce`` is the response's CSP
@@ -547,95 +543,6 @@ class Rewriter(ExactMode, TagPart):
             return
         if (is_end and name in (b"head", b"body")) or (not is_end and name == b"script"):
             self._inject(c, self._nonce)
-
-    # --- the tags --------------------------------------------------------------------------------
-
-    def _script_tag(
-        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
-    ) -> tuple[int, bool]:
-        attrs: list[Attr] | None = None
-        if not self._injected and self._page_seen and not self._exact_busy():
-            attrs = attributes(low, name_end, tag_end - 1)
-            if runs_script(data, attrs):
-                nonce = self._nonce
-                if self._nonce_from_page:
-                    page_nonce = first_value(data, attrs, b"nonce")
-                    if page_nonce:
-                        nonce = html.unescape(page_nonce.decode("latin-1")) or nonce
-                assert self._injection is not None
-                injection = self._injection(nonce)
-                if data.startswith(injection, c):  # rewritten before: the injection is already here
-                    self._placed()
-                    return c + len(injection), False
-                if n - c < len(injection) and injection.startswith(data[c:]) and not final:
-                    return c, True  # it may be: wait for more
-                self._insert(c, injection)
-        self._after_tag(b"script", False)
-        key = (data[c:tag_end], self._blocked, self._base_url, False)
-        verdict = self._caches.tag.get(key, UNKNOWN)
-        if verdict is UNKNOWN:
-            if attrs is None:
-                attrs = attributes(low, name_end, tag_end - 1)
-            verdict = script_verdict(
-                self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url
-            )
-            self._caches.remember_tag(key, verdict)
-        if verdict is not INLINE:
-            if verdict is not None:
-                self._replace(c, tag_end, verdict)  # type: ignore[arg-type]
-            return self._script_body(low, tag_end, n, final)
-        # An inline script: its text decides, so the tag waits for it (up to script_cap bytes).
-        end, sub, resume = script_end(low, tag_end, n, 0)
-        cap = self._plan.script_cap
-        if end < 0 and n - tag_end < cap and not final:
-            self._state, self._sub, self._pending = _SCRIPT, sub, True
-            self._pend_body, self._pend_scan = tag_end - c, resume - c
-            return c, True
-        text_end = min(end if end >= 0 else n, tag_end + cap)
-        self._judge_inline(data, low, c, name_end, tag_end, text_end)
-        if end >= 0:
-            self._state = _DATA
-            return end, False
-        self._sub = sub
-        return (n, True) if final else (resume, True)
-
-    def _script_body(self, low: bytes, start: int, n: int, final: bool) -> tuple[int, bool]:
-        """Past a script's text (not held back): to its end tag, or as far as the buffer goes."""
-        end, sub, resume = script_end(low, start, n, 0)
-        if end >= 0:
-            self._state = _DATA
-            return end, False
-        self._sub = sub
-        return (n if final else resume), True
-
-    def _script(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
-        if not self._pending:
-            end, self._sub, resume = script_end(low, pos, n, self._sub)
-            if end >= 0:
-                self._state = _DATA
-                return end, False
-            return (n if final else resume), True
-        # The held inline script: the buffer starts at its tag.
-        body = self._pend_body
-        end, sub, resume = script_end(low, self._pend_scan, n, self._sub)
-        cap = self._plan.script_cap
-        if end < 0 and n - body < cap and not final:
-            self._sub, self._pend_scan = sub, resume
-            return 0, True
-        self._pending = False
-        self._judge_inline(data, low, 0, 7, body, min(end if end >= 0 else n, body + cap))
-        if end >= 0:
-            self._state = _DATA
-            return end, False
-        self._sub = sub
-        return (n if final else resume), True
-
-    def _judge_inline(
-        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
-    ) -> None:
-        new = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
-        if new is not None:
-            self._replace(c, tag_end, new)
 
     def _nested_rewrite(self, document: bytes, depth: int) -> bytes:  # an iframe's srcdoc
         return rewrite(self._plan, self._blocked, document, depth=depth)
