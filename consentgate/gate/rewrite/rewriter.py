@@ -11,8 +11,8 @@ gate's configuration (the catalog, the injection, the caps, the caches) and is b
 
 This module is the state machine (where the tokenizer is, what is held back between chunks,
 where the injection goes); :mod:`.tokenizer` finds the tags cheaply, :mod:`.exact` reads every
-construct where the tree matters (:mod:`.tree`), :mod:`.tagging` applies the verdicts (:mod:`.scripts` those of scripts)
-(:mod:`.loaders`, :mod:`.verdicts`), cached in the plan by the tag's bytes.
+construct where the tree matters (:mod:`.tree`), :mod:`.tagging` and :mod:`.scripts` apply the
+verdicts (:mod:`.loaders`, :mod:`.verdicts`), cached in the plan by the tag's bytes.
 
 The injection (the banner's tags) goes before the first script that runs (outside ``<noscript>``),
 else before ``</head>``, else before ``</body>``, else at the end; only into a whole page (one
