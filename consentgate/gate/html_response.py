@@ -33,7 +33,6 @@ the first body message, so that it can still fix the headers:
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final
 
@@ -44,7 +43,9 @@ from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
 from .codings import Codec, Undecodable, codec_for, utf16_for
 from .first_party import PlansByHost
+from .page_cache import PageCache, PageKey
 from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
+from .response_heads import ContentTypes, charset_of, read_heads
 from .rewrite import CatalogLike, MemoRewriter, RewritePlan
 from .sniff import is_html_type
 
@@ -52,37 +53,8 @@ __all__ = ["HtmlRewriting"]
 
 _log = logging.getLogger("consentgate.html")
 _PASS_STATUS: Final = frozenset({204, 206, 304})
-_CACHE_BYTES: Final = 32 * 1024 * 1024
-_CACHE_ENTRY_BYTES: Final = 2 * 1024 * 1024
-#: The share of whole-body look-ups that must find something for every body to be looked up.
-_CACHE_WORTH: Final = 0.1
-_CACHE_PROBE: Final = 16
 #: Output gathered before it is sent on, when one message of the app inflates into many pieces.
 _SEND_BYTES: Final = 256 * 1024
-_CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
-#: (body as sent, blocked categories, CSP nonce of the header, content coding, charset, sniffed,
-#: host of a plan of its own or "")
-_CacheKey = tuple[bytes, frozenset[str], str | None, bytes, bytes, bool, str]
-#: The response header names ``_begin`` looks at (1 type, 2 coding, 3 CSP), and common ones it
-#: skips (0) without asking whether they are lower-case: one dict look-up per header.
-_HEADS: Final = {
-    b"content-type": 1,
-    b"content-encoding": 2,
-    b"content-security-policy": 3,
-    **dict.fromkeys(
-        (
-            b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary", b"set-cookie",
-            b"last-modified", b"expires", b"location", b"connection", b"transfer-encoding",
-            b"accept-ranges", b"x-content-type-options", b"x-frame-options", b"referrer-policy",
-            b"strict-transport-security", b"access-control-allow-origin", b"content-language",
-        ),
-        0,
-    ),
-}  # fmt: skip
-#: One Content-Type value -> (it is text/html, its charset label lower-cased): a site sends a
-#: handful of values, parsing one (a regex for the charset) costs more than the rest of ``_begin``.
-_TYPES: dict[bytes, tuple[bool, bytes]] = {}
-_TYPES_KEPT: Final = 256
 
 
 class HtmlRewriting:
@@ -95,15 +67,13 @@ class HtmlRewriting:
     __slots__ = (
         "_blocked_by",
         "_brotli_warned",
-        "_cache",
-        "_cache_bytes",
-        "_cache_share",
-        "_cache_skips",
         "_optional",
         "mode",
+        "pages",
         "per_visitor",
         "plan",
         "plans",
+        "types",
         "unknown_content_type",
     )
 
@@ -121,44 +91,10 @@ class HtmlRewriting:
         self._optional = frozenset(config.optional_categories)
         #: per_visitor mode: the blocked set by granted set (a handful of sets, one frozenset each).
         self._blocked_by: dict[frozenset[str], frozenset[str]] = {}
-        #: Whole bodies already rewritten, by (body, blocked categories, CSP nonce, coding...):
-        #: a site serves the same page again and again. The body itself is the key (no hash can
-        #: collide); both keys and answers count towards _CACHE_BYTES. Each answer keeps its
-        #: Content-Length value beside it.
-        self._cache: dict[_CacheKey, tuple[bytes, bytes]] = {}
-        self._cache_bytes = 0
-        #: The running share of look-ups that found the body, and the look-ups skipped: a site
-        #: whose pages change on every request (a token, a nonce) never finds one, and keying and
-        #: keeping each page costs it about a sixth of what the gate adds to such a page.
-        self._cache_share = 1.0
-        self._cache_skips = 0
+        #: Whole bodies already rewritten: a site serves the same page again and again.
+        self.pages = PageCache()
+        self.types = ContentTypes()
         self._brotli_warned = False
-
-    def worth_looking_up(self) -> bool:
-        """Whether to look a whole body up (and keep its rewrite): while recent look-ups found
-        some, else one body in ``_CACHE_PROBE``, to find out again."""
-        if self._cache_share >= _CACHE_WORTH:
-            return True
-        self._cache_skips += 1
-        return self._cache_skips % _CACHE_PROBE == 0
-
-    def found(self, hit: bool) -> None:
-        """A look-up's answer, for :meth:`worth_looking_up`."""
-        self._cache_share = self._cache_share * 0.9 + (0.1 if hit else 0.0)
-
-    def cached(self, key: _CacheKey) -> bytes | None:
-        hit = self._cache.get(key)
-        return hit[0] if hit is not None else None
-
-    def remember(self, key: _CacheKey, out: bytes) -> None:
-        size = len(key[0]) + len(out)
-        if size > _CACHE_ENTRY_BYTES:
-            return
-        if self._cache_bytes + size > _CACHE_BYTES:
-            self._cache.clear()
-            self._cache_bytes = 0
-        self._cache[key] = (out, str(len(out)).encode("ascii"))
-        self._cache_bytes += size
 
     def codec(self, coding: bytes) -> Codec | None:
         """A codec for a response's ``Content-Encoding``, or None to pass the response untouched
@@ -272,39 +208,13 @@ class _HtmlResponder:
             self._state = _PASS
             return
         headers = message.get("headers") or []
-        content_type: bytes | None = None
-        more_types: list[bytes] | None = None
-        coding = csp = b""
-        heads = _HEADS
-        for name, value in headers:
-            try:
-                kind = heads.get(name)
-            except TypeError:  # a bytearray (unhashable) name: rare, still read
-                kind = heads.get(bytes(name))
-            if kind is None and not name.islower():  # (a lower-case name is its own lower())
-                kind = heads.get(bytes(name.lower()))
-            if not kind:
-                continue
-            if kind == 1:
-                if content_type is None:
-                    content_type = value
-                else:
-                    more_types = [*(more_types or ()), value]
-            elif kind == 2:
-                # Several field lines are one list, in order ("gzip" then "br" is "gzip, br").
-                value = value.strip().lower()
-                coding = coding + b", " + value if coding else value
-            else:
-                csp = value
+        content_type, more_types, coding, csp = read_heads(headers)
         self._charset = b""
         self._sniff = self._refuse = False
         if content_type is not None and more_types is None:
             if type(content_type) is not bytes:  # a bytearray value is looked up as bytes
                 content_type = bytes(content_type)
-            parsed = _TYPES.get(content_type)
-            if parsed is None:
-                parsed = _parse_type(content_type)
-            is_html, charset = parsed
+            is_html, charset = self._gate.types.parse(content_type)
             if not is_html:
                 self._state = _PASS
                 return
@@ -325,8 +235,7 @@ class _HtmlResponder:
                 else:
                     self._sniff = True
             if b"charset" in params:
-                found = _CHARSET.search(params)
-                self._charset = found.group(1).strip(b"\"' ") if found else b""
+                self._charset = charset_of(params)
                 if self._charset.startswith(b"utf-32"):
                     self._state = _PASS  # no browser decodes it: its tags are not tags
                     return
@@ -364,11 +273,11 @@ class _HtmlResponder:
         # A plan of its own (host not ""): its pages are its own in the cache too.
         host, plan = plans.plan_for(self._scope) if plans.per_host else ("", plans.plan)
         key = None
-        if not more and gate.worth_looking_up():  # the whole body at once: maybe rewritten before
+        if not more and gate.pages.worth_looking_up():  # the whole body at once: maybe rewritten before
             whole = body if type(body) is bytes else bytes(body)
             key = (whole, self.blocked, self._nonce, self._coding, self._charset, self._sniff, host)
-            hit = gate._cache.get(key)
-            gate.found(hit is not None)
+            hit = gate.pages.get(key)
+            gate.pages.found(hit is not None)
             if hit is not None:
                 self._state = _REWRITE
                 start = self._start
@@ -383,7 +292,7 @@ class _HtmlResponder:
             if not more:
                 out += rewriter.finish()
                 if key is not None:
-                    self._gate.remember(key, out)
+                    self._gate.pages.remember(key, out)
             await self._finish_first(out, more)
             return
         self._pipeline = BodyPipeline(rewriter, self._codec, self._charset, sniff=self._sniff)
@@ -403,7 +312,7 @@ class _HtmlResponder:
         if out or not more:
             await self._send({"type": "http.response.body", "body": out, "more_body": more})
 
-    async def _stream(self, message: Message, *, first: bool, key: _CacheKey | None) -> None:
+    async def _stream(self, message: Message, *, first: bool, key: PageKey | None) -> None:
         """Send what the pipeline makes of ``message`` in messages of about ``_SEND_BYTES``: a
         compressed body that inflates a thousandfold never becomes one buffer."""
         body: bytes = message.get("body", b"")
@@ -439,7 +348,7 @@ class _HtmlResponder:
         data = b"".join(out)
         if not started:
             if key is not None:
-                self._gate.remember(key, data)
+                self._gate.pages.remember(key, data)
             await self._finish_first(data, more)
         elif data or not more:
             await self._send({"type": "http.response.body", "body": data, "more_body": more})
@@ -471,17 +380,3 @@ class _HtmlResponder:
 
 #: ``_start`` before ``http.response.start`` came (never changed: ``_begin`` replaces it).
 _NO_START: Final[Message] = {}
-
-
-def _parse_type(content_type: bytes) -> tuple[bool, bytes]:
-    """(text/html, charset) of one Content-Type value, kept in ``_TYPES``."""
-    media, _, params = content_type.lower().partition(b";")
-    charset = b""
-    if b"charset" in params:
-        found = _CHARSET.search(params)
-        charset = found.group(1).strip(b"\"' ") if found else b""
-    parsed = (media.strip() == b"text/html", charset)
-    if len(_TYPES) >= _TYPES_KEPT:
-        _TYPES.clear()
-    _TYPES[content_type] = parsed
-    return parsed

@@ -258,11 +258,11 @@ async def test_pages_that_change_on_every_request_stop_being_kept_whole() -> Non
         page = PAGE.replace(b"</body>", b"<p>%d</p></body>" % n)
         out = joined(await respond([start(), body(page)], g=g))
         assert b"<p>%d</p>" % n in out
-    kept = len(g._cache)
+    kept = len(g.pages)
     assert 22 <= kept <= 40  # the first misses, then the probes
     for _ in range(40):  # the same page again and again: a probe finds it, and it is kept
         out = joined(await respond([start(), body(PAGE)], g=g))
-    assert g.worth_looking_up()
+    assert g.pages.worth_looking_up()
 
 
 async def test_a_whole_body_seen_before_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
