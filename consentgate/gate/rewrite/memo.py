@@ -17,8 +17,9 @@ slot that changes while a rewriter reads (a test checks every slot is classified
 writes leftovers the rewriter will set again before reading them (a finished inline script's
 offsets, say) as their first values, so that two readings that differ only there meet again.
 
-Cutting a body into segments and keeping them costs about a third of a plain rewrite, so a plan
-whose pages share little (each one new) rewrites them directly: the memory keeps a running
+Cutting a body into segments and keeping them makes a page never seen before up to twice as slow
+to rewrite (measured on the benchmark's marketing pages), so a plan whose pages share little
+(each one new) rewrites them directly: the memory keeps a running
 score of how much of the bodies it answered, memoizes while it is high, and tries again every
 few bodies while it is low (see :meth:`~.memo_store.SegmentMemo.worth_it`).
 
