@@ -234,10 +234,6 @@ class _Responder:
         return self.send_on(message)
 
 
-#: Content-Type values seen -> whether they name HTML (a site sends a handful of them).
-_HTML_TYPES: dict[bytes, bool] = {}
-
-
 def _look(headers: Any) -> tuple[bool, bool]:
     """One pass over the response headers: whether the response could be HTML (html_response
     decides exactly; this only rules out: one Content-Type that is not HTML rules it out; none, or
@@ -246,16 +242,7 @@ def _look(headers: Any) -> tuple[bool, bool]:
     html = cookies = False
     for name, value in headers:
         if name == b"content-type" or (len(name) == 12 and name.lower() == b"content-type"):
-            try:
-                known = _HTML_TYPES.get(value)
-            except TypeError:  # a bytearray (unhashable) value: rare, read each time
-                known = b"text/html" in value.lower()
-            if known is None:
-                known = b"text/html" in value.lower()
-                if len(_HTML_TYPES) >= 256:
-                    _HTML_TYPES.clear()
-                _HTML_TYPES[value] = known
-            html = html or known
+            html = html or b"text/html" in value.lower()
             types += 1
         elif name == b"set-cookie" or (len(name) == 10 and name.lower() == b"set-cookie"):
             cookies = True

@@ -17,7 +17,7 @@ from .cookie import CookieCodec
 from .decision import Decider
 from .model import Consent
 
-__all__ = ["ConsentReader", "cookie_value"]
+__all__ = ["ConsentReader", "cookie_value", "pair_value"]
 
 _CACHE_SIZE: Final = 8192
 #: What ``str.strip()`` strips from a Latin-1 text: a cookie value read as bytes is stripped alike.
@@ -57,7 +57,7 @@ class ConsentReader:
         region = decider.region(dict(scope["headers"])) if self._uses_region else None
         gpc_on = gpc != b"" and gpc.strip() == b"1"
         dnt_on = dnt != b"" and dnt.strip() == b"1"
-        raw = _value(cookie, self._pair) if cookie else None
+        raw = pair_value(cookie, self._pair) if cookie else None
         if not raw:
             if region is None and not gpc_on and not dnt_on:
                 return self._plain, cookie
@@ -80,13 +80,13 @@ class ConsentReader:
         return consent, cookie
 
 
-def _value(header: bytes, pair: bytes) -> bytes | None:
-    """:func:`cookie_value` of a Cookie header as it came (bytes, ``pair`` is ``b"name="``)."""
+def pair_value(header: bytes, pair: bytes) -> bytes | None:
+    """The value of the cookie whose ``pair`` (``b"name="``) starts a pair of a Cookie header
+    (``b"xname="`` is another cookie), stripped of spaces and quotes; None when there is none."""
     if pair not in header:
         return None
     at = header.find(pair)
     while at >= 0:
-        # Only a match at the start of a cookie pair ("xconsentgate=" is another cookie).
         if at == 0 or header[at - 1] in b"; ":
             end = header.find(b";", at)
             return header[at + len(pair) : end if end >= 0 else None].strip(_SPACE).strip(b'"')
@@ -95,15 +95,7 @@ def _value(header: bytes, pair: bytes) -> bytes | None:
 
 
 def cookie_value(header: str, prefix: str) -> str | None:
-    """The value of the cookie named by ``prefix`` (``"name="``) in a Cookie header, else None."""
-    start = 0
-    while True:
-        at = header.find(prefix, start)
-        if at < 0:
-            return None
-        # Only a match at the start of a cookie pair ("xconsentgate=" is another cookie).
-        if at == 0 or header[at - 1] in "; ":
-            end = header.find(";", at)
-            value = header[at + len(prefix) : end if end >= 0 else None].strip()
-            return value.strip('"')
-        start = at + 1
+    """The value of the cookie named by ``prefix`` (``"name="``) in a Cookie header, else None
+    (:func:`pair_value` of the text)."""
+    found = pair_value(header.encode("latin-1", "replace"), prefix.encode("latin-1", "replace"))
+    return None if found is None else found.decode("latin-1")

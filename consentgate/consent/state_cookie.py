@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from ..config import Config
 from ..config.regimes import default_grants, regime_names
+from .reader import pair_value
 
 __all__ = ["StateCookie"]
 
@@ -55,16 +56,7 @@ class StateCookie:
 
     def sent_in(self, cookie: bytes) -> bool:
         """Whether a ``Cookie`` header (or several joined by ``; ``) carries a state cookie."""
-        pair = self._pair
-        if pair not in cookie:
-            return False
-        at = cookie.find(pair)
-        while at >= 0:
-            # Only at the start of a cookie pair ("xconsentgate_state=" is another cookie).
-            if at == 0 or cookie[at - 1] in b"; ":
-                return True
-            at = cookie.find(pair, at + 1)
-        return False
+        return pair_value(cookie, self._pair) is not None
 
     def header(self, granted: frozenset[str], *, decided: bool, secure: bool) -> Header:
         """The header for this state; a decided state lasts as long as the consent cookie, a default
