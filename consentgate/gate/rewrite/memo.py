@@ -7,7 +7,9 @@ first line ending in ``>`` at least 2 KB after the last cut), so that two render
 are cut alike, and keeps each segment's output in the plan's :class:`~.memo_store.SegmentMemo`,
 keyed by the rewriter's state before the segment and the segment's bytes. A segment seen before
 in the same state is answered from memory; only the others are fed to a real
-:class:`~.rewriter.Rewriter`, resumed from that state. A segment that starts or ends like one
+:class:`~.rewriter.Rewriter`, resumed from that state. Pages come back in the same order, so the
+segment that followed last time is tried first (``SegmentMemo.follows``): its bytes compared in
+place, which costs neither a cut nor a hash of them. A segment that starts or ends like one
 read before (most likely the same with a value changed) is looked up again in pieces of 512
 bytes, and those in pieces of 128, so that only the piece holding the change is read.
 
@@ -51,6 +53,8 @@ __all__ = ["MemoRewriter"]
 _SIZES: Final = (2048, 512, 128)
 #: A segment is cut at the latest this many times its size on, even without a line end or ``>``.
 _LONGEST: Final = 4
+#: What stands for a segment that held a fresh value, as the segment before the next one.
+_CHANGED: Final = b"\x00"
 
 
 def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
@@ -208,13 +212,29 @@ class MemoRewriter:
         """Cut ``buf`` into segments of ``level``'s size, each answered from memory or read;
         the end of the last one (``whole``: ``buf`` is a segment of the level above, so its end
         ends the last piece; else what is left is held back for more bytes)."""
-        segments = self._memo.segments
+        memo = self._memo
+        segments = memo.segments
         size = self._sizes[level]
+        follows = memo.follows.get(size)
         guard = None if whole else self._placeholder
         pos, n = 0, len(buf)
         find = buf.find
+        startswith = buf.startswith
         window = size * _LONGEST
+        prev = b""  # the segment before (keys are (state number, that segment): a page's states repeat)
         while pos < n:
+            if follows is not None:
+                # The segment that followed this state last time, when the bytes are the same.
+                # (Before more bytes come, only one that ends a line or a tag: no nonce is cut
+                # through at its end.)
+                last = follows.get((self._number, prev))
+                if last is not None and startswith(last[0], pos) and (whole or last[0][-1] in b">\n"):
+                    out.append(last[1])
+                    self._number, self._state = last[2], last[3]
+                    self._hit += len(last[0])
+                    pos += len(last[0])
+                    prev = last[0]
+                    continue
             end = find(b">\n", pos + size - 1, pos + window)  # _cut's usual answer, at once
             if end >= 0:
                 end += 2
@@ -225,20 +245,27 @@ class MemoRewriter:
                         break
                     end = n
             seg = buf[pos:end]
-            found = segments.get((self._number, seg))
+            number = self._number
+            found = segments.get((number, seg))
             if found is not None:
                 out.append(found[0])
                 self._number, self._state = found[1], found[2]
                 self._hit += end - pos
+                memo.follow(size, (number, prev), (seg, *found))
+            elif self._missed(seg, level, out):
+                memo.follow(size, (number, prev), (seg, out[-1], self._number, self._state))
             else:
-                self._missed(seg, level, out)
+                seg = _CHANGED  # (it will not come back: what follows it is keyed by this)
+            follows = memo.follows.get(size)
+            prev = seg
             pos = end
         return pos
 
-    def _missed(self, seg: bytes, level: int, out: list[bytes]) -> None:
+    def _missed(self, seg: bytes, level: int, out: list[bytes]) -> bool:
         """A segment the memory does not hold in this state: read whole, or, when it starts or
         ends like one read before (most likely the same page with a value changed), looked up
-        in the next level's smaller pieces."""
+        in the next level's smaller pieces. True when it was remembered (its output is then the
+        last item of ``out``)."""
         memo = self._memo
         key = (self._number, seg)
         start = len(out)
@@ -260,8 +287,12 @@ class MemoRewriter:
             self._read(seg, out)
         read = self._read_bytes - before
         if read == len(seg) or read == 0:
-            memo.remember(key, b"".join(out[start:]), self._number, self._state)
-        # else partly new: it held a fresh value and will not come back (its pieces are kept)
+            joined = b"".join(out[start:])
+            del out[start:]
+            out.append(joined)
+            memo.remember(key, joined, self._number, self._state)
+            return True
+        return False  # partly new: it held a fresh value and will not come back (its pieces are kept)
 
     def _read(self, seg: bytes, out: list[bytes]) -> None:
         """Feed ``seg`` to the real rewriter in the current state; the state moves on."""

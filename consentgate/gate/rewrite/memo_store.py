@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Final
 
-__all__ = ["SegmentMemo", "State"]
+__all__ = ["Segment", "SegmentMemo", "State"]
 
 #: A rewriter's state between two segments, as :mod:`.memo` snapshots it.
 State = tuple[object, ...]
+#: A segment read in some state: its bytes, its output, the number of the state after it, that state.
+Segment = tuple[bytes, bytes, int, State]
 #: What the memory may hold (segments, outputs and held-back bytes of states) before it starts over.
 _BYTES: Final = 16 * 1024 * 1024
 #: What an entry counts for beyond its bytes.
@@ -34,15 +36,23 @@ class SegmentMemo:
     ``seen``: (state number, first or last bytes) of segments rewritten whole, so that one that
     starts or ends alike (a page whose values changed) is looked up in smaller pieces.
     ``starts``: the first state of a rewrite, per what it depends on.
+    ``follows``: per segment size, per (state number, segment read into that state), the segment
+    that came next last time (its bytes, output, and the state after it, as in ``segments``): a
+    page served again comes in the same order, so the next segment is first compared with the one
+    that followed last time (no hash of its bytes, no cut to find), and looked up only when it
+    differs.
     """
 
-    __slots__ = ("_bodies", "_bytes", "_next", "_score", "_states", "finals", "seen", "segments", "starts")
+    __slots__ = (
+        "_bodies", "_bytes", "_next", "_score", "_states", "finals", "follows", "seen", "segments", "starts",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.segments: dict[tuple[int, bytes], tuple[bytes, int, State]] = {}
         self.finals: dict[int, bytes] = {}
         self.seen: set[tuple[int, bytes]] = set()
         self.starts: dict[Hashable, tuple[int, State]] = {}
+        self.follows: dict[int, dict[tuple[int, bytes], Segment]] = {}
         self._states: dict[State, int] = {}
         self._bytes = 0
         self._next = 1
@@ -81,6 +91,15 @@ class SegmentMemo:
         self._charge(len(key[1]) + len(out))
         self.segments[key] = (out, number, state)
 
+    def follow(self, size: int, key: tuple[int, bytes], segment: Segment) -> None:
+        """``segment`` came after ``key`` (a state number and the segment that led to it) in a
+        body cut at ``size``."""
+        follows = self.follows.get(size)
+        if follows is None or key not in follows:
+            self._charge(0)  # (its bytes are counted with the segment's entry; this may start over)
+            follows = self.follows.setdefault(size, {})
+        follows[key] = segment
+
     def remember_final(self, number: int, out: bytes) -> None:
         self._charge(len(out))
         self.finals[number] = out
@@ -97,6 +116,7 @@ class SegmentMemo:
             self.finals.clear()
             self.seen.clear()
             self.starts.clear()
+            self.follows.clear()
             self._states.clear()
             self._bytes = 0
         self._bytes += size
