@@ -453,6 +453,21 @@ def hostile_pages(size: int) -> dict[str, bytes]:
         "<svg>: 3,000 <g> opened, closed": fill(
             b"<!doctype html><body><svg>", b"<g>" * 3000 + b"</g>" * 3000
         ),
+        # ... and what they generalise to: other names, attributes, depths, interleavings.
+        "<svg>: 1,500 <g><h> opened, closed": fill(
+            b"<!doctype html><body><svg>", b"<g><h>" * 1500 + b"</h></g>" * 1500
+        ),
+        "<svg>: 3,000 <g id=N> opened, </g > closed": fill(
+            b"<!doctype html><body><svg>", b"".join(b'<g id="%d">' % i for i in range(3000)) + b"</g >" * 3000
+        ),
+        "<svg> of <g id=N></g>": fill(
+            b"<!doctype html><body><svg>", b"".join(b'<g id="%d"></g>' % i for i in range(1000))
+        ),
+        "<svg> of <g><h></g> (misnested)": fill(b"<!doctype html><body><svg>", b"<g><h></g>"),
+        "<svg>: 4,000 <g>, then </x>": fill(b"<!doctype html><body><svg>" + b"<g>" * 4000, b"</x>"),
+        "<svg>: 4,000 <g>, then </xN>": fill(
+            b"<!doctype html><body><svg>" + b"<g>" * 4000, b"".join(b"</x%d>" % i for i in range(1000))
+        ),
         "<svg> of comments": fill(b"<!doctype html><body><svg>", b"<!---->"),
         "<select> of <a>": fill(b"<!doctype html><body><select>", b"<a>"),
         "<noscript> of <a>": fill(b"<!doctype html><body><noscript>", b"<a>"),

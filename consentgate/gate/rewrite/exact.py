@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import all_loaders, style_verdict
-from .quiet import ORDINARY_TAGS, RAW_LEAVES, ordinary_run
+from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
@@ -113,13 +113,14 @@ class ExactMode:
                         srcdoc = low.find(b"srcdoc", pos, n) % (n + 1)
                     hot = min(next_trigger(low, pos, hits), srcdoc, n)
                 stop = min(hot, pos + cap)  # (no tag in it over the cap)
-                if self._tree.stack or self._record is not None:
+                if self._tree.stack and not self._tree.lost:
+                    end = self._ordinary(low, pos, stop)
+                elif self._tree.stack or self._record is not None:
                     end = run.match(low, pos, stop).end()  # type: ignore[union-attr]
                 else:  # (a raw-text element closed right away leaves no trace here)
                     leaves = ordinary_run(RAW_LEAVES.difference(self._neutral))
                     end = leaves.match(low, pos, stop).end()  # type: ignore[union-attr]
                 if end > pos:
-                    self._ordinary(low, pos, end)
                     pos = end
                     if not self._exact_on():  # (a breakout tag may have left foreign content)
                         return pos, False
@@ -160,13 +161,37 @@ class ExactMode:
                 return self._hold_or_pass(data, low, e, n, final)
             pos = end
 
-    def _ordinary(self, low: bytes, pos: int, end: int) -> None:
-        """Ordinary markup in ``[pos, end)`` (see :func:`~.quiet.ordinary_run`): only the tree's
-        stack may change, and not even that once it is as deep as it is followed (unless an end
-        tag closes something)."""
+    def _ordinary(self, low: bytes, pos: int, stop: int) -> int:
+        """The ordinary markup from ``pos`` (see :func:`~.quiet.ordinary_run`), up to ``stop`` at
+        most, read into the tree's stack (the only thing it may change) group by group
+        (:data:`~.quiet.ORDINARY_GROUPS`): a group repeated many times costs a few Python steps,
+        not one per tag. Where it ends (it may end early, where the stack runs out)."""
         tree = self._tree
-        if tree.stack and not (tree.full and low.find(b"</", pos, end) < 0):
-            tree.ordinary(ORDINARY_TAGS.findall(low, pos, end))
+        at = pos
+        for group in ORDINARY_GROUPS[tree.full].finditer(low, pos, stop):
+            if group.start() != at:
+                break  # (something else is at ``at``)
+            at = group.end()
+            kind = group.lastgroup
+            if kind is None or kind == "leaf":
+                continue  # (nothing for the tree)
+            found = group.group(kind)
+            if kind == "unit":
+                tags = [tag for tag in ORDINARY_TAGS.findall(found) if tag[1]]
+                times = (at - group.start()) // len(found)
+                if len(tags) == 1 and tags[0][0]:
+                    tree.repeat_end(tags[0][1], times * (2 if tags[0][3] else 1))
+                else:
+                    tree.repeat(tags, times)
+            elif kind == "starts":
+                tree.repeat([(b"", found, b"", b"")], low.count(b"<", group.start(), at))
+            elif kind == "ends":
+                tree.repeat_end(found, low.count(b"<", group.start(), at))
+            elif kind != "closes" or not tree.closes_nothing(END_NAMES.findall(found)):
+                tree.ordinary(ORDINARY_TAGS.findall(found))
+            if not tree.stack or tree.full:
+                break  # (the rest changes nothing, or is read with the other pattern)
+        return at
 
     def _after_big_tag(self, name: bytes, is_end: bool, at: int) -> None:
         """After a tag over the cap (passed unchanged): what the exact mode would do with it."""

@@ -17,9 +17,18 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .tree import VOID
 from .vocabulary import BREAKOUT, PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
-__all__ = ["ORDINARY_TAGS", "QUIET_FOREIGN", "RAW_LEAVES", "ordinary_run", "trie"]
+__all__ = [
+    "END_NAMES",
+    "ORDINARY_GROUPS",
+    "ORDINARY_TAGS",
+    "QUIET_FOREIGN",
+    "RAW_LEAVES",
+    "ordinary_run",
+    "trie",
+]
 
 #: An ``<svg>``/``<math>`` that is plain markup to its end (the icons pages are full of): only
 #: ordinary tags and text, no quote holding ``<``/``>``, no ``:``, ``//``, ``&``, backslash or
@@ -143,6 +152,58 @@ def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
     # (Start tags first: the most frequent; the alternatives exclude each other.)
     return re.compile(rb"(?:[^<]++|" + start + rb"|" + other + rb"))*+")
 
+
+def _ordinary_groups(leaves: bool) -> re.Pattern[bytes]:
+    """See :data:`ORDINARY_GROUPS`."""
+    attributes = (
+        rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
+        + _WS + rb"*+"
+    )  # fmt: skip
+    # (Values without '<', so that each '<' of a run of tags of one name starts one of them.)
+    plain = attributes.replace(rb"[^\">]", rb"[^\"><]").replace(rb"[^'>]", rb"[^'><]")
+    ordinary = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_START)
+    breakout = rb"(?:%s)[\t\n\f\r />]" % trie(BREAKOUT)
+    end = rb"</(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END)
+    quiet = (
+        rb"(?:[^<]++|<(?:<*(?=<)|(?=[^a-z!?/])|" + _COMMENT[1:] + rb")|"
+        + ordinary + rb"(?!" + breakout + rb")" + _NAME + attributes + rb"/>"
+    )  # fmt: skip
+    quiet += rb")"
+    first = quiet  # (the first alternative: a group of them)
+    if leaves:  # (an element closed right after text, but a void one: see Tree.ordinary)
+        first = (
+            quiet[:-1] + rb"|" + ordinary + rb"(?!" + breakout + rb"|(?:%s)[\t\n\f\r />])" % trie(VOID)
+            + rb"(?P<leaf>" + _NAME + rb")" + attributes + rb">[^<]*+</(?P=leaf)" + _WS + rb"*+>)"
+        )  # fmt: skip
+    tag = (
+        rb"(?:" + ordinary + _NAME + attributes + rb"/?+>"  # ('/>' only for a breakout tag, see quiet)
+        + rb"|" + end + _NAME + _WS + rb"*+>)"
+    )  # fmt: skip
+    name = rb"[a-z][a-z0-9_:-]*+"
+    return re.compile(
+        first + rb"++"
+        rb"|(?P<unit>(?:" + tag + quiet + rb"*+){1,4}?)(?P=unit)++"
+        rb"|" + ordinary + rb"(?P<starts>" + name + rb")" + plain + rb">(?:[^<]*+<(?P=starts)" + plain + rb">)++"
+        rb"|" + end + rb"(?P<ends>" + name + rb")" + _WS + rb"*+>(?:[^<]*+</(?P=ends)" + _WS + rb"*+>)++"
+        rb"|(?P<closes>(?:" + end + _NAME + _WS + rb"*+>[^<]*+){2,}+)"
+        rb"|(?P<tags>(?:" + tag + quiet + rb"*+){1,32}+)"
+    )  # fmt: skip
+
+
+#: Ordinary markup (what :func:`ordinary_run` matches, no more) cut into groups for the tree, one
+#: match each, contiguous from where the run begins (``finditer``) until something else follows.
+#: A group is text, comments, self-closing tags other than the breakout tags and elements closed
+#: after text (but breakout and void ones) -- nothing :meth:`~.tree.Tree.ordinary` acts on, while
+#: the stack is not as deep as it is followed (the second pattern is for then) -- or tags that may
+#: change the stack (:attr:`~re.Match.lastgroup` tells which): ``unit``,
+#: one to four tags (with what follows them up to the next tag) repeated byte for byte; ``starts``,
+#: start tags of one name repeated with only text between (their attributes may differ), the
+#: name captured, as many as the match has ``<``; ``ends``, the same with end tags; ``closes``, end
+#: tags of any names with only text between (:data:`END_NAMES` lists them); else ``tags``, up to
+#: 32 tags of any kind, for :data:`ORDINARY_TAGS`.
+ORDINARY_GROUPS: Final = (_ordinary_groups(True), _ordinary_groups(False))
+#: The names of a ``closes`` group's end tags.
+END_NAMES: Final = re.compile(rb"</([^\t\n\f\r />]++)")
 
 # Compiled now, not on the first page that needs them (a few milliseconds each).
 ordinary_run()

@@ -17,23 +17,27 @@ is safe), never shorter.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from itertools import chain
+from operator import itemgetter
 from typing import Final
 
 from .vocabulary import BREAKOUT, SELECT_KEEPS
 
-__all__ = ["RAW_CAPABLE", "Tree"]
+__all__ = ["RAW_CAPABLE", "VOID", "Tree"]
 
 #: Start tags that make an HTML parser read raw text (or script data) up to their end tag.
 RAW_CAPABLE: Final = frozenset(
     {b"style", b"xmp", b"textarea", b"title", b"iframe", b"noembed", b"noframes", b"noscript", b"script"}
 )
-_FOREIGN, _IP, _HTML = 0, 1, 2
+_FOREIGN, _IP, _HTML, _LOST = 0, 1, 2, 3
 #: Elements whose content is parsed as HTML (integration points), per namespace: SVG's, and
 #: MathML's (annotation-xml counts whatever its encoding: counting too many only keeps the stack
 #: deeper, the safe side). An ``<mi>`` in an ``<svg>`` is an SVG element like any other.
 _SVG_IPS: Final = frozenset({b"foreignobject", b"desc", b"title"})
 _MATH_IPS: Final = frozenset({b"mi", b"mo", b"mn", b"ms", b"mtext", b"annotation-xml"})
-_VOID: Final = frozenset(
+#: HTML's void elements (and ``image``, read as ``img``).
+VOID: Final = frozenset(
     {
         b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"image", b"input", b"keygen",
         b"link", b"meta", b"param", b"source", b"track", b"wbr", b"basefont", b"bgsound", b"frame",
@@ -51,9 +55,15 @@ _SPECIAL: Final = frozenset(
         b"script", b"style", b"title",
     }
 )  # fmt: skip
-#: How deep the stack is followed; deeper elements are not kept (an end tag then finds nothing
-#: to close, and foreign content is believed to go on: the safe side).
+#: How deep the stack is followed. The first element it cannot keep puts a mark on top of it (a
+#: ``_LOST`` entry): the elements under the mark are no longer those a parser has open (the end
+#: tag of one it did not keep would close an outer namesake, a breakout tag would pop elements
+#: that stand under an integration point it did not keep), so from then on nothing is closed or
+#: popped, and foreign content is believed to last to the end of the page: the safe side.
 _DEPTH: Final = 4096
+#: The mark, as it is on the stack (kept by :attr:`Tree.stack`, so in a rewriter's snapshot too).
+_MARK: Final = (b"", _LOST)
+_NAME: Final = itemgetter(0)
 
 
 class Tree:
@@ -64,7 +74,7 @@ class Tree:
     that an end tag costs the same however deep the stack is.
     """
 
-    __slots__ = ("_barriers", "_foreign_at", "_html", "_html_at", "_math", "_stack", "select")
+    __slots__ = ("_barriers", "_foreign_at", "_html", "_html_at", "_low", "_math", "_stack", "select")
 
     def __init__(self) -> None:
         self._stack: list[tuple[bytes, int]] = []
@@ -73,6 +83,7 @@ class Tree:
         self._html_at: dict[bytes, list[int]] = {}  # name -> its HTML entries
         self._html: list[int] = []  # the HTML entries
         self._barriers: list[int] = []  # the entries HTML's end tag stops at: IPs, special HTML
+        self._low = 0  # the lowest length the stack was cut to since it was last set (see repeat)
         self.select = False
 
     @property
@@ -88,6 +99,11 @@ class Tree:
             self._push(name, kind)
 
     @property
+    def lost(self) -> bool:
+        """Deeper than the stack is followed: nothing closes any more (see :data:`_DEPTH`)."""
+        return bool(self._stack) and self._stack[-1][1] == _LOST
+
+    @property
     def foreign(self) -> bool:
         """Inside an ``<svg>`` or ``<math>`` element (its integration points included)."""
         return bool(self._stack)
@@ -97,14 +113,18 @@ class Tree:
         stack = self._stack
         if stack:
             top = stack[-1][1]
+            if top == _LOST:  # (a breakout tag is an HTML element wherever it stands)
+                return name in (b"svg", b"math") or (stack[-2][1] == _FOREIGN and name not in BREAKOUT)
             if top == _FOREIGN and (name in BREAKOUT or (name == b"font" and _font_breaks(low_tag))):
-                while stack and stack[-1][1] == _FOREIGN:
-                    self._pop()
+                # Out to the nearest integration point or HTML element (every such entry is in
+                # _html or _barriers), or out of foreign content.
+                html, barriers = self._html, self._barriers
+                self._cut(max(html[-1] if html else -1, barriers[-1] if barriers else -1) + 1)
                 if not stack:
                     return False
                 top = stack[-1][1]
             if top == _FOREIGN:
-                if not self_closing and len(stack) < _DEPTH:
+                if not self_closing:
                     self._push(name, _IP if name in self._ips() else _FOREIGN)
                 return True
         elif self.select:
@@ -113,11 +133,11 @@ class Tree:
             elif name not in SELECT_KEEPS:
                 return False  # ignored by older parsers, parsed by current ones: data either way
         if name in (b"svg", b"math"):
-            if not self_closing and len(stack) < _DEPTH:
+            if not self_closing:
                 self._push(name, _FOREIGN)
             return True
         if stack:
-            if not self_closing and name not in _VOID and len(stack) < _DEPTH:
+            if not self_closing and name not in VOID:
                 self._push(name, _HTML)
         elif name == b"select":
             self.select = True
@@ -128,6 +148,8 @@ class Tree:
         if not self._stack:
             if name == b"select":
                 self.select = False
+            return
+        if self._stack[-1][1] == _LOST:
             return
         # (``</p>`` and ``</br>`` leave foreign content in the current standard, not in older
         # parsers: staying is the safe side for both.)
@@ -168,17 +190,96 @@ class Tree:
                     self.end(name)
             elif closing or not stack:
                 continue
-            elif len(stack) < _DEPTH and (stack[-1][1] == _FOREIGN or name not in _VOID):
-                if not leaf:  # (pushed and closed again: the stack is as it was)
+            elif stack[-1][1] == _FOREIGN or name not in VOID:
+                # (A leaf is pushed and closed again: the stack is as it was, unless the push
+                # does not fit; on the mark, _push changes nothing.)
+                if not leaf or len(stack) >= _DEPTH:
                     push(
                         name, _HTML if stack[-1][1] != _FOREIGN else _IP if name in self._ips() else _FOREIGN
                     )
             elif leaf:
                 self.end(name)
 
+    def repeat(self, tags: list[tuple[bytes, bytes, bytes, bytes]], times: int) -> None:
+        """:meth:`ordinary` of ``tags`` ``times`` over, in bulk once a reading does what the one
+        before it did.
+
+        A reading is a function of the stack. One after which the stack is as it found it (what
+        it cut, it pushed again) changes nothing, and neither will the next. One that cuts
+        nothing below where it began and pushes the entries (names, kinds, namespaces) the
+        previous reading pushed saw, at each of its tags, the stack the previous one saw above
+        their common part, and below it the previous one's entries again (same names, so no end
+        tag that found nothing then finds something now, and the nearest HTML element or barrier
+        is the previous one's counterpart): the next reading pushes them again, and so on.
+        Readings that only close elements, each the top one (an end tag named as the top entry
+        closes exactly it), are checked against the stack's names in one comparison."""
+        stack, math = self._stack, self._math
+        ends = [
+            name for slash, name, _, leaf in tags if slash for name in ((name, name) if leaf else (name,))
+        ]
+        # After the previous reading: where it cut to, what stands above that, and whether it
+        # cut nothing below where it began.
+        previous: tuple[int, list[tuple[bytes, int]], list[bool], bool] | None = None
+        done = 0
+        while done < times and stack and stack[-1][1] != _LOST:
+            begin = self._low = len(stack)
+            self.ordinary(tags)
+            done += 1
+            low = self._low
+            if previous is not None and low >= previous[0]:
+                if stack[previous[0] :] == previous[1] and math[previous[0] :] == previous[2]:
+                    return  # (the stack is as this reading found it: so it stays)
+            elif low == begin == len(stack):
+                return
+            if low == begin and previous is not None and previous[3]:
+                if stack[begin:] == previous[1] and math[begin:] == previous[2]:
+                    done += self._push_copies(previous[1], previous[2], times - done, len(tags))
+            elif done == 2 and len(ends) == len(tags) and done < times:
+                expected = ends * (times - done)  # (the names the rest closes, top first)
+                if (
+                    len(expected) < len(stack)
+                    and list(map(_NAME, stack[: -len(expected) - 1 : -1])) == expected
+                ):
+                    self._cut(len(stack) - len(expected))
+                    return
+            previous = (low, stack[low:], math[low:], low == begin)
+
+    def closes_nothing(self, names: list[bytes]) -> bool:
+        """True when end tags of ``names`` close nothing, whatever their order (none is open)."""
+        return self._foreign_at.keys().isdisjoint(names) and self._html_at.keys().isdisjoint(names)
+
+    def repeat_end(self, name: bytes, times: int) -> None:
+        """The end tag ``</name>`` ``times`` over: :meth:`end` as many times, in bulk."""
+        stack, html, barriers = self._stack, self._html, self._barriers
+        while times > 0 and stack and stack[-1][1] != _LOST:
+            floor = html[-1] if html else -1
+            found = self._foreign_at.get(name)
+            if found and found[-1] > floor:
+                # The nearest of them above the nearest HTML element, one by one: cutting one
+                # leaves that HTML element where it was.
+                closing = min(times, len(found) - bisect_right(found, floor))
+                self._cut(found[-closing])
+                times -= closing
+                continue
+            barrier = barriers[-1] if barriers else -1
+            found = self._html_at.get(name)
+            if not found or found[-1] < barrier:
+                return  # it closes nothing, and neither will the next
+            foreign = self._foreign_at.get(name)
+            closing = len(found) - bisect_right(found, barrier)
+            if closing and not (foreign and foreign[-1] > barrier):
+                # HTML elements above the barrier: while one of them is left, the nearest HTML
+                # element is above the barrier too, and no foreign one of that name is.
+                closing = min(times, closing)
+                self._cut(found[-closing])
+                times -= closing
+            else:
+                self.end(name)
+                times -= 1
+
     @property
     def full(self) -> bool:
-        """As deep as the stack is followed: an ordinary start tag changes nothing."""
+        """As deep as the stack is followed (or deeper: :attr:`lost`)."""
         return len(self._stack) >= _DEPTH
 
     def _ips(self) -> frozenset[bytes]:
@@ -187,6 +288,11 @@ class Tree:
 
     def _push(self, name: bytes, kind: int) -> None:
         at = len(self._stack)
+        if at >= _DEPTH or kind == _LOST:
+            if self._stack[-1][1] != _LOST:
+                self._stack.append(_MARK)
+                self._math.append(False)
+            return
         if kind == _HTML or name == b"svg":
             self._math.append(False)
         else:  # (an SVG/MathML element is in its parent's namespace, or in its own: <math>)
@@ -205,6 +311,40 @@ class Tree:
         elif kind == _IP:
             self._barriers.append(at)
 
+    def _push_copies(
+        self, entries: list[tuple[bytes, int]], spaces: list[bool], copies: int, tags: int
+    ) -> int:
+        """``copies`` more of ``entries`` (with their namespaces ``spaces``) at once, as many as
+        fit under the depth (a reading of ``tags`` tags may go that many above where it ends);
+        how many."""
+        stack = self._stack
+        width = len(entries)
+        copies = min(copies, (_DEPTH - len(stack) - tags) // width)
+        if copies <= 0:
+            return 0
+        base = len(stack)
+        total = width * copies
+        stack.extend(entries * copies)
+        self._math.extend(spaces * copies)
+        offsets: dict[int, tuple[list[int], list[int]]] = {}  # (by the list's id)
+        for offset, (name, kind) in enumerate(entries):
+            where = self._html_at if kind == _HTML else self._foreign_at
+            targets = [where.setdefault(name, [])]
+            if kind == _HTML:
+                targets.append(self._html)
+            if kind == _IP or (kind == _HTML and name in _SPECIAL):
+                targets.append(self._barriers)
+            for target in targets:
+                offsets.setdefault(id(target), (target, []))[1].append(offset)
+        for target, at in offsets.values():
+            if len(at) == width:
+                target.extend(range(base, base + total))
+            elif len(at) == 1:
+                target.extend(range(base + at[0], base + total, width))
+            else:
+                target.extend(sorted(chain.from_iterable(range(base + o, base + total, width) for o in at)))
+        return copies
+
     def _pop(self) -> None:
         name, kind = self._stack.pop()
         self._math.pop()
@@ -222,8 +362,26 @@ class Tree:
 
     def _cut(self, at: int) -> None:
         """Close the entry at ``at`` and everything above it."""
-        while len(self._stack) > at:
-            self._pop()
+        stack = self._stack
+        if at < self._low:
+            self._low = at
+        if len(stack) - at < 4:
+            while len(stack) > at:
+                self._pop()
+            return
+        removed = set(stack[at:])
+        del stack[at:]
+        del self._math[at:]
+        for name, kind in removed:
+            where = self._html_at if kind == _HTML else self._foreign_at
+            found = where.get(name)
+            if found is not None and found[-1] >= at:
+                del found[bisect_left(found, at) :]
+                if not found:
+                    del where[name]
+        for marks in (self._html, self._barriers):
+            if marks and marks[-1] >= at:
+                del marks[bisect_left(marks, at) :]
 
 
 def _font_breaks(low_tag: bytes) -> bool:

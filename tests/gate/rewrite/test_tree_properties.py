@@ -102,12 +102,28 @@ def start_tag(draw: Any) -> str:
     return "".join(parts)
 
 
+@st.composite
+def burst(draw: Any) -> str:
+    """A few tags repeated many times: foreign content nested deep, closed again, misnested."""
+    unit = "".join(
+        draw(
+            st.lists(
+                st.one_of(start_tag(), st.sampled_from(["g", "desc", "b", "x"]).map(lambda n: f"</{n}>")),
+                min_size=1,
+                max_size=3,
+            )
+        )
+    )
+    return unit * draw(st.integers(2, 60))
+
+
 ATOMS = st.one_of(
     start_tag(),
     start_tag(),
     END_NAMES.map(lambda n: f"</{n}>"),
     TEXT,
     st.sampled_from(["<!-- c -->", "<!--", "<!---->", "<!x>", "<?p>"]),
+    burst(),
 )
 DOCUMENTS = st.lists(ATOMS, max_size=20).map(
     lambda atoms: ('<!doctype html><meta charset="utf-8">' + "".join(atoms)).encode("utf-8")
