@@ -7,6 +7,7 @@ import time
 import pytest
 
 from consentgate.config import load_config
+from consentgate.consent import reader as reader_module
 from consentgate.consent.cookie import CookieCodec, StoredChoice
 from consentgate.consent.decision import Decider
 from consentgate.consent.reader import ConsentReader
@@ -31,7 +32,7 @@ def _cookie(codec: CookieCodec, revision: int, *granted: str) -> str:
     )
 
 
-def _scope(*headers: tuple[bytes, bytes | bytearray]) -> dict[str, object]:
+def _scope(*headers: tuple[bytes | bytearray, bytes | bytearray]) -> dict[str, object]:
     return {"type": "http", "headers": list(headers)}
 
 
@@ -99,3 +100,52 @@ def test_a_bytearray_cookie_header_is_read_like_bytes() -> None:
     header = bytearray(f"consentgate={_cookie(codec, revision, 'analytics')}".encode())
     for _ in range(2):  # verified, then kept
         assert reader.read(_scope((b"cookie", header))).allows("analytics")
+
+
+def test_a_bytearray_header_name_is_read_like_bytes() -> None:
+    reader, codec, revision = _reader()
+    header = f"consentgate={_cookie(codec, revision, 'analytics')}".encode()
+    assert reader.read(_scope((bytearray(b"cookie"), header), (bytearray(b"sec-gpc"), b"1"))).gpc
+    assert reader.read(_scope((bytearray(b"cookie"), header))).allows("analytics")
+
+
+def test_the_same_cookie_among_other_changing_cookies_is_read_alike(clock: ManualClock) -> None:
+    reader, codec, revision = _reader(max_age=100)
+    value = _cookie(codec, revision, "analytics")
+    first = reader.read(_scope((b"cookie", f"a=0; consentgate={value}".encode())))
+    assert first.decided and first.allows("analytics")
+    for i in range(1, 5):
+        assert reader.read(_scope((b"cookie", f"a={i}; consentgate={value}".encode()))) is first
+    clock.now += 101  # expired, whichever header carries it
+    for i in range(5):
+        assert not reader.read(_scope((b"cookie", f"a={i}; consentgate={value}".encode()))).decided
+
+
+def test_a_long_cookie_header_is_read(clock: ManualClock) -> None:
+    reader, codec, revision = _reader(max_age=100)
+    header = f"big={'x' * 3000}; consentgate={_cookie(codec, revision, 'social')}".encode()
+    for _ in range(2):  # verified, then kept (by the cookie's value)
+        assert reader.read(_scope((b"cookie", header))).allows("social")
+    clock.now += 101
+    assert not reader.read(_scope((b"cookie", header))).decided
+
+
+def test_what_is_kept_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader_module, "_CACHE_SIZE", 4)
+    reader, codec, revision = _reader()
+    now = int(time.time())
+    values = [
+        codec.encode(StoredChoice(f"visitor-{i}", frozenset({"necessary", "analytics"}), revision, now))
+        for i in range(6)
+    ]
+    for i in range(20):
+        for gpc in (b"0", b"1"):
+            header = f"a={i}; consentgate={values[i % 6]}".encode()
+            consent = reader.read(_scope((b"cookie", header), (b"sec-gpc", gpc)))
+            assert consent.id == f"visitor-{i % 6}" and consent.gpc is (gpc == b"1")
+        big = f"a={i}; b={'y' * 2000}; consentgate={values[i % 6]}".encode()
+        assert reader.read(_scope((b"cookie", big))).allows("analytics")
+    kept = [value for value in vars(reader).values() if isinstance(value, dict)]
+    assert kept and all(len(cache) <= 4 for cache in kept)
+    big_keys = [key for cache in kept for key in cache if isinstance(key, bytes) and len(key) > 2000]
+    assert not big_keys  # a header longer than the bound is never a key
