@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +41,26 @@ from .web.paths import DECLARATION_PATH, GPC_PATH, OWN_PREFIX
 from .webhooks.worker import InAppWorker
 
 __all__ = ["ConsentMiddleware"]
+
+_new = object.__new__
+
+#: The response headers the way back reads (1: Content-Type, 2: Set-Cookie) and common ones it
+#: skips (0), by lower-case name: one look-up per header.
+_HEADS: Final = {
+    b"content-type": 1,
+    b"set-cookie": 2,
+    **dict.fromkeys((b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary"), 0),
+}
+#: Common Content-Type values that are not HTML, exactly as apps send them: found without
+#: lower-casing and searching the value (``find``, since bytes' ``in`` first tries an integer).
+_NOT_HTML: Final = frozenset(
+    (
+        b"application/json", b"application/json; charset=utf-8", b"text/plain; charset=utf-8",
+        b"text/plain", b"application/javascript", b"text/javascript; charset=utf-8",
+        b"text/css; charset=utf-8", b"text/css", b"image/png", b"image/jpeg", b"image/svg+xml",
+        b"image/webp", b"image/gif", b"image/x-icon", b"font/woff2", b"application/octet-stream",
+    )
+)  # fmt: skip
 
 
 class ConsentMiddleware:
@@ -144,24 +164,31 @@ class ConsentMiddleware:
         scope["consentgate"] = self.linker  # for consentgate.link(request, ...) in the app
         if self.webhooks is not None:
             self.webhooks.ensure_started()
+        # Everything in this one coroutine: a call or coroutine more costs more per request than
+        # most of what the gate does on a response that is not HTML.
         log = self.request_log
-        if log is not None:
-            tap = log.begin(send)
-            try:
-                await self._dispatch(scope, receive, tap.send)
-            finally:
+        tap = log.begin(send) if log is not None else None
+        if tap is not None:
+            send = tap.send
+        try:
+            path: str = scope["path"]
+            if path.startswith(OWN_PREFIX) or path == GPC_PATH:
+                await self.routes.handle(scope, receive, send)
+            else:
+                consent, cookie = self._read(scope)
+                scope["consent"] = consent
+                # The responder's fields set here: a class call runs __init__ through C, which costs
+                # more per request than the look at a response that is not HTML.
+                responder = _new(_Responder)
+                responder.gate = self
+                responder.consent = consent
+                responder.scope = scope
+                responder.send_on = send
+                responder.cookie = cookie
+                await self.app(scope, receive, responder.send)
+        finally:
+            if log is not None and tap is not None:
                 log.end(scope, tap)
-        else:
-            await self._dispatch(scope, receive, send)
-
-    def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        # Hands back the awaitable of the route or the app: one coroutine fewer per request.
-        path: str = scope["path"]
-        if path.startswith(OWN_PREFIX) or path == GPC_PATH:
-            return self.routes.handle(scope, receive, send)
-        consent, cookie = self._read(scope)
-        scope["consent"] = consent
-        return self.app(scope, receive, _Responder(self, consent, scope, send, cookie).send)
 
     async def link(
         self,
@@ -191,59 +218,65 @@ class _Responder:
 
     __slots__ = ("consent", "cookie", "gate", "scope", "send_on")
 
-    def __init__(
-        self, gate: ConsentMiddleware, consent: Consent, scope: Scope, send: Send, cookie: bytes
-    ) -> None:
-        self.gate = gate
-        self.consent = consent
-        self.scope = scope
-        self.send_on = send
-        self.cookie = cookie  # the request's Cookie header(s), as the consent reader found them
+    gate: ConsentMiddleware
+    consent: Consent
+    scope: Scope
+    send_on: Send
+    cookie: bytes  # the request's Cookie header(s), as the consent reader found them
 
     def send(self, message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            # cookie filter: Set-Cookie headers of refused categories are dropped here.
-            gate = self.gate
-            consent = self.consent
-            headers = message.get("headers", ())
-            html, cookies = _look(headers)
-            kept = gate.cookie_filter.filter(headers, consent.granted) if cookies else headers
-            if html:
-                # An undecided visitor under the opt-out regime has tags granted by default; the banner
-                # (which cannot read the signed cookie) learns that from a state cookie set on pages.
-                # Without a valid signed cookie of this revision, a state cookie the browser sent is
-                # stale or forged: it is replaced by the default, or deleted, before the banner reads it.
-                if not consent.decided:
-                    secure = self.scope.get("scheme") == "https"
-                    state = gate.default_states[secure].get(consent.granted)
-                    if state is None and self.cookie and gate.state_cookie.sent_in(self.cookie):
-                        state = gate.state_cookie.deletions[secure]
-                    if state is not None:
-                        kept = [*kept, state]
-                    # A banner variant, assigned once and kept until the visitor chooses.
-                    if gate.variants is not None:
-                        variant = gate.variants.assign(
-                            self.scope["headers"], secure=secure, cookie=self.cookie
-                        )
-                        if variant is not None:
-                            kept = [*kept, variant]
-                # response path: text/html bodies are rewritten as they stream (html_response.py).
-                self.send_on = gate.html.wrap(self.scope, consent, self.send_on)
-            if kept is not headers:
-                message = {**message, "headers": kept}
+        if message["type"] != "http.response.start":
+            return self.send_on(message)
+        headers = message.get("headers", ())
+        # One pass over the headers (here, not in a function: a call costs more than the pass on a
+        # small response): whether the response could be HTML (html_response decides exactly; this
+        # only rules out: one Content-Type that is not HTML rules it out; none, or several, leave
+        # it to the body, sniffed), and whether it sets cookies (for the cookie filter).
+        types = 0
+        html = cookies = False
+        try:
+            for name, value in headers:
+                kind = _HEADS.get(name)
+                if kind is None:
+                    if name.islower():  # (a lower-case name is its own lower())
+                        continue
+                    kind = _HEADS.get(bytes(name.lower()))
+                if kind == 1:
+                    types += 1
+                    html = html or (value not in _NOT_HTML and value.lower().find(b"text/html") >= 0)
+                elif kind == 2:
+                    cookies = True
+        except TypeError:  # a bytearray name or value (unhashable): the same headers as bytes
+            return self.send({**message, "headers": [(bytes(n), bytes(v)) for n, v in headers]})
+        if cookies or html or types != 1:
+            return self._gate(message, headers, cookies=cookies, html=html or types != 1)
         return self.send_on(message)
 
-
-def _look(headers: Any) -> tuple[bool, bool]:
-    """One pass over the response headers: whether the response could be HTML (html_response
-    decides exactly; this only rules out: one Content-Type that is not HTML rules it out; none, or
-    several, leave it to the body, sniffed), and whether it sets cookies (for the cookie filter)."""
-    types = 0
-    html = cookies = False
-    for name, value in headers:
-        if name == b"content-type" or (len(name) == 12 and name.lower() == b"content-type"):
-            html = html or b"text/html" in value.lower()
-            types += 1
-        elif name == b"set-cookie" or (len(name) == 10 and name.lower() == b"set-cookie"):
-            cookies = True
-    return html or types != 1, cookies
+    def _gate(self, message: Message, headers: Any, *, cookies: bool, html: bool) -> Awaitable[None]:
+        # The start of a response that sets cookies or may be HTML.
+        gate = self.gate
+        consent = self.consent
+        # cookie filter: Set-Cookie headers of refused categories are dropped here.
+        kept = gate.cookie_filter.filter(headers, consent.granted) if cookies else headers
+        if html:
+            # An undecided visitor under the opt-out regime has tags granted by default; the banner
+            # (which cannot read the signed cookie) learns that from a state cookie set on pages.
+            # Without a valid signed cookie of this revision, a state cookie the browser sent is
+            # stale or forged: it is replaced by the default, or deleted, before the banner reads it.
+            if not consent.decided:
+                secure = self.scope.get("scheme") == "https"
+                state = gate.default_states[secure].get(consent.granted)
+                if state is None and self.cookie and gate.state_cookie.sent_in(self.cookie):
+                    state = gate.state_cookie.deletions[secure]
+                if state is not None:
+                    kept = [*kept, state]
+                # A banner variant, assigned once and kept until the visitor chooses.
+                if gate.variants is not None:
+                    variant = gate.variants.assign(self.scope["headers"], secure=secure, cookie=self.cookie)
+                    if variant is not None:
+                        kept = [*kept, variant]
+            # response path: text/html bodies are rewritten as they stream (html_response.py).
+            self.send_on = gate.html.wrap(self.scope, consent, self.send_on)
+        if kept is not headers:
+            message = {**message, "headers": kept}
+        return self.send_on(message)
