@@ -13,7 +13,7 @@ from typing import Final, cast
 from .memo_store import State
 from .plan import RewritePlan
 from .rewriter import Rewriter
-from .tokenizer import RAW_END, TAG_NAME
+from .tokenizer import CAND_POST, CAND_PRE, RAW_END, SKIP_POST, SKIP_PRE, TAG_NAME
 from .tree import Tree
 
 __all__ = ["CONSTANT_SLOTS", "STATE_SLOTS", "TRANSIENT_SLOTS", "load", "resume", "snapshot"]
@@ -26,10 +26,14 @@ CONSTANT_SLOTS: Final = frozenset(
 TRANSIENT_SLOTS: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_base"})
 #: Slots whose value is the state: copied as they are (immutable values) ...
 _PLAIN: Final = (
-    "_base_url", "_injected", "_cand", "_skip", "_page_seen", "_in_noscript", "_held", "_extra_len",
+    "_base_url", "_injected", "_page_seen", "_in_noscript", "_held", "_extra_len",
     "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
     "_neutral_re", "_finished", "_clean_end",
 )  # fmt: skip
+#: ... and those that follow from the injection's being placed (the candidate and skip patterns):
+#: not in the snapshot, whose hash would otherwise hash their compiled code (several KB) each time.
+_DERIVED: Final = ("_cand", "_skip")
+_INJECTED = _PLAIN.index("_injected")
 _STATE, _SUB, _RAW_END, _PENDING, _PEND_BODY, _PEND_SCAN, _TAG_STATE, _OVER = (
     _PLAIN.index(name)
     for name in ("_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over")
@@ -41,7 +45,7 @@ _FIRST_TAG_STATE: Final = TAG_NAME
 _FIRST_OVER: Final = (b"", False)
 #: ... and those holding a mutable value, frozen into the snapshot.
 _MUTABLE: Final = ("_tree", "_neutral", "_extra")
-STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE)
+STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE) | frozenset(_DERIVED)
 
 
 def snapshot(rewriter: Rewriter) -> tuple[State, int]:
@@ -95,6 +99,9 @@ def load(rewriter: Rewriter, state: State, swap: tuple[bytes, bytes] | None = No
     put = rewriter.__setattr__
     for name, value in zip(_PLAIN, state, strict=False):
         put(name, value if swap is None else _swapped(value, swap))
+    injected = state[_INJECTED]
+    put("_cand", CAND_POST if injected else CAND_PRE)
+    put("_skip", SKIP_POST if injected else SKIP_PRE)
     stack, select, neutral, extra = cast(
         "tuple[tuple[tuple[bytes, int], ...], bool, frozenset[bytes], tuple[bytes, ...]]",
         state[len(_PLAIN) : len(_PLAIN) + 4],
