@@ -164,3 +164,29 @@ def test_a_plan_whose_pages_share_nothing_is_not_memoized() -> None:
     # Only the probes: the second body, then one in eight.
     assert decided.count(True) <= 3
     assert decided[1] is True
+
+
+def test_a_segment_that_came_next_last_time_is_followed_only_when_every_byte_matches() -> None:
+    # The memory first tries the segment that followed the same state last time, by comparing
+    # bytes in place: a body that differs only in a segment's last byte, or that stops inside
+    # one, must still come out as the plain rewriter's.
+    plan = tiny_plan(injection=fake_injection)
+    tracker = b"<script src=https://www.google-analytics.com/ga.js></script>\n"
+    lines = [b"<p>line %d</p>\n" % i for i in range(60)]
+    first = b"<!doctype html><html><head></head><body>\n" + b"".join(lines) + tracker + b"</body></html>"
+    variants = [
+        first,
+        first,
+        first.replace(b"line 7</p>", b"line 7</q>"),
+        first.replace(b"line 59", b"line 5X"),
+    ]
+    variants.append(first[:-20] + tracker + first[-20:])  # the tracker where text was
+    # One line end after another made a space: some of them are a segment's last byte.
+    ends = [at for at in range(len(first)) if first[at] == 10]
+    variants += [first[:at] + b" " + first[at + 1 :] for at in ends]
+    for body in variants * 2:
+        for cuts in ([], [37], [len(body) // 2], [11, 200, 3]):
+            got, _ = _memo(plan, body, ALL_OPTIONAL, None, cuts, sizes=(48, 16))
+            assert got == _plain(plan, body, ALL_OPTIONAL, None)
+    _, answered = _memo(plan, first, ALL_OPTIONAL, None, sizes=(48, 16))
+    assert answered == len(first)  # (served again: all of it from memory)
