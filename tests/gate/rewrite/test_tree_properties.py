@@ -105,16 +105,15 @@ def start_tag(draw: Any) -> str:
 @st.composite
 def burst(draw: Any) -> str:
     """A few tags repeated many times: foreign content nested deep, closed again, misnested."""
-    unit = "".join(
-        draw(
-            st.lists(
-                st.one_of(start_tag(), st.sampled_from(["g", "desc", "b", "x"]).map(lambda n: f"</{n}>")),
-                min_size=1,
-                max_size=3,
-            )
+    tags: list[str] = draw(
+        st.lists(
+            st.one_of(start_tag(), st.sampled_from(["g", "desc", "b", "x"]).map(lambda n: f"</{n}>")),
+            min_size=1,
+            max_size=3,
         )
     )
-    return unit * draw(st.integers(2, 60))
+    times: int = draw(st.integers(2, 60))
+    return "".join(tags) * times
 
 
 ATOMS = st.one_of(
