@@ -218,6 +218,23 @@ class Catalog:
                     return service
         return entry.service
 
+    def match_authority(self, host: str) -> tuple[bool, Service | None]:
+        """What :meth:`match_url` answers for every http(s) URL whose authority is exactly ``host``
+        (ASCII letters, digits, dots and hyphens) and whose path starts right after it:
+        ``(True, service)`` when the answer does not depend on the path, ``(False, None)`` when it
+        may (the host has path rules, or it is not a plain host name)."""
+        parts = plain_split("//" + host, False)
+        if parts is None:
+            return False, None
+        if parts[0] == FIRST_PARTY_HOST:
+            return True, None
+        entry = self._entry(parts[0])
+        if entry is None:
+            return True, self.policy.unknown(parts[0])
+        if entry.rules:
+            return False, None
+        return True, entry.service
+
     def match_host(self, host: str) -> Service | None:
         """The service a host belongs to by its host rules alone (path rules need :meth:`match_url`)."""
         name = normal_host(host)

@@ -45,6 +45,7 @@ class VerdictCaches:
         "_inline_bytes",
         "_style_bytes",
         "_tag_bytes",
+        "host",
         "inline",
         "passive",
         "quiet",
@@ -56,6 +57,7 @@ class VerdictCaches:
 
     def __init__(self) -> None:
         self.url: dict[bytes, ServiceLike | None] = {}
+        self.host: dict[bytes, object] = {}
         self.text_url: dict[tuple[str, str | None], ServiceLike | None] = {}
         self.inline: dict[bytes, ServiceLike | None] = {}
         self.tag: dict[TagKey, object] = {}
@@ -71,6 +73,12 @@ class VerdictCaches:
             if len(self.url) >= _URL_LIMIT:
                 self.url.clear()
             self.url[raw] = service
+
+    def remember_host(self, host: bytes, answer: object) -> None:
+        if len(host) <= _KEY_BYTES:
+            if len(self.host) >= _URL_LIMIT:
+                self.host.clear()
+            self.host[host] = answer
 
     def remember_text_url(self, key: tuple[str, str | None], service: ServiceLike | None) -> None:
         if len(key[0]) <= _KEY_BYTES:

@@ -27,6 +27,12 @@ TAG_CAP: Final = 64 * 1024
 #: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
 SCRIPT_CAP: Final = 64 * 1024
 _MISSING: Final = object()
+#: A host's answer when the URL's path decides (the catalog has path rules for the host).
+_BY_PATH: Final = object()
+#: An http(s) or scheme-relative URL as written, up to the end of an authority that is a host of
+#: ASCII letters, digits, dots and hyphens alone (no userinfo, port, escape, tab or newline):
+#: every URL with the same authority bytes has the same host, whatever follows.
+_PLAIN_AUTHORITY: Final = re.compile(rb"(?:[hH][tT][tT][pP][sS]?:)?//([A-Za-z0-9.-]++)(?=[/?#]|\Z)")
 #: A slash, then a tab or newline: browsers drop those from URLs, another slash may follow.
 _SPLIT_SLASHES: Final = re.compile(rb"/[\t\n\r]")
 #: The category of a host no list knows, in deny-by-default mode: its loading tags stay inert, but a
@@ -44,7 +50,17 @@ class RewritePlan:
     ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
     """
 
-    __slots__ = ("caches", "catalog", "inert", "injection", "known", "memo", "script_cap", "tag_cap")
+    __slots__ = (
+        "_by_authority",
+        "caches",
+        "catalog",
+        "inert",
+        "injection",
+        "known",
+        "memo",
+        "script_cap",
+        "tag_cap",
+    )
 
     def __init__(
         self,
@@ -58,6 +74,10 @@ class RewritePlan:
         if tag_cap < 16 or script_cap < 1:
             raise ValueError("tag_cap must be at least 16 and script_cap at least 1.")
         self.catalog = catalog
+        #: The catalog's answer per URL authority (see ``Catalog.match_authority``), when it has one.
+        self._by_authority: Callable[[str], tuple[bool, ServiceLike | None]] | None = getattr(
+            catalog, "match_authority", None
+        )
         self.injection = injection
         self.known = frozenset(categories)
         self.tag_cap = tag_cap
@@ -72,6 +92,16 @@ class RewritePlan:
         service = caches.url.get(raw, _MISSING)
         if service is not _MISSING:  # (no KeyError: the callers have just missed it themselves)
             return service  # type: ignore[return-value]
+        plain = _PLAIN_AUTHORITY.match(raw)
+        if plain is not None:
+            # The common case: the answer is the host's, unless the catalog has path rules for it.
+            host = plain.group(1)
+            service = caches.host.get(host, _MISSING)
+            if service is _MISSING:
+                service = self._authority(host)
+            if service is not _BY_PATH:
+                caches.remember_url(raw, service)  # type: ignore[arg-type]
+                return service  # type: ignore[return-value]
         service = None
         # Else relative: first party (browsers drop tabs and newlines, so "/\n/host" is "//host").
         if b"//" in raw or b"\\" in raw or b"&" in raw or b":" in raw or _SPLIT_SLASHES.search(raw):
@@ -79,6 +109,17 @@ class RewritePlan:
             service = self.catalog.match_url(url)
         caches.remember_url(raw, service)
         return service
+
+    def _authority(self, host: bytes) -> object:
+        """The catalog's answer for every URL whose authority is ``host``, or _BY_PATH when the
+        path may matter (or the catalog cannot tell), remembered."""
+        answer: object = _BY_PATH
+        if self._by_authority is not None:
+            host_only, service = self._by_authority(host.decode("ascii"))
+            if host_only:
+                answer = service
+        self.caches.remember_host(host, answer)
+        return answer
 
     def match_text_url(self, url: str, base: str | None = None) -> ServiceLike | None:
         """The service of a URL as a browser reads it (character references decoded) in a page

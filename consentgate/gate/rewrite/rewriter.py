@@ -349,6 +349,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         passed = self._caches.passive
         quiets = self._caches.quiet
         at = hot_at = pos
+        loads = -1  # a passive tag found to name a catalog URL just now
         trig = self._next_trigger(low, pos)
         while True:
             m = cand.search(low, at)
@@ -391,9 +392,10 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                         key = low[c:g]
                         harmless = passed.get(key)
                         if harmless is None:
-                            harmless = not maybe_quoted(low, c, g) and not self._may_load_third_party(
-                                low, c, g
-                            )
+                            harmless = not maybe_quoted(low, c, g)
+                            if harmless and self._may_load_third_party(low, c, g):
+                                # The tag ends at g (its '>' is not quoted): asked once.
+                                harmless, loads = False, c
                             self._caches.remember_passive(key, harmless)
                         if harmless:
                             # What HOT finds inside it are URLs of no catalog service, skipped as
@@ -470,7 +472,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                 if kind == KIND_RAW and name == b"style":
                     if self._style_tag(data, low, c, name_end, tag_end, n, final):
                         return c, True
-                elif self._may_load_third_party(low, c, tag_end):
+                elif loads == c or self._may_load_third_party(low, c, tag_end):
                     self._loader_tag(data, low, c, name_end, tag_end, name)
                 if kind > KIND_LINK:
                     self._after_tag(name, False, tag_end)
