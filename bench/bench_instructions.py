@@ -3,12 +3,13 @@
 Wall-clock and even CPU-time figures on a shared 2-core VM swing by a third from run to run, which hides
 a change of a few per cent. Instruction counts (valgrind's callgrind) do not depend on the machine's
 load: the same tree gives the same count to a few parts in a million. Each variant runs in its own
-process under callgrind: once with no request (imports and start-up only) and once with ``--requests``
-requests, called straight on the ASGI app (no server, no sockets), so the difference divided by the
-count is the cost of one request. Variants: a Starlette JSON endpoint bare and gated (no choice yet;
+process under callgrind: once with ``--warmup`` requests only (imports, start-up, and what the first
+requests do once: lazy imports, caches filled) and once with ``--requests`` more, called straight on
+the ASGI app (no server, no sockets), so the difference divided by the count is the cost of one
+request in a warm server. Variants: a Starlette JSON endpoint bare and gated (no choice yet;
 a signed consent cookie), and the 20 KB demo page of ``bench_http.py`` bare and gated.
 
-    .venv/bin/python bench/bench_instructions.py [--requests 2000] [--tree DIR]
+    .venv/bin/python bench/bench_instructions.py [--requests 2000] [--warmup 50] [--tree DIR]
 
 ``--tree`` measures another checkout of consentgate (e.g. a ``git worktree`` of an older commit)
 with this script, so two trees compare side by side: run it once per tree.
@@ -99,7 +100,7 @@ async def _serve(variant: str, requests: int) -> None:
 
 
 def _count(tree: Path, variant: str, requests: int) -> int:
-    """Instructions of one process that serves ``requests`` requests of ``variant``."""
+    """Instructions of one process that serves ``requests`` requests of ``variant``, warm-up included."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": f"{tree}{os.pathsep}{tree / 'bench'}"}
@@ -117,6 +118,9 @@ def _count(tree: Path, variant: str, requests: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=2000, help="requests per variant (default 2000)")
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="requests served first, in both counts (default 50)"
+    )
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -131,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_instructions: valgrind is not installed (apt-get install valgrind); skipped.")
         return 0
     tree = args.tree.resolve()
-    print(f"Instructions per request (callgrind, {args.requests} requests per variant), tree {tree}")
-    start = {kind: _count(tree, f"{kind} bare", 0) for kind in ("json", "html")}
+    print(
+        f"Instructions per request (callgrind, {args.requests} requests per variant after "
+        f"{args.warmup}), tree {tree}"
+    )
+    warmup, requests = args.warmup, args.requests
     per_request = {
-        variant: (_count(tree, variant, args.requests) - start[variant.split()[0]]) / args.requests
+        variant: (_count(tree, variant, warmup + requests) - _count(tree, variant, warmup)) / requests
         for variant in VARIANTS
     }
     print(f"{'variant':<28}  {'instructions':>12}  {'gate adds':>10}")
