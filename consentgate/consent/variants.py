@@ -77,7 +77,7 @@ class Variants:
     def of(self, headers: Iterable[tuple[bytes, bytes]]) -> str:
         """The variant the request's cookie names, or ``""`` when it names none that exists."""
         for name, value in headers:
-            if name == b"cookie" and self._pair in value:
+            if name == b"cookie" and value.find(self._pair) >= 0:  # (bytes' `in` tries an int first)
                 found = cookie_value(value.decode("latin-1"), self._prefix)
                 if found in self._texts:
                     return found
@@ -91,7 +91,7 @@ class Variants:
         ``cookie``: the request's Cookie headers joined, when the caller has them: without the
         variant cookie's name in it, the headers need no second look.
         """
-        if (cookie is None or self._pair in cookie) and self.of(headers):
+        if (cookie is None or cookie.find(self._pair) >= 0) and self.of(headers):
             return None
         return self.headers[secure][self.pick()]
 
