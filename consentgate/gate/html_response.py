@@ -234,7 +234,7 @@ class _HtmlResponder:
                     self._refuse = True
                 else:
                     self._sniff = True
-            if b"charset" in params:
+            if params.find(b"charset") >= 0:
                 self._charset = charset_of(params)
                 if self._charset.startswith(b"utf-32"):
                     self._state = _PASS  # no browser decodes it: its tags are not tags

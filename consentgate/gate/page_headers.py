@@ -56,7 +56,7 @@ def page_headers(
             continue
         if low == b"vary":
             vary = True
-            if b"cookie" not in value.lower() and value.strip() != b"*":
+            if value.lower().find(b"cookie") < 0 and value.strip() != b"*":
                 value = value + b", Cookie"
         elif low == b"cache-control":
             cache_control = value if cache_control is None else cache_control + b", " + value

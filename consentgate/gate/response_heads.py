@@ -83,7 +83,7 @@ class ContentTypes:
         if parsed is not None:
             return parsed
         media, _, params = content_type.lower().partition(b";")
-        parsed = (media.strip() == b"text/html", charset_of(params) if b"charset" in params else b"")
+        parsed = (media.strip() == b"text/html", charset_of(params) if params.find(b"charset") >= 0 else b"")
         if len(self._parsed) >= _TYPES_KEPT:
             self._parsed.clear()
         self._parsed[content_type] = parsed
