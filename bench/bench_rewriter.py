@@ -468,10 +468,28 @@ def hostile_pages(size: int) -> dict[str, bytes]:
         "<svg>: 4,000 <g>, then </xN>": fill(
             b"<!doctype html><body><svg>" + b"<g>" * 4000, b"".join(b"</x%d>" % i for i in range(1000))
         ),
+        "<svg>: random nesting of 8 names": _random_nesting(size),
         "<svg> of comments": fill(b"<!doctype html><body><svg>", b"<!---->"),
         "<select> of <a>": fill(b"<!doctype html><body><select>", b"<a>"),
         "<noscript> of <a>": fill(b"<!doctype html><body><noscript>", b"<a>"),
     }
+
+
+def _random_nesting(size: int, seed: int = 5) -> bytes:
+    """``<svg>``, then SVG elements of 8 names opened and closed at random (a random walk, no
+    period a unit of a few tags could repeat with): every tag changes the stack."""
+    rnd = random.Random(seed)
+    names = (b"g", b"a", b"path", b"rect", b"text", b"tspan", b"circle", b"defs")
+    parts, stack, total = [b"<!doctype html><body><svg>"], [], 0
+    while total < size:
+        if stack and rnd.random() < 0.5:
+            tag = b"</" + stack.pop() + b">"
+        else:
+            stack.append(rnd.choice(names))
+            tag = b"<" + stack[-1] + b">"
+        parts.append(tag)
+        total += len(tag)
+    return b"".join(parts)
 
 
 def hostile(mb: float, strict: bool) -> int:
