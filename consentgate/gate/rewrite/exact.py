@@ -249,7 +249,9 @@ class ExactMode:
         text_end = -1
         if name in (b"style", b"script") and (inside or (tree.select and name == b"style")):
             # Read as markup; its text is judged up to where a raw-text reading would end it.
-            text_end = _markup_text_end(low, tag_end, min(n, tag_end + self._plan.script_cap), name)
+            text_end = _markup_text_end(
+                low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip
+            )
             if text_end < 0 and not final and n - tag_end < self._plan.script_cap:
                 return c, True
             text_end = min(text_end if text_end >= 0 else n, tag_end + self._plan.script_cap)
@@ -372,16 +374,24 @@ class ExactMode:
             self._base_url = url.href
 
 
-def _markup_text_end(low: bytes, start: int, n: int, name: bytes) -> int:
-    """Where a raw-text reading of the element whose start tag ends at ``start`` would end it (the
-    first ``</name`` outside a comment of the markup reading: the others are neutralised); -1
-    when the buffer does not tell yet."""
+def _markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]) -> int:
+    """Where a raw-text reading of the element whose start tag ends at ``start`` would end it: the
+    first ``</name`` in data state of the markup reading (those inside a comment, a tag or its
+    attribute values are neutralised); -1 when the buffer does not tell yet. ``skip``: the
+    rewriter's data-state reader (it stops before every construct it does not complete)."""
     end_tag = b"</" + name
-    at = start
-    while True:
-        q = low.find(end_tag, at, n)
-        if q < 0:
-            return -1
-        if low.rfind(b"<!--", start, q) <= low.rfind(b"-->", start, q):
+    pos = start  # (a data-state position of the markup reading)
+    q = low.find(end_tag, start, n)
+    while q >= 0:
+        e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
+        while e < q:  # a construct starts at e: over it
+            pos = comment_end(low, e, n) if low.startswith(b"<!--", e) else construct_end(low, e, n)
+            if pos < 0:
+                return -1
+            if pos > q:
+                break  # (q is inside it)
+            e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
+        else:
             return q
-        at = q + 2
+        q = low.find(end_tag, pos, n)
+    return -1

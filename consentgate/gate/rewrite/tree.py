@@ -128,10 +128,14 @@ class Tree:
                     self._push(name, _IP if name in self._ips() else _FOREIGN)
                 return True
         elif self.select:
-            if name in (b"select", b"input", b"keygen", b"textarea"):
+            if name == b"select":  # (ends the select, and is ignored: it opens none)
                 self.select = False
-            elif name not in SELECT_KEEPS:
+                return False
+            if name in (b"input", b"keygen", b"textarea"):
+                self.select = False
+            elif name not in SELECT_KEEPS and name not in (b"svg", b"math"):
                 return False  # ignored by older parsers, parsed by current ones: data either way
+            # (Current parsers read <svg>/<math> in a select as foreign content, which can load.)
         if name in (b"svg", b"math"):
             if not self_closing:
                 self._push(name, _FOREIGN)
