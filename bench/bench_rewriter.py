@@ -480,7 +480,8 @@ def _random_nesting(size: int, seed: int = 5) -> bytes:
     period a unit of a few tags could repeat with): every tag changes the stack."""
     rnd = random.Random(seed)
     names = (b"g", b"a", b"path", b"rect", b"text", b"tspan", b"circle", b"defs")
-    parts, stack, total = [b"<!doctype html><body><svg>"], [], 0
+    parts, total = [b"<!doctype html><body><svg>"], 0
+    stack: list[bytes] = []
     while total < size:
         if stack and rnd.random() < 0.5:
             tag = b"</" + stack.pop() + b">"
