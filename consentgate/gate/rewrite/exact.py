@@ -202,8 +202,9 @@ class ExactMode:
         self._after_tag(name, is_end, at)
 
     def _big_start(self, name: bytes, at: int) -> None:
-        self._tree.start(name, b"", False)
-        if name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
+        if not self._tree.start(name, b"", False) and name == b"script" and not self._tree.stack:
+            self._after_tag(name, False, at)  # (an HTML script, as one under the cap: script data)
+        elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
             self.neutralise(name, at)
 
     def _exact_end(self, name: bytes, at: int) -> None:

@@ -72,7 +72,12 @@ def tag_verdict(
     category = explicit_category(data, attrs)
     if category == "necessary":
         return None
-    own = _FOREIGN if foreign else ELEMENT_LOADING.get(b"img" if name == b"image" else name, ())
+    own = ELEMENT_LOADING.get(b"img" if name == b"image" else name, ())
+    if foreign:
+        # An SVG/MathML element by the tree's reading, and by HTML's loaders too: an end tag of an
+        # HTML element outside can end foreign content where the tree believes it goes on (its
+        # one-way mistake), and this tag is HTML then.
+        own = _FOREIGN + own
     if name == b"link" and not foreign:
         rel = first_value(data, attrs, b"rel")
         if rel is None or FETCH_RELS.isdisjoint(decoded(rel).lower().split()):

@@ -174,3 +174,23 @@ def test_a_style_in_foreign_content_is_judged_to_where_a_raw_text_reading_ends_i
     once = run(PLAN, document)
     assert b'<style type="text/plain"' in once
     assert run(PLAN, once) == once
+
+
+@pytest.mark.parametrize("outside", ["g", "x", "span"])
+def test_an_end_tag_of_an_html_element_outside_ends_foreign_content(outside: str) -> None:
+    # "</g>" in an <svg> with no SVG <g> open closes the HTML <g> around the <svg>, and the <svg>
+    # with it (found at 100,000 examples): the tree believes the <svg> goes on (its safe side),
+    # so what it reads as SVG elements is judged by HTML's loaders too.
+    _check(f'<{outside}><svg></{outside}><iframe src="{GTM}"></iframe>')
+    _check(f'<{outside}><svg></{outside}><embed src="{PIXEL}">')
+    _check(f'<{outside}><math></{outside}><video poster="{PIXEL}"></video>')
+
+
+def test_a_script_tag_over_the_cap_in_a_select_starts_script_data() -> None:
+    # As one under the cap does: so a second rewrite (where the first tag grew over the cap by
+    # being made inert) reads the same (found by the property test with small caps).
+    plan = tiny_plan(injection=fake_injection, tag_cap=32, script_cap=16)
+    document = b'<!doctype html><body><select><script data-cg-category="x"><script data-cg-category="x">'
+    once = run(plan, document)
+    assert once.count(b'type="text/plain"') == 1
+    assert run(plan, once) == once
