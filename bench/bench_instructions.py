@@ -7,7 +7,10 @@ process under callgrind: once with ``--warmup`` requests only (imports, start-up
 requests do once: lazy imports, caches filled) and once with ``--requests`` more, called straight on
 the ASGI app (no server, no sockets), so the difference divided by the count is the cost of one
 request in a warm server. Variants: a Starlette JSON endpoint bare and gated (no choice yet;
-a signed consent cookie), and the 20 KB demo page of ``bench_http.py`` bare and gated.
+a signed consent cookie), and the 20 KB demo page of ``bench_http.py`` bare and gated; then both gated
+with the request log on (``[logging] enabled = true``, lines to a file, no choice yet): "log adds" is
+what the log costs on top of the gate, its writer thread's work (every line built and written before
+the process ends) included.
 
     .venv/bin/python bench/bench_instructions.py [--requests 2000] [--warmup 50] [--tree DIR]
 
@@ -30,7 +33,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ("json bare", "json gated, no choice yet", "json gated, consent cookie",
-            "html bare", "html gated, no choice yet", "html gated, consent cookie")  # fmt: skip
+            "html bare", "html gated, no choice yet", "html gated, consent cookie",
+            "json gated, request log", "html gated, request log")  # fmt: skip
 
 
 def _apps() -> dict[str, tuple[Any, list[tuple[bytes, bytes]]]]:
@@ -70,6 +74,13 @@ def _apps() -> dict[str, tuple[Any, list[tuple[bytes, bytes]]]]:
         "bench-consent-id-0001", frozenset({"necessary"}), json_gate.config.revision, int(time.time())
     )
     cookie = [(b"cookie", f"consentgate={json_gate.codec.encode(choice)}".encode())]
+    logging = {"enabled": True, "path": f"{folder}/logs/requests.log", "rollup_every_minutes": 0}
+    json_log = ConsentMiddleware(
+        json_app, secret_key=secret, database=f"sqlite:///{folder}/json-log.db", logging=logging
+    )
+    html_log = ConsentMiddleware(
+        page, secret_key=secret, database=f"sqlite:///{folder}/html-log.db", logging=logging
+    )
     return {
         "json bare": (json_app, []),
         "json gated, no choice yet": (json_gate, []),
@@ -77,6 +88,8 @@ def _apps() -> dict[str, tuple[Any, list[tuple[bytes, bytes]]]]:
         "html bare": (page, []),
         "html gated, no choice yet": (html_gate, []),
         "html gated, consent cookie": (html_gate, cookie),
+        "json gated, request log": (json_log, []),
+        "html gated, request log": (html_log, []),
     }
 
 
@@ -122,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=int, default=50, help="requests served first, in both counts (default 50)"
     )
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
+    parser.add_argument(
+        "--only",
+        choices=("all", "log"),
+        default="all",
+        help="'log': the bare, no-choice and request-log variants",
+    )
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -140,15 +159,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.warmup}), tree {tree}"
     )
     warmup, requests = args.warmup, args.requests
+    variants = VARIANTS if args.only == "all" else tuple(v for v in VARIANTS if "cookie" not in v)
     per_request = {
         variant: (_count(tree, variant, warmup + requests) - _count(tree, variant, warmup)) / requests
-        for variant in VARIANTS
+        for variant in variants
     }
     print(f"{'variant':<28}  {'instructions':>12}  {'gate adds':>10}")
     for variant, count in per_request.items():
         bare = per_request[f"{variant.split()[0]} bare"]
         added = "" if variant.endswith("bare") else f"{count - bare:>+10,.0f}"
         print(f"{variant:<28}  {count:>12,.0f}  {added:>10}")
+    for kind in ("json", "html"):
+        if f"{kind} gated, request log" in per_request:
+            log_adds = per_request[f"{kind} gated, request log"] - per_request[f"{kind} gated, no choice yet"]
+            print(f"{kind}: the request log adds {log_adds:+,.0f} instructions per request to the gate")
     return 0
 
 
