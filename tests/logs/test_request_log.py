@@ -237,6 +237,21 @@ async def test_a_failing_app_is_logged_as_500(tmp_path: Path) -> None:
     assert (ok_line["status"], ok_line["bytes"]) == (200, 1000)
 
 
+async def test_an_app_that_fails_before_its_response_is_logged_as_500(tmp_path: Path) -> None:
+    """No response started at all (a bare ASGI app that raises): the line still says 500, 0 bytes."""
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("the app broke before answering")
+
+    gate = make_gate(tmp_path, app=broken)
+    transport = httpx.ASGITransport(app=gate, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as c:
+        await c.get("/broken")
+    await gate.aclose()
+    [line] = lines(tmp_path)
+    assert (line["path"], line["status"], line["bytes"]) == ("/broken", 500, 0)
+
+
 async def test_many_requests_all_written_once(tmp_path: Path) -> None:
     gate = make_gate(tmp_path)
     async with client(gate) as c:
