@@ -21,6 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from .writer import LineFormatter as _LineFormatter
+from .writer import LineRecord as _LineRecord
+
 __all__ = ["RawFile", "StampedFileHandler", "append_locked", "raw_files", "stamped_path"]
 
 #: Buffered bytes after which the file handler writes even if the queue is not empty.
@@ -53,7 +56,12 @@ class StampedFileHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = self.format(record)
+            # The request log's own formatter gives the message as it is: taken here without the
+            # three calls of format() (this runs per line).
+            if record.__class__ is _LineRecord and self.formatter.__class__ is _LineFormatter:
+                text = record.msg
+            else:
+                text = self.format(record)
             target = self._target(int(record.created))
             self._pending.setdefault(target, []).append(text)
             self._size += len(text) + 1
@@ -123,9 +131,14 @@ def append_locked(path: Path, data: bytes) -> None:
     roll-up may have claimed it meanwhile) and opens it again if not, so no line lands in a file
     that is about to be deleted.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        except FileNotFoundError:
+            # The folder is made only when it is missing: asking every batch (pathlib's mkdir
+            # raises and catches FileExistsError) cost more than the write.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
