@@ -24,6 +24,7 @@ PAGE = f"""<!doctype html><html lang="en"><head><title>odd markup</title></head>
 <h1>Odd markup</h1>
 <select><svg><image href="{PIXEL}&amp;x=svg-in-select"></image></svg></select>
 <select><select><svg><image href="{PIXEL}&amp;x=select-ends-select"></image></svg>
+<g><svg></g><iframe src="{PIXEL}&amp;x=g-ends-svg"></iframe>
 <svg><title/></svg><script src="{GTM}"></script>
 <svg><title/></svg><img alt="" src="{PIXEL}&amp;x=svg">
 <math><style/></math><img alt="" src="{PIXEL}&amp;x=math">
