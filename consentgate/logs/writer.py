@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from .lines import Facts, LineBuilder
@@ -83,9 +84,10 @@ def write_batch(facts: collections.deque[Facts], builder: LineBuilder, logger: l
     # The common case, a logger whose handlers filter nothing: each handler gets the whole batch
     # under one hold of its lock, which is what ``Handler.handle`` does per record (the filter and
     # lock calls cost about as much as building the line).
-    records: list[logging.LogRecord] = []
+    records: list[LineRecord] = []
     try:
-        _build(facts, builder, records)
+        for record in _records(facts, builder):
+            records.append(record)
     finally:
         # Even when one request's line fails, the lines built before it are written.
         for handler in logger.handlers:
@@ -112,29 +114,24 @@ def _plain(handlers: list[logging.Handler]) -> bool:
     )
 
 
-def _build(facts: collections.deque[Facts], builder: LineBuilder, records: list[logging.LogRecord]) -> None:
+def _records(facts: collections.deque[Facts], builder: LineBuilder) -> Iterator[LineRecord]:
+    """The record of each request waiting, taken off ``facts`` one by one (a line that fails to
+    build raises there: the ones before it were given out)."""
     popleft = facts.popleft
     line = builder.line
-    append = records.append
     while True:
         try:
             item = popleft()
         except IndexError:
             return
-        append(_record(line(item), item[0]))
+        yield _record(line(item), item[0])
 
 
 def _write_each(facts: collections.deque[Facts], builder: LineBuilder, logger: logging.Logger) -> None:
-    popleft = facts.popleft
-    line = builder.line
     # Logger.handle is "unless disabled or filtered out, callHandlers": decided once per batch here.
     handle = logger.handle if logger.disabled or logger.filters else logger.callHandlers
-    while True:
-        try:
-            item = popleft()
-        except IndexError:
-            break
-        handle(_record(line(item), item[0]))
+    for record in _records(facts, builder):
+        handle(record)
     for handler in logger.handlers:
         handler.flush()
 

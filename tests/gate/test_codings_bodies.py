@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from consentgate.errors import ConfigError
+from tests.support.asgi import sent_for_get
 from tests.support.site import GateFactory, client_for
 
 TRACKER = '<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>'
@@ -172,27 +173,8 @@ async def test_a_big_body_in_one_message_goes_out_in_bounded_pieces(
         sent = zlib.compress(plain, 6)
     else:
         sent = brotli.compress(plain, quality=5)
-    messages: list[dict[str, Any]] = []
-
-    async def record(message: Any) -> None:
-        messages.append(message)
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     gate = make_gate(_app(sent, [(b"content-type", b"text/html"), (b"content-encoding", coding)]))
-    try:
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": "/",
-            "headers": [],
-            "scheme": "http",
-            "query_string": b"",
-        }
-        await gate(scope, receive, record)
-    finally:
-        await gate.aclose()
+    messages = await sent_for_get(gate, headers=[], query_string=b"")
     bodies = [m["body"] for m in messages if m["type"] == "http.response.body"]
     assert len(bodies) > 4 and "content-length" not in dict(messages[0]["headers"])
     assert max(len(b) for b in bodies) < 1024 * 1024

@@ -17,6 +17,7 @@ from consentgate.consent.model import Consent
 from consentgate.gate import codings, html_response
 from consentgate.gate.html_response import HtmlRewriting
 from consentgate.gate.rewrite import MemoRewriter
+from tests.support.asgi import sent_for_get
 from tests.support.rewriter import TinyCatalog, fake_injection
 
 PAGE = (
@@ -394,17 +395,5 @@ async def test_bytearray_headers_pass_the_middleware() -> None:
         await send({"type": "http.response.body", "body": PAGE})
 
     gate = ConsentMiddleware(app, secret_key="k" * 32, database="sqlite:///:memory:")
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: Message) -> None:
-        sent.append(dict(message))
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/", "headers": [(b"host", b"x")]}
-    try:
-        await gate(scope, receive, send)
-    finally:
-        await gate.aclose()
+    sent = await sent_for_get(gate)
     assert b'data-cg-src="https://www.google-analytics.com/analytics.js"' in joined(sent)

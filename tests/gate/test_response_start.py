@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.asgi import sent_for_get
 from tests.support.site import GateFactory, client_for
 
 PAGE = (
@@ -84,20 +85,7 @@ async def test_bytearray_headers_of_a_json_response_pass(make_gate: GateFactory)
         (bytearray(b"Content-Type"), bytearray(b"application/json")),
         (b"set-cookie", bytearray(b"_ga=1")),
     ]
-    gate = make_gate(_app(headers))
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/", "headers": [(b"host", b"x")]}
-    try:
-        await gate(scope, receive, send)
-    finally:
-        await gate.aclose()
+    sent = await sent_for_get(make_gate(_app(headers)))
     # Only the analytics cookie of an undecided visitor is dropped; the body passes as it came.
     assert sent[0]["headers"] == [(b"Content-Type", b"application/json")]
     assert sent[1]["body"] == PAGE

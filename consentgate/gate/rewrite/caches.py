@@ -7,7 +7,7 @@ one is full it starts over (cheaper than tracking recency, and the working set r
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 from .catalog_protocol import ServiceLike
 
@@ -20,6 +20,8 @@ TagKey = tuple[bytes, frozenset[str], str | None, bool]
 #: What a cache lookup gives for a key it does not hold (None is an answer: "no service").
 UNKNOWN: Final[object] = object()
 _URL_LIMIT: Final = 4096
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _INLINE_BYTES: Final = 4 * 1024 * 1024
 _TAG_BYTES: Final = 8 * 1024 * 1024
 #: A URL or tag longer than this is not kept (an inline data: URI, say).
@@ -69,22 +71,13 @@ class VerdictCaches:
         self._tag_bytes = 0
 
     def remember_url(self, raw: bytes, service: ServiceLike | None) -> None:
-        if len(raw) <= _KEY_BYTES:
-            if len(self.url) >= _URL_LIMIT:
-                self.url.clear()
-            self.url[raw] = service
+        _keep(self.url, raw, len(raw), service)
 
     def remember_host(self, host: bytes, answer: object) -> None:
-        if len(host) <= _KEY_BYTES:
-            if len(self.host) >= _URL_LIMIT:
-                self.host.clear()
-            self.host[host] = answer
+        _keep(self.host, host, len(host), answer)
 
     def remember_text_url(self, key: tuple[str, str | None], service: ServiceLike | None) -> None:
-        if len(key[0]) <= _KEY_BYTES:
-            if len(self.text_url) >= _URL_LIMIT:
-                self.text_url.clear()
-            self.text_url[key] = service
+        _keep(self.text_url, key, len(key[0]), service)
 
     def remember_inline(self, text: bytes, service: ServiceLike | None) -> None:
         if self._inline_bytes + len(text) > _INLINE_BYTES:
@@ -124,3 +117,12 @@ class VerdictCaches:
             self.quiet.clear()
             self._tag_bytes = size + _ENTRY_OVERHEAD
         return True
+
+
+def _keep(cache: dict[_K, _V], key: _K, size: int, value: _V) -> None:
+    """``value`` kept under ``key`` (of ``size`` bytes, not kept over _KEY_BYTES) in a cache
+    bounded by its count, _URL_LIMIT: full, it starts over."""
+    if size <= _KEY_BYTES:
+        if len(cache) >= _URL_LIMIT:
+            cache.clear()
+        cache[key] = value
