@@ -72,7 +72,7 @@ from .tree import Tree
 __all__ = ["Rewriter", "rewrite"]
 
 # Processing states of a Rewriter (shared with .exact).
-_DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT, _OVER_TAG, _OVER_COMMENT, _OVER_BOGUS = range(7)
+_DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT, _OVER_TAG, _OVER_COMMENT, _OVER_BOGUS, _OVER_CDATA = range(8)
 #: What a state that skims text holds back while end tags are being neutralised (the longest).
 _NEUTRAL_TAIL = 10
 
@@ -277,13 +277,24 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                     pos, stop = end, False
                 else:
                     pos, stop = (n if final else max(pos, min(n - 3, limit))), True
-            else:  # _OVER_BOGUS
+            elif state == _OVER_BOGUS:
                 end = low.find(b">", pos)
                 if end >= 0:
                     self._state = _DATA
                     pos, stop = end + 1, False
                 else:
                     pos, stop = limit, True
+            else:  # _OVER_CDATA: made to end at its first '>' as the exact mode does (the last
+                # two bytes held back, to see a ']]' there)
+                end = low.find(b">", pos)
+                if end >= 0:
+                    self._state = _DATA
+                    if end - 2 < pos or low[end - 2 : end] != b"]]":
+                        self._push(end)
+                        self._out.append(b"]]")
+                    pos, stop = end + 1, False
+                else:
+                    pos, stop = (n if final else max(pos, min(n - 2, limit))), True
             if stop:
                 break
         if final:
@@ -317,6 +328,9 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
             if low[start] not in LETTERS:
                 self._state = _OVER_BOGUS
                 return (n if not self._neutral else max(k + 2, n - _NEUTRAL_TAIL)), True
+        elif self._tree.stack and low.startswith(b"<![cdata[", k) and (self._blocked or self._plan.known):
+            self._state = _OVER_CDATA  # (in foreign content: see the exact mode)
+            return max(k + 9, min(n - 2, n if not self._neutral else n - _NEUTRAL_TAIL)), True
         elif second in b"!?":
             if low.startswith(b"<!doctype", k):
                 self._page_seen = True
@@ -419,16 +433,18 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                         m = cand.match(low, e)
                         if m is None:
                             end = construct_end(low, e, n)
-                            if end < 0:
-                                return self._hold_or_pass(data, low, e, n, final)
-                            if trig < end:
+                            # The ordinary tags before it get their verdicts even when it is held.
+                            upto = end if end >= 0 else e
+                            if trig < upto:
                                 floor = pos if pos > hot_at else hot_at
                                 if trig < floor:
                                     trig = self._next_trigger(low, floor)
-                                if trig < end:
-                                    hot_at, stop = self._hot(data, low, floor, trig, end, n, final)
+                                if trig < upto:
+                                    hot_at, stop = self._hot(data, low, floor, trig, upto, n, final)
                                     if stop:
                                         return hot_at, True
+                            if end < 0:
+                                return self._hold_or_pass(data, low, e, n, final)
                             pos = at = hot_at = end
                             continue
                         c = e
