@@ -11,7 +11,16 @@ import re
 
 from .vocabulary import CATEGORY_ATTR, script_runs
 
-__all__ = ["Attr", "attributes", "decoded", "explicit_category", "first_value", "runs_script", "value_of"]
+__all__ = [
+    "Attr",
+    "attributes",
+    "decoded",
+    "explicit_category",
+    "first_value",
+    "runs_script",
+    "value_of",
+    "with_references_decoded",
+]
 
 #: One parsed attribute: (lower-case name, name start, name end, value start, value end); the value
 #: span includes the quotes and is (-1, -1) when the attribute has no value.
@@ -59,6 +68,19 @@ def decoded(raw: bytes) -> str:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return html.unescape(text) if "&" in text else text
+
+
+#: A character reference (numeric, or named and ended by ``;``): ``&&`` and ``a & b`` are none.
+_REFERENCE = re.compile(rb"&(?:#|[A-Za-z][A-Za-z0-9]*+;)")
+
+
+def with_references_decoded(text: bytes) -> bytes:
+    """``text``, and after it the same with its character references decoded when it holds any: a
+    script's or a style's text is markup in SVG/MathML, where a browser decodes them (in HTML it
+    does not, and a text judged both ways only errs on the safe side)."""
+    if text.find(b"&") < 0 or _REFERENCE.search(text) is None:
+        return text
+    return text + b"\n" + html.unescape(text.decode("utf-8", "replace")).encode("utf-8")
 
 
 def explicit_category(data: bytes, attrs: list[Attr]) -> str | None:

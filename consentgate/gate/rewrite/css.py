@@ -46,8 +46,9 @@ def css_urls(text: str) -> list[str]:
     return urls
 
 
-#: JavaScript's ways of writing a slash in a string (``\/``, ``\x2f``, ``\u002f``, ``\u{2f}``).
-_JS_SLASH = re.compile(r"\\(?:/|x2f|u002f|u\{0*2f\})", re.I)
+#: JavaScript's ways of writing a slash in a string (``\/``, ``\x2f``, ``\u002f``, ``\u{2f}``, the
+#: legacy octal ``\57`` and ``\057``), and CSS's (``\2f``), which a handler's text may hold too.
+_JS_SLASH = re.compile(r"\\(?:/|x2f|u002f|u\{0*2f\}|0?57|0*2f ?)", re.I)
 
 
 def script_urls(text: str) -> list[str]:

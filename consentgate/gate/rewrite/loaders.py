@@ -15,7 +15,15 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from .attributes import Attr, attributes, decoded, explicit_category, first_value, value_of
+from .attributes import (
+    Attr,
+    attributes,
+    decoded,
+    explicit_category,
+    first_value,
+    value_of,
+    with_references_decoded,
+)
 from .catalog_protocol import ServiceLike
 from .css import css_urls, script_urls
 from .plan import UNCLASSIFIED, RewritePlan
@@ -158,7 +166,8 @@ def style_verdict(
 ) -> bytes | None:
     """The inert form of a ``<style>`` whose CSS (``data[tag_end:text_end]``) fetches a refused
     URL, like a script's (``type="text/plain"``, the original ``type`` kept as ``data-cg-type``)."""
-    service = _first_refused(plan, blocked, css_urls(data[tag_end:text_end].decode("utf-8", "replace")), base)
+    css = with_references_decoded(data[tag_end:text_end]).decode("utf-8", "replace")
+    service = _first_refused(plan, blocked, css_urls(css), base)
     if service is None:
         return None
     attrs = attributes(low, name_end, tag_end - 1)

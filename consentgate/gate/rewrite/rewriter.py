@@ -556,8 +556,9 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
             self._page_seen = True
 
     def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None:
-        """A tag over the cap passes unchanged; it still marks the place of the injection."""
-        if self._injected or self._exact_busy():
+        """A tag over the cap passes unchanged; it still marks the place of the injection (not in
+        the exact mode, whose reading of a whole big tag does not either)."""
+        if self._injected or self._exact_busy() or self._base_url is not None:
             return
         if (is_end and name in (b"head", b"body")) or (not is_end and name == b"script"):
             self._inject(c, self._nonce)

@@ -52,6 +52,16 @@ _REFERENCE = re.compile(rb"&(?:#|sol|bsol|colon|tab|newline)")
 _SCHEME_COLON = re.compile(rb":(?<=[ps\t\n\r]:)(?!" + _WS + b"/" + _WS + b"/)")
 #: HOT's scheme alternative alone (it starts with a literal byte too).
 _SLASHLESS = re.compile(_SLASHLESS_SRC)
+#: A named character reference other than ``&amp;`` in a lower-cased URL token: names are
+#: case-sensitive (``&NewLine;``, ``&ImaginaryI;``), so the catalog cannot be asked about the
+#: lower-cased token; the tag gets a verdict on its own bytes.
+_NAMED_REF = re.compile(rb"&(?!amp;)[a-z][a-z0-9]*+;")
+
+
+def _undecided(token: bytes) -> bool:
+    """True when a ``//host`` token's answer from the catalog does not settle its tag: it ends in a
+    byte a browser drops (the URL may go on), or holds a named reference."""
+    return token[-1] in URL_BREAKS or (b"&" in token and _NAMED_REF.search(token) is not None)
 
 
 def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
@@ -160,7 +170,7 @@ class TagPart:
             service = cache.get(token, UNKNOWN)
             if service is UNKNOWN:
                 service = self._plan.match_url(token)
-            if service is not None or token[-1] in URL_BREAKS:
+            if service is not None or _undecided(token):
                 return True
             at = m.start() + len(token)
 
@@ -187,7 +197,7 @@ class TagPart:
                     service = cache.get(token, UNKNOWN)
                     if service is UNKNOWN:
                         service = self._plan.match_url(token)
-                    if service is None and token[-1] not in URL_BREAKS:
+                    if service is None and not _undecided(token):
                         t = self._next_trigger(low, after)
                         continue
             # Where the construct holding t starts: from there on, start is in data state.

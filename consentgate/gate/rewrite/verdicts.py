@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from .attributes import Attr, attributes, decoded, explicit_category, first_value, runs_script
+from .attributes import (
+    Attr,
+    attributes,
+    decoded,
+    explicit_category,
+    first_value,
+    runs_script,
+    with_references_decoded,
+)
 from .loaders import code_renames
 from .plan import RewritePlan
 from .vocabulary import FETCHING_DATA_TYPES, SCRIPT_RENAMES
@@ -77,7 +85,7 @@ def inline_verdict(
     text ends at ``text_end``, or None to leave it (``renames``: the attributes its inert form
     renames)."""
     attrs = attributes(low, name_end, tag_end - 1)
-    text = data[tag_end:text_end]
+    text = with_references_decoded(data[tag_end:text_end])
     service = plan.match_inline(text) if runs_script(data, attrs) else None
     if service is None or not plan.refuses(service.category, blocked):
         # A script (or speculation rules, an import map) that names a refused host's URL.

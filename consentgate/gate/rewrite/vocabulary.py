@@ -63,6 +63,7 @@ ELEMENT_LOADING: Final = {
     b"track": (b"src",),
     b"frame": (b"src",),
     b"input": (b"src",),
+    b"isindex": (b"src",),  # (gone from browsers; html5lib still makes it an <input>)
     b"meta": (b"content",),
     b"base": (b"href",),
     b"*": (b"background", b"ping", b"attributionsrc"),

@@ -231,7 +231,10 @@ def test_a_cdata_section_over_the_cap_cut_by_a_chunk_still_ends_at_its_first_gt(
     assert run(plan, whole) == whole
 
 
-@pytest.mark.xfail(strict=True, reason="exact.py's _markup_text_end takes '</scripts' for '</script'")
+@pytest.mark.xfail(
+    strict=True,
+    reason="exact.py's _markup_text_end takes '</scripts' for '</script', and a nested one's end for its own",
+)
 @pytest.mark.parametrize(
     "page",
     [
@@ -240,14 +243,80 @@ def test_a_cdata_section_over_the_cap_cut_by_a_chunk_still_ends_at_its_first_gt(
         "<svg><script>//</scriptx>\nfbq('init')</script></svg>",
         "<math><mi><svg><script>x='</scripts>';fbq('init')</script></svg></mi></math>",
         "<svg><style>/*</styles>*/@import url({PIXEL});</style></svg>",
+        "<svg><script><script>x</script>;fbq('init')</script></svg>",
+        "<svg><style><style></style>@import url({PIXEL});</style></svg>",
     ],
 )
 def test_the_text_of_a_foreign_script_or_style_runs_past_an_end_tag_of_a_longer_name(page: str) -> None:
     # In foreign content '</scripte>' is an end tag of another element (ignored), and in a raw-text
     # reading no end tag at all: the SVG script runs its whole text, so it must be judged whole
-    # (found by the soup fuzzer: the text was judged up to '</scripte', here nothing).
+    # (found by the soup fuzzer: the text was judged up to '</scripte', here nothing). Likewise a
+    # script in an SVG script is an element of its own: the outer one's text goes on after it.
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
     assert leaks(document, HOSTS, ("fbq(",)), "the page must run the snippet or load to begin with"
     out = run(PLAN, document)
     assert b'type="text/plain"' in out
     assert leaks(out, HOSTS, ("fbq(",)) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.google-analyt&ImaginaryI;cs.com/ga.js",
+        "https://www.face&ZeroWidthSpace;book.com/tr",
+        "https://www.face&NoBreak;book.com/tr",
+        "https://www.face&ApplyFunction;book.com/tr",
+        "//www.face&NewLine;book.com/tr",
+        "//www.face&Tab;book.com/tr",
+    ],
+)
+@pytest.mark.parametrize("tag", ["<img src={url}>", "<video poster={url}>", "<input type=image src={url}>"])
+def test_named_references_whose_names_have_capitals(tag: str, url: str) -> None:
+    # Named character references are case-sensitive ('&NewLine;' is one, '&newline;' none): read
+    # in the lower-cased buffer they were not decoded, and a host spelled with one (an IDNA-mapped
+    # or ignored character, a tab or newline the URL parser drops) looked harmless (found by the
+    # soup fuzzer, for tags after the injection; the same held for <img> in any place).
+    _check(tag.format(url=f'"{url}"'))
+    _check("<script></script>" + tag.format(url=f'"{url}"'))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><style>@import 'https:&#47;&#47;www.facebook.com/x.css';</style></svg>",
+        "<svg><style>a {{ background: url(//www&period;facebook.com/tr) }}</style></svg>",
+        "<svg><script>new Image().src = 'https:&#47;&#47;www.facebook.com/tr';</script></svg>",
+        "<svg><script>new Image().src = '//www.face&ZeroWidthSpace;book.com/tr';</script></svg>",
+        "<math><mi><svg><script>&#102;bq('init', '1')</script></svg></mi></math>",
+    ],
+)
+def test_character_references_in_the_text_of_a_foreign_script_or_style(page: str) -> None:
+    # In SVG/MathML, a <script>'s or <style>'s text is markup: its character references are
+    # decoded before the script runs or the CSS applies (found by the soup fuzzer).
+    document = ("<!doctype html><body>" + page.format()).encode()
+    assert leaks(document, HOSTS, ("fbq(",)), "the page must load or run it to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("fbq(",)) == []
+    assert run(PLAN, out) == out
+
+
+def test_isindex_as_html5lib_reads_it() -> None:
+    # Browsers dropped <isindex> (an unknown element now); html5lib, the tests' judge, still turns
+    # it into a form with an <input> that carries its attributes, src too (found by the soup fuzzer).
+    _check(f'<isindex src="{PIXEL}">')
+
+
+@pytest.mark.parametrize("slash", ["\\57", "\\057"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<script>new Image().src = 'https:{s}{s}www.facebook.com/tr';</script>",
+        "<img src=/a.png onerror=\"new Image().src = '{s}{s}www.facebook.com/tr'\">",
+    ],
+)
+def test_a_legacy_octal_escape_of_a_slash_in_script(page: str, slash: str) -> None:
+    # A classic script (and a handler) may write '/' as '\57' or '\057' in a string; html5lib's
+    # judge does not decode JavaScript, so the rewrite is asserted on directly.
+    out = run(PLAN, page.format(s=slash).encode())
+    assert b'type="text/plain"' in out or b"data-cg-onerror" in out
+    assert run(PLAN, out) == out
