@@ -7,6 +7,7 @@ so "what a browser would load or run" is read from its tree, never from the rewr
 from __future__ import annotations
 
 import contextlib
+import html
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -91,7 +92,7 @@ def tiny_plan(*, injection: Any = None, **kwargs: Any) -> RewritePlan:
 
 def fake_injection(nonce: str | None) -> bytes:
     """Stands in for ``Injection.render``: two tags, the first a runnable script, as the real one."""
-    attr = f' nonce="{nonce}"' if nonce else ""
+    attr = f' nonce="{html.escape(nonce, quote=True)}"' if nonce else ""
     return f'<script{attr}>/*cg-bootstrap*/</script><script src="/consentgate/banner.js" defer{attr}></script>'.encode()
 
 

@@ -8,10 +8,9 @@ Mixed into :class:`~.rewriter.Rewriter`, whose state it reads and sets (see :mod
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
-from .attributes import Attr, attributes, first_value, runs_script
+from .attributes import Attr, attributes, decoded, first_value, runs_script
 from .caches import UNKNOWN, VerdictCaches
 from .script_data import script_end
 from .verdicts import INLINE, inline_verdict, script_verdict
@@ -65,7 +64,8 @@ class ScriptPart:
                 if self._nonce_from_page:
                     page_nonce = first_value(data, attrs, b"nonce")
                     if page_nonce:
-                        nonce = html.unescape(page_nonce.decode("latin-1")) or nonce
+                        # (read as any attribute is: the injection writes it back as UTF-8)
+                        nonce = decoded(page_nonce) or nonce
                 assert self._injection is not None
                 injection = self._injection(nonce)
                 if data.startswith(injection, c):  # rewritten before: the injection is already here
