@@ -73,8 +73,9 @@ __all__ = ["Rewriter", "rewrite"]
 
 # Processing states of a Rewriter (shared with .exact).
 _DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT, _OVER_TAG, _OVER_COMMENT, _OVER_BOGUS, _OVER_CDATA = range(8)
-#: What a state that skims text holds back while end tags are being neutralised (the longest).
-_NEUTRAL_TAIL = 10
+#: What a state that skims text holds back while end tags are being neutralised (the longest, and
+#: the byte after its name).
+_NEUTRAL_TAIL = 11
 
 
 def rewrite(
@@ -633,4 +634,6 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
 
 
 def _neutral_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
-    return re.compile(rb"<(?=/(?:" + b"|".join(sorted(names)) + rb"))", re.IGNORECASE)
+    # Only an end tag that ends raw text: its name ends there ('</scripts', '</script<img' are
+    # other names, whose rest a markup reading takes for the tag's own).
+    return re.compile(rb"<(?=/(?:" + b"|".join(sorted(names)) + rb")[\t\n\f\r />])", re.IGNORECASE)

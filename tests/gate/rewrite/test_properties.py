@@ -222,7 +222,9 @@ def test_an_end_tag_to_neutralise_split_between_two_chunks() -> None:
     # the output must be the same.
     tracker = b'<script src="https://www.google-analytics.com/ga.js"></script>'
     page = tracker + b'<noscript src="https://www.google-analytics.com/ga.js">'
-    body = page + page + b"<script>\x00\x00\x00\x00\x00</noscript\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    # ('</noscript' and a tab: an end tag's name ends only at a space, '/' or '>', and only such
+    # an end tag is neutralised.)
+    body = page + page + b"<script>\x00\x00\x00\x00\x00</noscript\t\x00\x00\x00\x00\x00\x00\x00\x00\x00"
     plan = tiny_plan(injection=fake_injection, tag_cap=32, script_cap=16)
     whole = run(plan, body, frozenset())
     assert b"<\\/noscript" in whole
