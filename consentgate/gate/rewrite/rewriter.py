@@ -301,6 +301,12 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         if final:
             # The injection may only go at the very end of a page that ends in data state.
             self._clean_end = self._state == _DATA and pos >= n
+            if self._neutral_re and self._state == _DATA and self._emit <= pos and low.startswith(b"</", pos):
+                # An end tag the page ends inside: every reading drops it whole (what its
+                # attributes hold too), so its own '</' stays as it is.
+                self._push(pos)
+                self._out.append(data[pos : pos + 2])
+                self._emit = pos + 2
             pos = n
         emit = self._emit
         self._held = data[pos:]
