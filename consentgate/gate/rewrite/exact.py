@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import all_loaders, style_verdict
+from .nesting import read_nesting
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
@@ -164,15 +165,16 @@ class ExactMode:
     def _ordinary(self, low: bytes, pos: int, stop: int) -> int:
         """The ordinary markup from ``pos`` (see :func:`~.quiet.ordinary_run`), up to ``stop`` at
         most, read into the tree's stack (the only thing it may change) group by group
-        (:data:`~.quiet.ORDINARY_GROUPS`): a group repeated many times costs a few Python steps,
-        not one per tag. Where it ends (it may end early, where the stack runs out)."""
+        (:data:`~.quiet.ORDINARY_GROUPS`), plain tags nested at random by :func:`~.nesting.read_nesting`:
+        a few Python steps per group, not one per tag. Where it ends (early where the stack runs out)."""
         tree = self._tree
         at = pos
-        for group in ORDINARY_GROUPS[tree.full].finditer(low, pos, stop):
-            if group.start() != at:
-                break  # (something else is at ``at``)
-            at = group.end()
+        while group := ORDINARY_GROUPS[tree.full].match(low, at, stop):
             kind = group.lastgroup
+            if kind == "tags" and (end := read_nesting(tree, low, at, group.end(), stop)) > at:
+                at = end  # (as far as the tags are plain; what follows is read again here)
+                continue
+            at = group.end()
             if kind is None or kind == "leaf":
                 continue  # (nothing for the tree)
             found = group.group(kind)

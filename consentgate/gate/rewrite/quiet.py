@@ -7,7 +7,7 @@ end tag, and the candidate regexes of :mod:`.tokenizer` do not stop at one.
 The exact mode itself (inside ``<svg>``, ``<select>``, ``<noscript>``...) reads constructs one by
 one only where one may matter: :func:`ordinary_run` matches the stretch of *ordinary* markup ahead
 (text, comments, tags that can load nothing and change no reading), and :data:`ORDINARY_TAGS`
-lists its tags, for the tree.
+lists its tags, for the tree (plain tags nested at random: :mod:`.nesting`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ __all__ = [
     "ORDINARY_TAGS",
     "QUIET_FOREIGN",
     "RAW_LEAVES",
+    "SPECIAL_END",
+    "SPECIAL_START",
     "ordinary_run",
     "trie",
 ]
@@ -58,14 +60,14 @@ QUIET_FOREIGN = rb"(?:svg" + _QUIET_BODY + rb"</svg>|math" + _QUIET_BODY + rb"</
 #: Start tags the exact mode treats apart: those that switch the tokenizer, enter or leave
 #: ``<select>`` or foreign content (but the breakout tags, see :meth:`~.tree.Tree.ordinary`), set the
 #: base URL, mark the page, or are recorded.
-_SPECIAL_START: Final = (
+SPECIAL_START: Final = (
     *RAW_TEXT_ELEMENTS, *PAGE_ELEMENTS, *PASSIVE_LOADERS, b"font", b"svg", b"math",
     b"select", b"input", b"keygen", b"script", b"iframe", b"noscript", b"plaintext", b"template",
     b"base",
 )  # fmt: skip
 #: End tags it treats apart: those that may end raw text another reading sees (neutralised end
 #: tags), leave foreign content or ``<select>``, or place the injection.
-_SPECIAL_END: Final = (
+SPECIAL_END: Final = (
     *RAW_TEXT_ELEMENTS, *PAGE_ELEMENTS, b"script", b"iframe", b"noscript", b"plaintext", b"svg",
     b"math", b"select",
 )  # fmt: skip
@@ -138,9 +140,9 @@ def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
         rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
         + _WS + rb"*+/?>"
     )  # fmt: skip
-    start = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_START) + _NAME + attributes
+    start = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(SPECIAL_START) + _NAME + attributes
     other = rb"<(?:<*(?=<)|(?=[^a-z!?/])|" + _COMMENT[1:]  # (a run of '<' before a '<' is text)
-    other += rb"|/(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END) + _NAME + _WS + rb"*+>"
+    other += rb"|/(?!%s[\t\n\f\r />])" % _factored(SPECIAL_END) + _NAME + _WS + rb"*+>"
     if leaves:
         other += (
             rb"|(%s)(?=[\t\n\f\r />])" % b"|".join(sorted(leaves))
@@ -161,9 +163,9 @@ def _ordinary_groups(leaves: bool) -> re.Pattern[bytes]:
     )  # fmt: skip
     # (Values without '<', so that each '<' of a run of tags of one name starts one of them.)
     plain = attributes.replace(rb"[^\">]", rb"[^\"><]").replace(rb"[^'>]", rb"[^'><]")
-    ordinary = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_START)
+    ordinary = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(SPECIAL_START)
     breakout = rb"(?:%s)[\t\n\f\r />]" % trie(BREAKOUT)
-    end = rb"</(?!%s[\t\n\f\r />])" % _factored(_SPECIAL_END)
+    end = rb"</(?!%s[\t\n\f\r />])" % _factored(SPECIAL_END)
     quiet = (
         rb"(?:[^<]++|<(?:<*(?=<)|(?=[^a-z!?/])|" + _COMMENT[1:] + rb")|"
         + ordinary + rb"(?!" + breakout + rb")" + _NAME + attributes + rb"/>"
@@ -200,7 +202,8 @@ def _ordinary_groups(leaves: bool) -> re.Pattern[bytes]:
 #: start tags of one name repeated with only text between (their attributes may differ), the
 #: name captured, as many as the match has ``<``; ``ends``, the same with end tags; ``closes``, end
 #: tags of any names with only text between (:data:`END_NAMES` lists them); else ``tags``, up to
-#: 32 tags of any kind, for :data:`ORDINARY_TAGS`.
+#: 32 tags of any kind, for :data:`ORDINARY_TAGS` (or, from there on, plain tags for
+#: :func:`~.nesting.read_nesting`).
 ORDINARY_GROUPS: Final = (_ordinary_groups(True), _ordinary_groups(False))
 #: The names of a ``closes`` group's end tags.
 END_NAMES: Final = re.compile(rb"</([^\t\n\f\r />]++)")

@@ -286,6 +286,11 @@ class Tree:
         """As deep as the stack is followed (or deeper: :attr:`lost`)."""
         return len(self._stack) >= _DEPTH
 
+    @property
+    def room(self) -> int:
+        """How many more elements may be pushed before the stack is :attr:`full`."""
+        return max(0, _DEPTH - len(self._stack))
+
     def _ips(self) -> frozenset[bytes]:
         """The integration points of the namespace a child of the top element is in."""
         return _MATH_IPS if self._math[-1] else _SVG_IPS

@@ -7,11 +7,16 @@ in groups; each group must do what reading its tags one by one does, on any stac
 
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
-from hypothesis import HealthCheck, example, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from consentgate.gate.rewrite.nesting import read_nesting
+from consentgate.gate.rewrite.quiet import ORDINARY_TAGS
 from consentgate.gate.rewrite.tree import Tree
 from tests.support.rewriter import fake_injection, leaks, run, tiny_plan
 
@@ -155,3 +160,92 @@ def test_the_mark_survives_a_snapshot() -> None:
     copy.end(b"g")
     copy.start(b"div", b"", False)
     assert copy.lost and copy.foreign
+
+
+# --- plain tags nested at random (nesting.read_nesting) ---------------------------------------------
+
+#: Names of every kind read_nesting meets: plain ones (an integration point, a name with '-'), and
+#: those it must leave to the group reader (void, breakout, special: svg, title).
+_NEST = [b"g", b"h", b"x-y", b"desc", b"mi", b"annotation-xml", b"foreignobject"]
+_LEFT = [b"wbr", b"image", b"div", b"b", b"p", b"svg", b"title"]
+_PLAIN = st.sampled_from(_NEST)
+PLAIN_PIECES = st.one_of(
+    *[_PLAIN.map(lambda n: b"<%s>" % n)] * 4,
+    *[_PLAIN.map(lambda n: b"</%s>" % n)] * 4,
+    _PLAIN.map(lambda n: b"</%s >" % n),
+    _PLAIN.map(lambda n: b"<%s/>" % n),
+    _PLAIN.map(lambda n: b"<%s >x</%s>" % (n, n)),
+    st.sampled_from(_LEFT[:5]).map(lambda n: b"</%s>" % n),  # (end tags of void and breakout names)
+    st.sampled_from([b"x", b"\n  ", b"a > b", b"&amp;"]),
+)
+#: Markup read_nesting must leave to the group reader (or to the exact mode).
+ODD_PIECES = st.one_of(
+    st.sampled_from(_LEFT).map(lambda n: b"<%s>" % n),
+    st.sampled_from(
+        [b"</svg>", b"</title>", b"<!-- <g> -->", b'<g id="1">', b"<g/ >", b"</g/>", b"< b", b"<<g>"]
+    ),
+)
+#: A plain tag where read_nesting stopped, or what it must never read: a tag it leaves to the
+#: group reader, a comment, an attribute, a '<' of text.
+_UNREAD = re.compile(
+    rb"<(?:%s)[\t\n\f\r />]|<!|<[^<>]* [a-z]|< |<<|<g/ |</g/|</svg|</title" % b"|".join(_LEFT)
+)
+
+
+@SETTINGS
+@given(
+    root=st.sampled_from([b"svg", b"math"]),
+    deep=st.sampled_from([0, 0, 4000, 4088, 4093]),
+    before=BEFORE,
+    pieces=st.lists(PLAIN_PIECES, min_size=1, max_size=120),
+    odd=st.lists(st.tuples(st.integers(0, 120), ODD_PIECES), max_size=2),
+    cut=st.integers(0, 200),
+)
+# Two more elements may be pushed: the third is the mark, and what follows closes nothing.
+@example(b"svg", 4093, [], [b"<g>", b"<g>", b"</g>", b"</g>", b"</g>"], [], -1)
+def test_plain_tags_nested_at_random_in_bulk_are_each_one_read(
+    root: bytes, deep: int, before: list[Tag], pieces: list[bytes], odd: list[tuple[int, bytes]], cut: int
+) -> None:
+    """What read_nesting reads leaves the tree as reading its tags one by one does (on any stack,
+    near the depth it is followed to as well), and it reads no tag it must leave to others."""
+    for at, piece in odd:
+        pieces.insert(at, piece)
+    low = b"<g>" + b"".join(pieces)
+    bulk, one_by_one = Tree(), Tree()
+    for tree in (bulk, one_by_one):
+        tree.start(root, b"", False)
+        tree.repeat([(b"", b"g", b"", b"")], deep)
+        for tag in before:
+            if tag[0] == b"!":
+                tree.start(tag[1], b"", False)
+            else:
+                tree.ordinary([tag])
+    assume(bulk.stack and not bulk.lost)
+    starts = [at for at in range(1, len(low)) if low[at] == 60] + [len(low)]
+    end = read_nesting(bulk, low, 0, starts[cut % len(starts)], len(low))
+    one_by_one.ordinary(ORDINARY_TAGS.findall(low, 0, end))
+    assert _state(bulk) == _state(one_by_one)
+    assert end == len(low) or low[end] == 60  # (it ends where a construct begins)
+    assert _UNREAD.search(low, 0, end) is None
+
+
+@pytest.mark.parametrize("count", [4, 40])  # (up to 16 names, matched pairs are cut out in bytes first)
+def test_a_random_walk_of_plain_tags_is_read_to_its_end(count: int) -> None:
+    """Tags nested at random, no unit repeated: read to the end in one call (a few Python steps
+    per tag), each end tag closing what the one-by-one reading closes."""
+    rnd = random.Random(3)
+    names = [b"g%d" % i for i in range(count)]
+    parts: list[bytes] = []
+    open_ = [b"g"] * 5
+    for _ in range(20000):
+        if open_ and rnd.random() < 0.5:
+            parts.append(b"</%s>" % open_.pop())
+        else:
+            open_.append(rnd.choice(names))
+            parts.append(b"<%s>" % open_[-1])
+    low = b"".join(parts)
+    bulk, one_by_one = _tree(b"svg", [_s(b"g")] * 5), _tree(b"svg", [_s(b"g")] * 5)
+    assert read_nesting(bulk, low, 0, 200, len(low)) == len(low)
+    one_by_one.ordinary(ORDINARY_TAGS.findall(low))
+    assert _state(bulk) == _state(one_by_one)
+    assert [name for name, _ in bulk.stack] == [b"svg", *open_]
