@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Final
 
 from .vocabulary import CATEGORY_ATTR, script_runs
 
@@ -15,6 +16,7 @@ __all__ = [
     "Attr",
     "attributes",
     "decoded",
+    "decodings",
     "explicit_category",
     "first_value",
     "runs_script",
@@ -68,6 +70,29 @@ def decoded(raw: bytes) -> str:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return html.unescape(text) if "&" in text else text
+
+
+def _windows_1252(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # (the five bytes it leaves undefined: as in latin-1)
+        return chr(byte)
+
+
+#: Windows-1252's characters for 0x80-0x9F, where latin-1 has C1 controls.
+_WINDOWS_1252: Final = {byte: _windows_1252(byte) for byte in range(0x80, 0xA0)}
+
+
+def decodings(raw: bytes) -> tuple[str, ...]:
+    """The texts a raw value may be, its references decoded: :func:`decoded`'s, and when it holds
+    bytes that are not ASCII, as windows-1252 reads them too (how browsers and html5lib read a page
+    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control)."""
+    text = decoded(raw)
+    if raw.isascii():
+        return (text,)
+    other = raw.decode("latin-1").translate(_WINDOWS_1252)
+    other = html.unescape(other) if "&" in other else other
+    return (text,) if other == text else (text, other)
 
 
 #: A character reference (numeric, or named and ended by ``;``): ``&&`` and ``a & b`` are none.

@@ -19,6 +19,7 @@ from .attributes import (
     Attr,
     attributes,
     decoded,
+    decodings,
     explicit_category,
     first_value,
     value_of,
@@ -100,12 +101,13 @@ def tag_verdict(
     renames: set[bytes] = set()
     srcdoc_category: str | None = None
     for attr in loading:
-        for url in _urls(attr[0], decoded(value_of(data, attr)), name):
-            found = plan.match_text_url(url, base)
-            if found is not None:
-                first = first or found
-                if plan.refuses(found.category, blocked):
-                    refused = refused or found
+        for text in decodings(value_of(data, attr)):
+            for url in _urls(attr[0], text, name):
+                found = plan.match_text_url(url, base)
+                if found is not None:
+                    first = first or found
+                    if plan.refuses(found.category, blocked):
+                        refused = refused or found
     # Attributes that hold code or CSS: renamed only when they name a refused host themselves.
     code, service = code_renames(plan, blocked, data, attrs, base)
     renames.update(code)
@@ -140,7 +142,7 @@ def code_renames(
     for attr in attrs:
         name = attr[0]
         if name.startswith(b"on") or name == b"style" or name in TEXT_URL_ATTRS:
-            text = decoded(value_of(data, attr))
+            text = "\n".join(decodings(value_of(data, attr)))
             if name == b"style":
                 service = _first_refused(plan, blocked, css_urls(text), base)
             elif name.startswith(b"on") or text.lstrip(" \t\n\f\r\x00").lower().startswith("javascript:"):

@@ -13,7 +13,7 @@ from typing import Final
 
 from ada_url import join_url
 
-from .attributes import decoded
+from .attributes import decodings
 from .caches import VerdictCaches
 from .catalog_protocol import CatalogLike, ServiceLike
 from .css import script_urls
@@ -107,8 +107,10 @@ class RewritePlan:
         service = None
         # Else relative: first party (browsers drop tabs and newlines, so "/\n/host" is "//host").
         if _MAY_LEAVE.search(raw) is not None:
-            url = decoded(raw)
-            service = self.catalog.match_url(url)
+            for url in decodings(raw):
+                service = self.catalog.match_url(url)
+                if service is not None:
+                    break
         caches.remember_url(raw, service)
         return service
 

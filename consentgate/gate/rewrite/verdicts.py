@@ -13,6 +13,7 @@ from .attributes import (
     Attr,
     attributes,
     decoded,
+    decodings,
     explicit_category,
     first_value,
     runs_script,
@@ -61,7 +62,7 @@ def script_verdict(
     elif base is None:
         service = plan.match_url(src)
     else:
-        service = plan.match_text_url(decoded(src), base)
+        service = next(filter(None, (plan.match_text_url(url, base) for url in decodings(src))), None)
     if category is None and service is not None:
         category = service.category
     if category is not None and plan.refuses(category, blocked):

@@ -370,3 +370,26 @@ def test_an_end_tag_cut_by_the_end_of_the_page_is_not_neutralised(page: str) -> 
     for size in (1, 3, 8):
         assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
     assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        b'<img src="https://x\x80.facebook.com/tr">',
+        b'<video poster="https://x\x99.facebook.com/tr"></video>',
+        b'<video poster="https://\xc2\x99.facebook.com/tr"></video>',
+        b'<script src="//x\x80.googletagmanager.com/gtm.js"></script>',
+        b"<div style=\"background:url('https://x\x80.facebook.com/tr')\">x</div>",
+    ],
+)
+@pytest.mark.parametrize("charset", [b"", b'<meta charset="windows-1252">'])
+def test_urls_of_a_page_read_as_windows_1252(tag: bytes, charset: bytes) -> None:
+    # A page that is not UTF-8 (or says it is windows-1252, or latin-1, which browsers read the
+    # same) is read with windows-1252's characters for 0x80-0x9F, not latin-1's C1 controls: '€'
+    # and '™' make a valid host label where U+0080 does not (found by the soup fuzzer). Bytes that
+    # are UTF-8 are judged both ways.
+    document = b"<!doctype html>" + charset + b"<body>" + tag
+    assert leaks(document, HOSTS, ()), "the page must load a tracker to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ()) == []
+    assert run(PLAN, out) == out
