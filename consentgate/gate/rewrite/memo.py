@@ -26,12 +26,16 @@ score of how much of the bodies it answered, memoizes while it is high, and trie
 few bodies while it is low (see :meth:`~.memo_store.SegmentMemo.worth_it`).
 
 The CSP nonce: a response's nonce (from its header) is new on every request and is on every
-script tag, so before a segment is looked up the nonce is replaced by a placeholder of the same
-length, and the output gets the nonce back. The placeholder is letters and digits, as a nonce
-is, so the rewriter reads both alike. It has no border (no beginning that is also its ending),
-so occurrences cannot overlap, and a page that holds the placeholder itself ends the memoizing
-for the rest of the body (the real rewriter goes on from the same state, with the nonce): no
-text of the page can ever be turned into the nonce.
+script tag, so segments are remembered with a placeholder of the same length in its place, and
+the output gets the nonce back. The placeholder is letters and digits, as a nonce is, so the
+rewriter reads both alike. It has no border (no beginning that is also its ending), so
+occurrences cannot overlap. Neither the body nor the output is searched for either as a whole:
+a remembered segment is kept cut at its placeholders, so the body is compared with it piece by
+piece (with the nonce between the pieces), and its output is given back as pieces with the
+nonce between them (:mod:`.memo_output`); only a segment that is read is searched and has its
+nonce replaced. A page that holds the placeholder itself (found in a segment that is read; no
+cut goes through one) ends the memoizing for the rest of the body (the real rewriter goes on
+from the same state, with the nonce): no text of the page can ever be turned into the nonce.
 """
 
 from __future__ import annotations
@@ -40,9 +44,10 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Final
 
+from .memo_output import Pieces, joined, merged, pieces, whole
 from .memo_state import load, resume, snapshot
 from .memo_store import SegmentMemo
-from .placeholder import HEAD, NONCE, holds, placeholder_for, put_back
+from .placeholder import HEAD, NONCE, placeholder_for, put_back
 from .plan import RewritePlan
 from .rewriter import Rewriter
 
@@ -53,14 +58,17 @@ __all__ = ["MemoRewriter"]
 _SIZES: Final = (2048, 512, 128)
 #: A segment is cut at the latest this many times its size on, even without a line end or ``>``.
 _LONGEST: Final = 4
-#: What stands for a segment that held a fresh value, as the segment before the next one.
+#: What stands for a segment that held a fresh value, as the segment before the next one: this
+#: mark and its last ``_MARK`` bytes.
 _CHANGED: Final = b"\x00"
+_MARK: Final = 32
 
 
-def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
+def _cut(buf: bytes, pos: int, size: int, guards: tuple[bytes, ...]) -> int:
     """Where the segment that starts at ``pos`` ends, or -1 when ``buf`` does not tell yet: after
     the first line that ends a tag at least ``size`` bytes on (so rarely inside an inline script,
-    whose lines end otherwise), else after a line end, else after a ``>``."""
+    whose lines end otherwise), else after a line end, else after a ``>``; never through one of
+    ``guards`` (the nonce, its placeholder: all of one length)."""
     start = pos + size
     last = pos + size * _LONGEST
     end = buf.find(b">\n", start - 1, last)
@@ -73,13 +81,19 @@ def _cut(buf: bytes, pos: int, size: int, nonce: bytes | None) -> int:
         end = buf.find(b">", start, last)
     if end >= 0:
         return end + 1
-    if nonce is not None:  # never through the nonce (or its placeholder: no line end, no ">")
-        if len(buf) < last + len(nonce):
+    for guard in guards:  # (these hold no line end and no ">", so only here can a cut meet one)
+        if len(buf) < last + len(guard):
             return -1  # not even through page text that may be the start of one
-        near = buf.find(nonce, last - len(nonce) + 1, last + len(nonce) - 1)
+        near = buf.find(guard, last - len(guard) + 1, last + len(guard) - 1)
         if 0 <= near < last:
-            return near if near > pos else near + len(nonce)
+            return near if near > pos else near + len(guard)
     return last
+
+
+def _at(buf: bytes, pos: int, cut: Pieces, gap: bytes) -> bool:
+    """Whether ``buf`` holds, at ``pos``, the pieces of ``cut`` with ``gap`` between them."""
+    # (one join and one compare cost less than a compare per piece, for pieces of a segment)
+    return buf.startswith(cut[0] if len(cut) == 1 else gap.join(cut), pos)
 
 
 class MemoRewriter:
@@ -95,6 +109,7 @@ class MemoRewriter:
     __slots__ = (
         "_blocked",
         "_direct",
+        "_halted",
         "_hit",
         "_inner",
         "_inner_number",
@@ -105,6 +120,7 @@ class MemoRewriter:
         "_number",
         "_placeholder",
         "_plan",
+        "_prev",
         "_read_bytes",
         "_rest",
         "_sizes",
@@ -136,6 +152,8 @@ class MemoRewriter:
                 self._nonce_bytes = raw
                 self._placeholder = placeholder_for(len(raw))
         self._direct: Rewriter | None = None
+        self._halted = False
+        self._prev = b""  # the segment before (keys are (state number, that segment): states repeat)
         self._hit = self._read_bytes = 0
         self._memoized = self._memo.worth_it() if memoize is None else memoize
         if not self._memoized:
@@ -161,17 +179,13 @@ class MemoRewriter:
         if not chunk:
             return b""
         raw = self._rest + chunk if self._rest else bytes(chunk)
-        out: list[bytes] = []
-        placeholder = self._placeholder
-        if placeholder is not None:
-            if holds(raw, placeholder):  # the page spells the placeholder: no memoizing from here
-                self._rest = b""
-                tail, self._tail = self._tail, b""
-                return tail + self._stop_memoizing().feed(raw)
-            buf = raw.replace(self._nonce_bytes, placeholder)  # type: ignore[arg-type]
-        else:
-            buf = raw
-        pos = self._pieces(buf, 0, out, False)
+        out: list[Pieces] = []
+        pos = self._pieces(raw, 0, out, False, self._prev)
+        if self._halted:  # the page spells the placeholder: no memoizing from here
+            self._rest = b""
+            released = self._released(out)
+            tail, self._tail = self._tail, b""
+            return released + tail + self._stop_memoizing().feed(raw[pos:])
         self._rest = raw[pos:]
         return self._released(out)
 
@@ -181,18 +195,18 @@ class MemoRewriter:
             return self._direct.finish()
         rest = self._rest
         self._rest = b""
-        if self._placeholder is not None:
-            if holds(rest, self._placeholder):
-                direct = self._stop_memoizing()
-                return self._tail + direct.feed(rest) + direct.finish()
-            rest = rest.replace(self._nonce_bytes, self._placeholder)  # type: ignore[arg-type]
-        out: list[bytes] = []
-        self._pieces(rest, 0, out, True)
+        out: list[Pieces] = []
+        pos = self._pieces(rest, 0, out, True, self._prev)
+        if self._halted:
+            released = self._released(out)
+            tail, self._tail = self._tail, b""
+            direct = self._stop_memoizing()
+            return released + tail + direct.feed(rest[pos:]) + direct.finish()
         self._memo.judge(self._hit, self._read_bytes)
         # What the rewriter's finish adds depends on its state only.
         found = self._memo.finals.get(self._number)
         if found is None:
-            found = self._resumed().finish()
+            found = pieces(self._resumed().finish(), self._placeholder)
             self._memo.remember_final(self._number, found)
         out.append(found)
         return self._released(out, final=True)
@@ -208,29 +222,40 @@ class MemoRewriter:
 
     # --- segments --------------------------------------------------------------------------------
 
-    def _pieces(self, buf: bytes, level: int, out: list[bytes], whole: bool) -> int:
+    def _pieces(self, buf: bytes, level: int, out: list[Pieces], whole: bool, prev: bytes) -> int:
         """Cut ``buf`` into segments of ``level``'s size, each answered from memory or read;
         the end of the last one (``whole``: ``buf`` is a segment of the level above, so its end
-        ends the last piece; else what is left is held back for more bytes)."""
+        ends the last piece; else what is left is held back for more bytes). At level 0,
+        ``buf`` holds the response's nonce, below it the placeholder (see the module's text).
+        ``prev``: what stands for the segment before, in the keys of ``follows``."""
         memo = self._memo
         segments = memo.segments
         size = self._sizes[level]
         follows = memo.follows.get(size)
-        guard = None if whole else self._placeholder
+        placeholder = self._placeholder
+        nonce = self._nonce_bytes if level == 0 and placeholder is not None else None
+        if nonce is not None and placeholder is not None:
+            guards: tuple[bytes, ...] = (nonce, placeholder)
+        else:
+            guards = () if whole or placeholder is None else (placeholder,)
         pos, n = 0, len(buf)
         find = buf.find
         startswith = buf.startswith
         window = size * _LONGEST
-        prev = b""  # the segment before (keys are (state number, that segment): a page's states repeat)
         while pos < n:
+            last = None
             if follows is not None:
                 # The segment that followed this state last time, when the bytes are the same.
                 # (Before more bytes come, only one that ends a line or a tag: no nonce is cut
                 # through at its end.)
                 last = follows.get((self._number, prev))
-                if last is not None and startswith(last[0], pos) and (whole or last[0][-1] in b">\n"):
-                    out.append(last[1])
-                    self._number, self._state = last[2], last[3]
+                if (
+                    last is not None
+                    and (startswith(last[0], pos) if nonce is None else _at(buf, pos, last[1], nonce))
+                    and (whole or last[0][-1] in b">\n")
+                ):
+                    out.append(last[2])
+                    self._number, self._state = last[3], last[4]
                     self._hit += len(last[0])
                     pos += len(last[0])
                     prev = last[0]
@@ -239,33 +264,54 @@ class MemoRewriter:
             if end >= 0:
                 end += 2
             else:
-                end = _cut(buf, pos, size, guard)
+                end = _cut(buf, pos, size, guards)
                 if end < 0:
                     if not whole:
                         break
                     end = n
             seg = buf[pos:end]
+            if nonce is not None and placeholder is not None:
+                if seg.find(placeholder) >= 0:
+                    self._halted = True
+                    break
+                seg = seg.replace(nonce, placeholder)
             number = self._number
             found = segments.get((number, seg))
             if found is not None:
                 out.append(found[0])
                 self._number, self._state = found[1], found[2]
                 self._hit += end - pos
-                memo.follow(size, (number, prev), (seg, *found))
-            elif self._missed(seg, level, out):
-                memo.follow(size, (number, prev), (seg, out[-1], self._number, self._state))
+                memo.follow(size, (number, prev), (seg, self._cut_pieces(seg), *found))
             else:
-                seg = _CHANGED  # (it will not come back: what follows it is keyed by this)
+                # A piece of the smallest size in place of another as long (a fresh value of a
+                # fixed width, most likely: a token, an id) is not kept: it would not come back.
+                keep = last is None or len(last[0]) != len(seg) or level + 1 < len(self._sizes)
+                if self._missed(seg, level, out, keep):
+                    memo.follow(
+                        size, (number, prev), (seg, self._cut_pieces(seg), out[-1], self._number, self._state)
+                    )
+                # What follows a segment that was not in memory is keyed by a mark and its last
+                # bytes, not by the whole segment: one that held a fresh value will not come
+                # back, but a value seldom ends a segment, and the mark tells two places apart.
+                seg = _CHANGED + seg[-_MARK:]
             follows = memo.follows.get(size)
             prev = seg
             pos = end
+        if level == 0:
+            self._prev = prev
         return pos
 
-    def _missed(self, seg: bytes, level: int, out: list[bytes]) -> bool:
+    def _cut_pieces(self, seg: bytes) -> Pieces:
+        placeholder = self._placeholder
+        if placeholder is None or seg.find(placeholder) < 0:
+            return (seg,)
+        return tuple(seg.split(placeholder))
+
+    def _missed(self, seg: bytes, level: int, out: list[Pieces], keep: bool) -> bool:
         """A segment the memory does not hold in this state: read whole, or, when it starts or
         ends like one read before (most likely the same page with a value changed), looked up
         in the next level's smaller pieces. True when it was remembered (its output is then the
-        last item of ``out``)."""
+        last item of ``out``; one read whole only when ``keep``)."""
         memo = self._memo
         key = (self._number, seg)
         start = len(out)
@@ -278,7 +324,9 @@ class MemoRewriter:
             number = self._number
             head, tail = (number, b"<" + seg[:ends]), (number, b">" + seg[-ends:])
             if head in memo.seen or tail in memo.seen:
-                self._pieces(seg, level + 1, out, True)
+                # (what follows the start of this segment is keyed by its first bytes: another
+                # segment looked up in pieces starts in the same state just as often)
+                self._pieces(seg, level + 1, out, True, _CHANGED + _CHANGED + seg[:_MARK])
             else:
                 memo.saw(head)
                 memo.saw(tail)
@@ -286,18 +334,18 @@ class MemoRewriter:
         else:
             self._read(seg, out)
         read = self._read_bytes - before
-        if read == len(seg) or read == 0:
-            joined = b"".join(out[start:])
+        if read == 0 or (read == len(seg) and keep):
+            joined = merged(out[start:], self._placeholder)
             del out[start:]
             out.append(joined)
             memo.remember(key, joined, self._number, self._state)
             return True
         return False  # partly new: it held a fresh value and will not come back (its pieces are kept)
 
-    def _read(self, seg: bytes, out: list[bytes]) -> None:
+    def _read(self, seg: bytes, out: list[Pieces]) -> None:
         """Feed ``seg`` to the real rewriter in the current state; the state moves on."""
         inner = self._resumed()
-        out.append(inner.feed(seg))
+        out.append(pieces(inner.feed(seg), self._placeholder))
         self._read_bytes += len(seg)
         state, size = snapshot(inner)
         self._number = self._inner_number = self._memo.number(state, size)
@@ -318,16 +366,19 @@ class MemoRewriter:
             return self._placeholder.decode("ascii")
         return self._nonce
 
-    def _released(self, out: list[bytes], final: bool = False) -> bytes:
+    def _released(self, out: list[Pieces], final: bool = False) -> bytes:
         """The output so far with the nonce for the placeholder; a possible start of one at its
         end waits for the rest (the rewriter may release raw text up to any byte)."""
-        placeholder = self._placeholder
-        if placeholder is None:
-            return b"".join(out)
-        if self._tail:
-            out.insert(0, self._tail)
-            self._tail = b""
-        data = put_back(b"".join(out), placeholder, self._nonce_bytes)  # type: ignore[arg-type]
+        placeholder, nonce = self._placeholder, self._nonce_bytes
+        if placeholder is None or nonce is None:
+            return whole(out, None)
+        if not self._tail:
+            data = joined(out, nonce)
+            if data is not None:
+                return data
+        # An output ends with the start of a placeholder: put together the plain way.
+        data = put_back(self._tail + whole(out, placeholder), placeholder, nonce)
+        self._tail = b""
         if not final:
             at = data.rfind(HEAD, len(data) - len(placeholder) + 1)
             if at >= 0 and placeholder.startswith(data[at:]):

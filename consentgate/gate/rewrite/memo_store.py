@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Final
 
+from .memo_output import Pieces
+
 __all__ = ["Segment", "SegmentMemo", "State"]
 
 #: A rewriter's state between two segments, as :mod:`.memo` snapshots it.
 State = tuple[object, ...]
-#: A segment read in some state: its bytes, its output, the number of the state after it, that state.
-Segment = tuple[bytes, bytes, int, State]
+#: A segment read in some state: its bytes (with the placeholder), those bytes cut at the
+#: placeholder, its output (cut likewise), the number of the state after it, that state.
+Segment = tuple[bytes, Pieces, Pieces, int, State]
 #: What the memory may hold (segments, outputs and held-back bytes of states) before it starts over.
 _BYTES: Final = 16 * 1024 * 1024
 #: What an entry counts for beyond its bytes.
@@ -48,8 +51,8 @@ class SegmentMemo:
     )  # fmt: skip
 
     def __init__(self) -> None:
-        self.segments: dict[tuple[int, bytes], tuple[bytes, int, State]] = {}
-        self.finals: dict[int, bytes] = {}
+        self.segments: dict[tuple[int, bytes], tuple[Pieces, int, State]] = {}
+        self.finals: dict[int, Pieces] = {}
         self.seen: set[tuple[int, bytes]] = set()
         self.starts: dict[Hashable, tuple[int, State]] = {}
         self.follows: dict[int, dict[tuple[int, bytes], Segment]] = {}
@@ -87,8 +90,8 @@ class SegmentMemo:
         self._states[state] = number
         return number
 
-    def remember(self, key: tuple[int, bytes], out: bytes, number: int, state: State) -> None:
-        self._charge(len(key[1]) + len(out))
+    def remember(self, key: tuple[int, bytes], out: Pieces, number: int, state: State) -> None:
+        self._charge(2 * len(key[1]) + sum(map(len, out)))  # (the bytes, and cut for following)
         self.segments[key] = (out, number, state)
 
     def follow(self, size: int, key: tuple[int, bytes], segment: Segment) -> None:
@@ -100,8 +103,8 @@ class SegmentMemo:
             follows = self.follows.setdefault(size, {})
         follows[key] = segment
 
-    def remember_final(self, number: int, out: bytes) -> None:
-        self._charge(len(out))
+    def remember_final(self, number: int, out: Pieces) -> None:
+        self._charge(sum(map(len, out)))
         self.finals[number] = out
 
     def saw(self, key: tuple[int, bytes]) -> None:

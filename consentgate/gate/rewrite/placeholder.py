@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["HEAD", "NONCE", "holds", "placeholder_for", "put_back"]
+__all__ = ["HEAD", "NONCE", "placeholder_for", "put_back"]
 
 #: What a nonce must look like to be replaced (base64 or base64url, as long as CSP asks).
 NONCE = re.compile(rb"[A-Za-z0-9+/_=-]{16,256}")
@@ -19,11 +19,6 @@ NONCE = re.compile(rb"[A-Za-z0-9+/_=-]{16,256}")
 #: exact both ways.
 HEAD: Final = b"Q"
 _FILL: Final = b"Z"
-
-
-def holds(data: bytes, placeholder: bytes) -> bool:
-    """Whether ``data`` holds ``placeholder``."""
-    return data.find(placeholder) >= 0  # (bytes' "in" first tries the needle as an integer)
 
 
 def put_back(data: bytes, placeholder: bytes, nonce: bytes) -> bytes:

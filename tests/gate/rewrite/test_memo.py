@@ -190,3 +190,39 @@ def test_a_segment_that_came_next_last_time_is_followed_only_when_every_byte_mat
             assert got == _plain(plan, body, ALL_OPTIONAL, None)
     _, answered = _memo(plan, first, ALL_OPTIONAL, None, sizes=(48, 16))
     assert answered == len(first)  # (served again: all of it from memory)
+
+
+def test_the_nonce_comes_back_where_the_rewriter_holds_part_of_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Outputs are kept cut at the placeholder and given the nonce back piece by piece; the
+    # rewriter holds the end of raw text back (a <textarea>'s, in case it ends there), so an
+    # output can end inside a placeholder (a "ragged" output, put back the plain way). Text that
+    # holds the nonce at every offset from a cut, read again and again: every byte as the plain
+    # rewriter's.
+    from consentgate.gate.rewrite import memo, memo_output
+
+    ragged = 0
+    real = memo_output.pieces
+
+    def counting(out: bytes, placeholder: bytes | None) -> memo_output.Pieces:
+        nonlocal ragged
+        found = real(out, placeholder)
+        ragged += isinstance(found, memo_output.Ragged)
+        return found
+
+    monkeypatch.setattr(memo, "pieces", counting)
+    plan = tiny_plan(injection=fake_injection)
+    nonce = "R4nd0mN0nceValue1234567X"
+    for shift in range(48):
+        line = b"/* %s */\n" % nonce.encode()
+        body = (
+            b"<!doctype html><html><head><script nonce=%s></script><textarea>" % nonce.encode()
+            + b"x" * shift
+            + line * 12
+            + b"</textarea></head><body>\n"
+            + b"<p>text of the page</p>\n" * 30
+            + b"</body></html>"
+        )
+        for _ in range(2):
+            got, _ = _memo(plan, body, ALL_OPTIONAL, nonce, [shift + 7], sizes=(48, 24))
+            assert got == _plain(plan, body, ALL_OPTIONAL, nonce)
+    assert ragged > 0  # (the case this test is for did come up)
