@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import all_loaders, style_verdict
+from .markup_text import markup_text_end
 from .nesting import read_nesting
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .tagging import HOT, next_trigger
@@ -251,8 +252,8 @@ class ExactMode:
         inside = bool(tree.stack)
         text_end = -1
         if name in (b"style", b"script") and (inside or (tree.select and name == b"style")):
-            # Read as markup; its text is judged up to where a raw-text reading would end it.
-            text_end = _markup_text_end(
+            # Read as markup; its text is judged up to where both readings have ended it.
+            text_end = markup_text_end(
                 low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip
             )
             if text_end < 0 and not final and n - tag_end < self._plan.script_cap:
@@ -375,26 +376,3 @@ class ExactMode:
             and url.hostname != "first-party.invalid"
         ):
             self._base_url = url.href
-
-
-def _markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]) -> int:
-    """Where a raw-text reading of the element whose start tag ends at ``start`` would end it: the
-    first ``</name`` in data state of the markup reading (those inside a comment, a tag or its
-    attribute values are neutralised); -1 when the buffer does not tell yet. ``skip``: the
-    rewriter's data-state reader (it stops before every construct it does not complete)."""
-    end_tag = b"</" + name
-    pos = start  # (a data-state position of the markup reading)
-    q = low.find(end_tag, start, n)
-    while q >= 0:
-        e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
-        while e < q:  # a construct starts at e: over it
-            pos = comment_end(low, e, n) if low.startswith(b"<!--", e) else construct_end(low, e, n)
-            if pos < 0:
-                return -1
-            if pos > q:
-                break  # (q is inside it)
-            e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
-        else:
-            return q
-        q = low.find(end_tag, pos, n)
-    return -1
