@@ -94,6 +94,7 @@ TEXT = [
 ]  # fmt: skip
 #: Bytes that are not UTF-8 (and a BOM, escapes of ISO-2022-JP, which only a declaration makes count).
 RAW = [b"\xff", b"\x80", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xef\xbb\xbf", b"\x1b$B", b"\x1b(B"]
+_TOKEN_CAP = 20_000  # (a repeated tag holding an srcdoc document can grow large)
 ODD_OPENINGS = ['"', "'", "", "`", "="]  # a value opened one way and closed another (or not)
 END_TAG_ENDS = [">", ">", " >", "/>", "\t>", "x>"]
 SCRIPT_BITS = [
@@ -250,7 +251,7 @@ class Soup:
         close = "" if r.random() < 0.15 else f"</{self.case(name.split('<')[-1])}>"
         return f"<{name}>{''.join(bits)}{close}"
 
-    def token(self, depth: int) -> str | bytes:
+    def token(self, depth: int, *, repeat: bool = True) -> str | bytes:
         r = self.r
         roll = r.random()
         if roll < 0.22:
@@ -269,7 +270,9 @@ class Soup:
             return (
                 r.choice(RAW) if r.random() < 0.5 else bytes(r.randrange(256) for _ in range(r.randint(1, 3)))
             )
-        unit = [self.token(depth) for _ in range(r.randint(1, 3))]
+        if not repeat:
+            return r.choice(TEXT)
+        unit = [self.token(depth, repeat=False) for _ in range(r.randint(1, 3))]
         return "".join(u if isinstance(u, str) else u.decode("latin-1") for u in unit) * r.randint(2, 6)
 
     def tokens(self, count: int, depth: int = 0) -> list[bytes]:
@@ -287,7 +290,7 @@ class Soup:
     def document(self) -> tuple[list[bytes], list[list[int]]]:
         """The tokens, and two ways to cut the document into chunks (as the sizes of the pieces):
         at a few random places, and into pieces of one small random size."""
-        tokens = self.tokens(self.r.randint(1, 30))
+        tokens = [token[:_TOKEN_CAP] for token in self.tokens(self.r.randint(1, 30))]
         size = sum(map(len, tokens))
         cuts = sorted(self.r.randrange(size + 1) for _ in range(self.r.randint(1, 12)))
         step = self.r.randint(4, 40)
