@@ -6,10 +6,6 @@ failure the message gives the seed and the document with every token dropped tha
 not need. 300 documents per CI run; ``CG_SOUP_DOCUMENTS=N`` and ``CG_SOUP_SEED=S`` for a long run
 (document ``i`` has seed ``S + i``), or ``python -m tests.gate.rewrite.test_soup_fuzz S N``, which
 goes on past failures and prints one line per failing seed.
-
-The CI run starts at seed 369: about one document in a hundred (seeds 228, 350, 368, 731... of the
-first thousand) meets the foreign script/style text that test_markup_bypasses.py marks xfail; once
-that is fixed, any seed should pass and the default may go back to 0.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from consentgate.gate.rewrite import RewritePlan
 from tests.support.rewriter import TinyCatalog, fake_injection, leaks, run, tiny_plan
 
 DOCUMENTS = int(os.environ.get("CG_SOUP_DOCUMENTS", "300"))
-SEED = int(os.environ.get("CG_SOUP_SEED", "369"))
+SEED = int(os.environ.get("CG_SOUP_SEED", "0"))
 #: Also feed each document one byte at a time (most of the cost; off for the long runs).
 BYTEWISE = os.environ.get("CG_SOUP_BYTEWISE", "1") != "0"
 HOSTS = ("google-analytics.com", "googletagmanager.com", "facebook.com", "facebook.net", "youtube.com")
