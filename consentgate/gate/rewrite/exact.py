@@ -74,6 +74,7 @@ class ExactMode:
         def _may_load_third_party(self, low: bytes, c: int, end: int) -> bool: ...
 
         def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
+        def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None: ...
         def _push(self, end: int) -> None: ...
         def _replace(self, c: int, end: int, new: bytes) -> None: ...
         def _inject(self, at: int, nonce: str | None) -> None: ...
@@ -152,9 +153,11 @@ class ExactMode:
             elif second == 47 and e + 2 < n and low[e + 2] in LETTERS:
                 stop_m = NAME_STOP.search(low, e + 2, n)
                 end = tag_close(low, e, stop_m.start(), n) if stop_m is not None else -1
-                if end >= 0 and stop_m is not None and end - e <= self._plan.tag_cap:
-                    # (an end tag over the cap passes as it is, neutralised if it must be)
-                    self._exact_end(low[e + 2 : stop_m.start()], e)
+                if end >= 0 and stop_m is not None:
+                    if end - e <= self._plan.tag_cap:
+                        self._exact_end(low[e + 2 : stop_m.start()], e)
+                    else:  # (passes as it is, as when cut by a chunk: see _before_big_tag)
+                        self._before_big_tag(e, low[e + 2 : stop_m.start()], True)
             else:
                 end = construct_end(low, e, n)
                 if end >= 0 and low.startswith(b"<!doctype", e):

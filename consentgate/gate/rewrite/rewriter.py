@@ -565,6 +565,12 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
     def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None:
         """A tag over the cap passes unchanged; it still marks the place of the injection (not in
         the exact mode, whose reading of a whole big tag does not either)."""
+        if is_end and self._neutral_re is not None and self._emit <= c:
+            # An end tag in every reading, as long as it is: its own '</' is not neutralised
+            # (in a raw-text reading, that would make what its attributes hold live markup).
+            self._push(c)
+            self._out.append(b"</")
+            self._emit = c + 2
         if self._injected or self._exact_busy() or self._base_url is not None:
             return
         if (is_end and name in (b"head", b"body")) or (not is_end and name == b"script"):

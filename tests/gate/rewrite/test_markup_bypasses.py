@@ -353,7 +353,7 @@ def test_a_background_holding_spaces_is_judged_whole_and_as_a_list() -> None:
     [
         '<svg><script></script x="<img src={PIXEL}>',
         "<svg><style></style a='<embed src={PIXEL}>",
-        '<noscript><p title="</noscript x=\'<img src={PIXEL}>',
+        "<noscript><p title=\"</noscript x='<img src={PIXEL}>",
     ],
 )
 def test_an_end_tag_cut_by_the_end_of_the_page_is_not_neutralised(page: str) -> None:
@@ -389,3 +389,23 @@ def test_urls_of_a_page_read_as_windows_1252(tag: bytes, charset: bytes) -> None
     out = run(PLAN, document)
     assert leaks(out, HOSTS, ()) == []
     assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize("name", ["script", "style", "title"])
+def test_an_end_tag_over_the_cap_keeps_its_own_end_tag_opening(name: str) -> None:
+    # Inside <svg>, '</script' in what is not data is written '<\/script' (so that a raw-text
+    # reading does not end there). An end tag longer than the cap passed "neutralised if it must
+    # be": its own '</' too, which turned it into text in a raw-text reading, and what its
+    # attributes hold into live markup (found by the soup fuzzer). Whole and cut anywhere.
+    plan = tiny_plan(injection=fake_injection, tag_cap=64, script_cap=32)
+    document = (
+        f'<!doctype html><body><svg><{name}></{name}><{name}></{name} x="<img src={PIXEL}>'.encode()
+        + b"a" * 200
+        + b'"></svg><p>after</p></body></html>'
+    )
+    assert leaks(document, HOSTS, ()) == [], "the page loads nothing to begin with"
+    whole = run(plan, document)
+    assert leaks(whole, HOSTS, ()) == []
+    for cut in range(40, len(document) - 20, 7):
+        assert run(plan, document, chunks=[cut]) == whole, cut
+    assert run(plan, whole) == whole
