@@ -38,12 +38,13 @@ _CYCLE = (
 _ESCAPES = re.compile(_CYCLE + rb"(?:(?:[^<]++|<(?=[^/!]))*+" + _CYCLE + rb")*+")
 
 
-def script_end(low: bytes, i: int, n: int, sub: int) -> tuple[int, int, int]:
+def script_end(low: bytes, i: int, n: int, sub: int, neutral: bool = False) -> tuple[int, int, int]:
     """Find the end tag of script data from ``i`` in sub-state ``sub``.
 
     Returns ``(end, sub, resume)``: ``end`` is where ``</script`` (or, inside ``<noscript>``,
     ``</noscript``) starts, or -1; then ``sub`` is the state at ``resume``, from where the search
-    must go on once more bytes arrive.
+    must go on once more bytes arrive. ``neutral``: ``</script`` is being written with a backslash
+    after its ``<`` where it does not end the script, so it leaves no double escaping either.
     """
     states = _SCRIPT_STATES
     while True:
@@ -53,9 +54,9 @@ def script_end(low: bytes, i: int, n: int, sub: int) -> tuple[int, int, int]:
         if m.group(1) is not None:  # </script (ends it, but only toggles double escaping)
             if sub != 2:
                 return m.start(), sub, m.start()
-            sub, i = 1, m.end()
+            sub, i = (2 if neutral else 1), m.end()
         elif sub == 0:  # <!--
-            cycles = _ESCAPES.match(low, m.start(), n)
+            cycles = None if neutral else _ESCAPES.match(low, m.start(), n)
             if cycles is not None:
                 i = cycles.end()
                 continue

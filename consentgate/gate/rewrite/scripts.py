@@ -44,6 +44,7 @@ class ScriptPart:
         _pending: bool
         _pend_body: int
         _pend_scan: int
+        _neutral: set[bytes]
 
         def _exact_busy(self) -> bool: ...
         def _after_tag(self, name: bytes, is_end: bool, at: int = -1) -> None: ...
@@ -89,7 +90,7 @@ class ScriptPart:
                 self._replace(c, tag_end, verdict)  # type: ignore[arg-type]
             return self._script_body(low, tag_end, n, final)
         # An inline script: its text decides, so the tag waits for it (up to script_cap bytes).
-        end, sub, resume = script_end(low, tag_end, n, 0)
+        end, sub, resume = script_end(low, tag_end, n, 0, b"script" in self._neutral)
         cap = self._plan.script_cap
         if end < 0 and n - tag_end < cap and not final:
             self._state, self._sub, self._pending = _SCRIPT, sub, True
@@ -105,7 +106,7 @@ class ScriptPart:
 
     def _script_body(self, low: bytes, start: int, n: int, final: bool) -> tuple[int, bool]:
         """Past a script's text (not held back): to its end tag, or as far as the buffer goes."""
-        end, sub, resume = script_end(low, start, n, 0)
+        end, sub, resume = script_end(low, start, n, 0, b"script" in self._neutral)
         if end >= 0:
             self._state = _DATA
             return end, False
@@ -114,14 +115,14 @@ class ScriptPart:
 
     def _script(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
         if not self._pending:
-            end, self._sub, resume = script_end(low, pos, n, self._sub)
+            end, self._sub, resume = script_end(low, pos, n, self._sub, b"script" in self._neutral)
             if end >= 0:
                 self._state = _DATA
                 return end, False
             return (n if final else resume), True
         # The held inline script: the buffer starts at its tag.
         body = self._pend_body
-        end, sub, resume = script_end(low, self._pend_scan, n, self._sub)
+        end, sub, resume = script_end(low, self._pend_scan, n, self._sub, b"script" in self._neutral)
         cap = self._plan.script_cap
         if end < 0 and n - body < cap and not final:
             self._sub, self._pend_scan = sub, resume

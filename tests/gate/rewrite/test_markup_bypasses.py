@@ -409,3 +409,23 @@ def test_an_end_tag_over_the_cap_keeps_its_own_end_tag_opening(name: str) -> Non
     for cut in range(40, len(document) - 20, 7):
         assert run(plan, document, chunks=[cut]) == whole, cut
     assert run(plan, whole) == whole
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><script><table><script><!--<script>x</script>\n/*</script>*/fbq('init')</script>",
+        "<svg><script><p><script><!--<script>x</script>\n/*</script>*/fbq('init')</script>",
+    ],
+)
+def test_an_end_tag_in_double_escaped_script_data_that_is_neutralised_toggles_nothing(page: str) -> None:
+    # Where '</script' is being neutralised (an SVG script was open), an HTML script after a
+    # breakout tag had the '</script>' that leaves its double escaping written '<\/script>': the
+    # script then ran on past its old end, to text the rewriter had not judged (here the second
+    # line, which runs fbq once the first line is an HTML-like comment). Found by the soup fuzzer.
+    document = ("<!doctype html><body>" + page).encode()
+    out = run(PLAN, document)
+    assert b'type="text/plain"' in out.split(b"<table>")[-1].split(b"<p>")[-1]
+    for size in (1, 3, 8):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
