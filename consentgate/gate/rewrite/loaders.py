@@ -47,14 +47,21 @@ def script_text_service(
     """The first refused service whose URL a script, a handler or JSON ``text`` names (a host no list
     knows does not count: code names URLs it never loads)."""
     for url in script_urls(text):
-        service = plan.match_text_url(url, base)
-        if (
-            service is not None
-            and service.category != UNCLASSIFIED
-            and plan.refuses(service.category, blocked)
-        ):
-            return service
+        for one in _bases(base):
+            service = plan.match_text_url(url, one)
+            if (
+                service is not None
+                and service.category != UNCLASSIFIED
+                and plan.refuses(service.category, blocked)
+            ):
+                return service
     return None
+
+
+def _bases(base: str | None) -> tuple[str | None, ...]:
+    """What a URL in code or CSS is judged against: the page's base, and none (a judge that reads
+    the text alone takes 'https:host' for a host, where under an https base it is a path)."""
+    return (None,) if base is None else (base, None)
 
 
 def tag_verdict(
@@ -202,9 +209,10 @@ def _first_refused(
     plan: RewritePlan, blocked: frozenset[str], urls: list[str], base: str | None
 ) -> ServiceLike | None:
     for url in urls:
-        service = plan.match_text_url(url, base)
-        if service is not None and plan.refuses(service.category, blocked):
-            return service
+        for one in _bases(base):
+            service = plan.match_text_url(url, one)
+            if service is not None and plan.refuses(service.category, blocked):
+                return service
     return None
 
 

@@ -429,3 +429,18 @@ def test_an_end_tag_in_double_escaped_script_data_that_is_neutralised_toggles_no
     for size in (1, 3, 8):
         assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
     assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<div style="background:url(https:connect.facebook.net/x.png)">x</div>',
+        '<a href="/" onclick="fetch(\'https:connect.facebook.net/x.js\')">x</a>',
+        "<style>@import 'https:connect.facebook.net/x.css';</style>",
+    ],
+)
+def test_urls_in_code_and_css_under_a_base_href_are_judged_without_it_too(tag: str) -> None:
+    # Under an https <base href>, 'https:host/x' in CSS or a handler is a path on the base's host;
+    # a judge that reads the text alone (the tests' does) takes it for the host: both are judged
+    # (found by the soup fuzzer).
+    _check(f'<base href="https://cdn.example.com/">{tag}')
