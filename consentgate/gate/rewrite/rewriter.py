@@ -285,8 +285,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                     pos, stop = end + 1, False
                 else:
                     pos, stop = limit, True
-            else:  # _OVER_CDATA: made to end at its first '>' as the exact mode does (the last
-                # two bytes held back, to see a ']]' there)
+            else:  # _OVER_CDATA: ends at its first '>' as in the exact mode (2 bytes held: a ']]'?)
                 end = low.find(b">", pos)
                 if end >= 0:
                     self._state = _DATA

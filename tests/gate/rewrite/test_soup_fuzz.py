@@ -38,15 +38,7 @@ TRACKERS = [
     "https://www.googletagmanager.com/gtm.js?id=G", "//connect.facebook.net/en_US/fbevents.js",
     "https://www.face\u00adbook.com/tr", "https://WWW.FaceBook.COM./tr", "https://www.facebook.com%2F@x/tr",
 ]  # fmt: skip
-HARMLESS = [
-    "/local.js",
-    "https://cdn.example.com/x.png",
-    "x.png",
-    "#a",
-    "",
-    "data:image/png;base64,AA==",
-    "?q",
-]
+HARMLESS = ["/local.js", "https://cdn.example.com/x.png", "x.png", "#a", "", "data:image/png;base64,AA==", "?q"]  # fmt: skip
 RELATIVE = ["tr?id=2", "ga.js", "./x"]  # a tracker only under a tracker's <base href>
 ENTITY = {
     "/": ["&#47;", "&sol;", "&#x2F;", "&#0047"],

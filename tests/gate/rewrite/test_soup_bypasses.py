@@ -1,0 +1,270 @@
+"""Markup the soup fuzzer (test_soup_fuzz.py) found to load or run something refused, or to be made
+to by the rewrite, judged as test_markup_bypasses.py judges (html5lib, scripting on and off); each
+case failed on the rewriter before its fix (the xfails wait for theirs, in the tree and exact mode)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.gate.rewrite.test_markup_bypasses import HOSTS, PIXEL, PLAN, _check
+from tests.support.rewriter import fake_injection, leaks, run, tiny_plan
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<input type="image" src="{PIXEL}"><m<math ://x">',
+        '<video poster="{PIXEL}"></video><b <script ',
+        '<a ping="{PIXEL}">x</a><p <svg title="x">',
+    ],
+)
+def test_ordinary_tags_before_a_tag_that_holds_a_candidate_name(page: str) -> None:
+    # "<m<math" is one tag (named "m<math"), so the exact tokenizer is asked where it ends; while
+    # it was incomplete (cut by a chunk, or at the end of the page) the ordinary tags before it got
+    # no verdict (found by the soup fuzzer).
+    _check(page.format(PIXEL=PIXEL))
+    document = page.format(PIXEL=PIXEL).encode()
+    cut = document.rindex(b"<") + 6
+    assert leaks(run(PLAN, document, chunks=[cut]), HOSTS, ()) == []
+
+
+@pytest.mark.parametrize("root", ["svg", "math"])
+def test_a_cdata_section_over_the_cap_cut_by_a_chunk_still_ends_at_its_first_gt(root: str) -> None:
+    # CDATA in foreign content is made to end where a bogus comment would (its first '>'); one
+    # longer than the cap and cut by a chunk passed unchanged, so a browser read the CDATA on to
+    # ']]>' and loaded what the rewriter had taken for a comment (found by the soup fuzzer).
+    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    document = f'<!doctype html><body><{root}><![CDATA[{"x" * 60}><!--]]><img src="{PIXEL}">-->'.encode()
+    assert leaks(document, HOSTS, ())
+    whole = run(plan, document)
+    assert leaks(whole, HOSTS, ()) == []
+    for cut in (40, 60, 80, len(document) - 30):
+        assert run(plan, document, chunks=[cut]) == whole, cut
+    for size in (1, 2, 3, 7):
+        assert run(plan, document, chunks=[size] * (len(document) // size)) == whole, size
+    assert run(plan, whole) == whole
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><script>x='</scripte>';fbq('init')</script></svg>",
+        "<svg><script>x='</scripts>';new Image().src='{PIXEL}'</script></svg>",
+        "<svg><script>//</scriptx>\nfbq('init')</script></svg>",
+        "<math><mi><svg><script>x='</scripts>';fbq('init')</script></svg></mi></math>",
+        "<svg><style>/*</styles>*/@import url({PIXEL});</style></svg>",
+        "<svg><script><script>x</script>;fbq('init')</script></svg>",
+        "<svg><style><style></style>@import url({PIXEL});</style></svg>",
+    ],
+)
+def test_the_text_of_a_foreign_script_or_style_runs_past_an_end_tag_of_a_longer_name(page: str) -> None:
+    # In foreign content '</scripte>' is an end tag of another element (ignored), and in a raw-text
+    # reading no end tag at all: the SVG script runs its whole text, so it must be judged whole
+    # (found by the soup fuzzer: the text was judged up to '</scripte', here nothing). Likewise a
+    # script in an SVG script is an element of its own: the outer one's text goes on after it.
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ("fbq(",)), "the page must run the snippet or load to begin with"
+    out = run(PLAN, document)
+    assert b'type="text/plain"' in out
+    assert leaks(out, HOSTS, ("fbq(",)) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.google-analyt&ImaginaryI;cs.com/ga.js",
+        "https://www.face&ZeroWidthSpace;book.com/tr",
+        "https://www.face&NoBreak;book.com/tr",
+        "https://www.face&ApplyFunction;book.com/tr",
+        "//www.face&NewLine;book.com/tr",
+        "//www.face&Tab;book.com/tr",
+    ],
+)
+@pytest.mark.parametrize("tag", ["<img src={url}>", "<video poster={url}>", "<input type=image src={url}>"])
+def test_named_references_whose_names_have_capitals(tag: str, url: str) -> None:
+    # Named character references are case-sensitive ('&NewLine;' is one, '&newline;' none): read
+    # in the lower-cased buffer they were not decoded, and a host spelled with one (an IDNA-mapped
+    # or ignored character, a tab or newline the URL parser drops) looked harmless (found by the
+    # soup fuzzer, for tags after the injection; the same held for <img> in any place).
+    _check(tag.format(url=f'"{url}"'))
+    _check("<script></script>" + tag.format(url=f'"{url}"'))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><style>@import 'https:&#47;&#47;www.facebook.com/x.css';</style></svg>",
+        "<svg><style>a {{ background: url(//www&period;facebook.com/tr) }}</style></svg>",
+        "<svg><script>new Image().src = 'https:&#47;&#47;www.facebook.com/tr';</script></svg>",
+        "<svg><script>new Image().src = '//www.face&ZeroWidthSpace;book.com/tr';</script></svg>",
+        "<math><mi><svg><script>&#102;bq('init', '1')</script></svg></mi></math>",
+    ],
+)
+def test_character_references_in_the_text_of_a_foreign_script_or_style(page: str) -> None:
+    # In SVG/MathML, a <script>'s or <style>'s text is markup: its character references are
+    # decoded before the script runs or the CSS applies (found by the soup fuzzer).
+    document = ("<!doctype html><body>" + page.format()).encode()
+    assert leaks(document, HOSTS, ("fbq(",)), "the page must load or run it to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("fbq(",)) == []
+    assert run(PLAN, out) == out
+
+
+def test_isindex_as_html5lib_reads_it() -> None:
+    # Browsers dropped <isindex> (an unknown element now); html5lib, the tests' judge, still turns
+    # it into a form with an <input> that carries its attributes, src too (found by the soup fuzzer).
+    _check(f'<isindex src="{PIXEL}">')
+
+
+@pytest.mark.parametrize("slash", ["\\57", "\\057"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<script>new Image().src = 'https:{s}{s}www.facebook.com/tr';</script>",
+        "<img src=/a.png onerror=\"new Image().src = '{s}{s}www.facebook.com/tr'\">",
+    ],
+)
+def test_a_legacy_octal_escape_of_a_slash_in_script(page: str, slash: str) -> None:
+    # A classic script (and a handler) may write '/' as '\57' or '\057' in a string; html5lib's
+    # judge does not decode JavaScript, so the rewrite is asserted on directly.
+    out = run(PLAN, page.format(s=slash).encode())
+    assert b'type="text/plain"' in out or b"data-cg-onerror" in out
+    assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<svg><script></script<img src="{PIXEL}">',
+        '<svg><script></scripts<img src="{PIXEL}">',
+        '<svg><style></style<img src="{PIXEL}">',
+        '<math><mi><svg><script>x</script<embed src="{PIXEL}">',
+    ],
+)
+def test_an_end_tag_whose_name_runs_on_is_not_neutralised(page: str) -> None:
+    # '</script<img src=...>' is one end tag, named 'script<img', in every reading (a name ends
+    # only at a space, '/' or '>'): written '<\/script<img ...>', its rest became a live <img>
+    # (found by the soup fuzzer: the rewrite made the page load a tracker it did not load).
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ()) == []
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ()) == []
+    for size in (1, 3, 8):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
+
+
+def test_a_background_holding_spaces_is_judged_whole_and_as_a_list() -> None:
+    # Browsers read 'background' as one URL (here a fragment, first party); the tests' judge reads
+    # it as a list like 'ping', so both readings are judged (found by the soup fuzzer).
+    _check(f'<body background="#a 1x,\n{PIXEL}">')
+    # (and a newline in a host, which a URL parser drops, still reaches it: the judge cannot see that)
+    assert b"data-cg-background" in run(PLAN, b'<body background=" https://www.face\nbook.com/tr">')
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<svg><script></script x="<img src={PIXEL}>',
+        "<svg><style></style a='<embed src={PIXEL}>",
+        "<noscript><p title=\"</noscript x='<img src={PIXEL}>",
+    ],
+)
+def test_an_end_tag_cut_by_the_end_of_the_page_is_not_neutralised(page: str) -> None:
+    # An end tag the page ends inside is dropped by every reading, what its attributes hold too;
+    # written '<\/script x="<img ...', its rest became live markup (found by the soup fuzzer).
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ()) == []
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ()) == []
+    for size in (1, 3, 8):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        b'<img src="https://x\x80.facebook.com/tr">',
+        b'<video poster="https://x\x99.facebook.com/tr"></video>',
+        b'<video poster="https://\xc2\x99.facebook.com/tr"></video>',
+        b'<script src="//x\x80.googletagmanager.com/gtm.js"></script>',
+        b"<div style=\"background:url('https://x\x80.facebook.com/tr')\">x</div>",
+    ],
+)
+@pytest.mark.parametrize("charset", [b"", b'<meta charset="windows-1252">'])
+def test_urls_of_a_page_read_as_windows_1252(tag: bytes, charset: bytes) -> None:
+    # A page that is not UTF-8 (or says it is windows-1252, or latin-1, which browsers read the
+    # same) is read with windows-1252's characters for 0x80-0x9F, not latin-1's C1 controls: '€'
+    # and '™' make a valid host label where U+0080 does not (found by the soup fuzzer). Bytes that
+    # are UTF-8 are judged both ways.
+    document = b"<!doctype html>" + charset + b"<body>" + tag
+    assert leaks(document, HOSTS, ()), "the page must load a tracker to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ()) == []
+    assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><script><table><script><!--<script>x</script>\n/*</script>*/fbq('init')</script>",
+        "<svg><script><p><script><!--<script>x</script>\n/*</script>*/fbq('init')</script>",
+    ],
+)
+def test_an_end_tag_in_double_escaped_script_data_that_is_neutralised_toggles_nothing(page: str) -> None:
+    # Where '</script' is being neutralised (an SVG script was open), an HTML script after a
+    # breakout tag had the '</script>' that leaves its double escaping written '<\/script>': the
+    # script then ran on past its old end, to text the rewriter had not judged (here the second
+    # line, which runs fbq once the first line is an HTML-like comment). Found by the soup fuzzer.
+    document = ("<!doctype html><body>" + page).encode()
+    out = run(PLAN, document)
+    assert b'type="text/plain"' in out.split(b"<table>")[-1].split(b"<p>")[-1]
+    for size in (1, 3, 8):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<div style="background:url(https:connect.facebook.net/x.png)">x</div>',
+        '<a href="/" onclick="fetch(\'https:connect.facebook.net/x.js\')">x</a>',
+        "<style>@import 'https:connect.facebook.net/x.css';</style>",
+    ],
+)
+def test_urls_in_code_and_css_under_a_base_href_are_judged_without_it_too(tag: str) -> None:
+    # Under an https <base href>, 'https:host/x' in CSS or a handler is a path on the base's host;
+    # a judge that reads the text alone (the tests' does) takes it for the host: both are judged
+    # (found by the soup fuzzer).
+    _check(f'<base href="https://cdn.example.com/">{tag}')
+
+
+@pytest.mark.xfail(
+    strict=True, reason="frameset mode ignores raw-text start tags; the tree does not model it"
+)
+@pytest.mark.parametrize("name", ["title", "style", "textarea", "xmp", "noembed", "script", "plaintext"])
+def test_raw_text_start_tags_are_ignored_in_a_frameset(name: str) -> None:
+    # In a frameset (before any body content) the HTML standard ignores every start tag but
+    # frameset, frame and noframes: '<title>' switches no tokenizer state, and the <frame> after it
+    # loads (html5lib; Chromium parses it the same way). Found by the soup fuzzer.
+    _check(f'<!doctype html><html><head></head><frameset><{name}><frame src="{PIXEL}"></frameset>')
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a <style> in <select> is judged to a '</style' that is then neutralised"
+)
+def test_a_style_in_a_select_is_judged_as_far_as_chromium_reads_it_after_the_rewrite() -> None:
+    # Chromium reads <select><style> as raw text (html5lib ignores the tag, so it cannot judge
+    # this). The rewriter follows html5lib's reading there (a <script> in the select, whose script
+    # data holds '</style>'), writes that '</style' as '<\/style', and so Chromium's style no
+    # longer ends there: it applies 'body{background:url(...)}' that followed as text before.
+    document = b"<!doctype html><select><style><script></style>{}body{background:url(//www.facebook.com/tr)}</script></select>"
+    out = run(PLAN, document)
+    start = out.index(b"<style")
+    tag_end = out.index(b">", start) + 1
+    found = re.search(rb"</style[\t\n\f\r />]", out[tag_end:])
+    css = out[tag_end : tag_end + found.start() if found else len(out)]
+    assert b'type="text/plain"' in out[start:tag_end] or b"facebook" not in css
