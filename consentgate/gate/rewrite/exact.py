@@ -43,6 +43,9 @@ _QUIET = {
     b"select": re.compile(rb"<(?:!|\?|/?(?:" + _RISKY + rb"|select|input|keygen)[\t\n\f\r />])"),
 }
 _QUIET[b"math"] = _QUIET[b"svg"]
+#: What a frameset ignores of the start tags that begin raw text (noframes and noscript are raw
+#: text there too, or followed as markup already).
+_FRAMESET_IGNORES = RAW_CAPABLE.difference((b"noframes", b"noscript")) | {b"plaintext"}
 _RECORDED = frozenset(
     {
         b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
@@ -58,6 +61,7 @@ class ExactMode:
         _tree: Tree
         _neutral: set[bytes]
         _base_url: str | None
+        _frameset: bool
         _state: int
         _page_seen: bool
         _in_noscript: bool
@@ -95,7 +99,9 @@ class ExactMode:
 
     def _exact_on(self) -> bool:
         tree = self._tree
-        return bool(tree.stack or tree.select or self._neutral or self._base_url is not None)
+        return bool(
+            tree.stack or tree.select or self._neutral or self._base_url is not None or self._frameset
+        )
 
     def _exact(self, data: bytes, low: bytes, pos: int, n: int, final: bool) -> tuple[int, bool]:
         """Data state, construct by construct, while the exact mode is needed."""
@@ -201,14 +207,21 @@ class ExactMode:
 
     def _after_big_tag(self, name: bytes, is_end: bool, at: int) -> None:
         """After a tag over the cap (passed unchanged): what the exact mode would do with it."""
-        if self._exact_on() or name in (b"svg", b"math", b"select", b"base"):
+        if self._exact_on() or name in (b"svg", b"math", b"select", b"base", b"frameset"):
             if not is_end:
                 self._big_start(name, at)
             return
         self._after_tag(name, is_end, at)
 
     def _big_start(self, name: bytes, at: int) -> None:
-        if not self._tree.start(name, b"", False) and name == b"script" and not self._tree.stack:
+        if name == b"frameset" and not self._tree.stack:
+            self._frameset = True  # (as one under the cap: see _exact_tag)
+        if (
+            not self._tree.start(name, b"", False)
+            and name == b"script"
+            and not self._tree.stack
+            and not self._frameset
+        ):
             self._after_tag(name, False, at)  # (an HTML script, as one under the cap: script data)
         elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
             self.neutralise(name, at)
@@ -223,7 +236,9 @@ class ExactMode:
 
     def _exact_busy(self) -> bool:
         """True where the injection must not go (another reading may see raw text there)."""
-        return bool(self._in_noscript or self._neutral or self._tree.stack or self._tree.select)
+        return bool(
+            self._in_noscript or self._neutral or self._tree.stack or self._tree.select or self._frameset
+        )
 
     def _exact_tag(self, data: bytes, low: bytes, c: int, n: int, final: bool) -> tuple[int, bool]:
         """The start tag at ``c`` (data state): the tree, its verdict, the state after it."""
@@ -254,7 +269,7 @@ class ExactMode:
         tree = self._tree
         inside = bool(tree.stack)
         text_end = -1
-        if name in (b"style", b"script") and (inside or (tree.select and name == b"style")):
+        if name in (b"style", b"script") and (inside or self._frameset or (tree.select and name == b"style")):
             # Read as markup; its text is judged up to where both readings have ended it.
             text_end = markup_text_end(
                 low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip
@@ -263,12 +278,18 @@ class ExactMode:
                 return c, True
             text_end = min(text_end if text_end >= 0 else n, tag_end + self._plan.script_cap)
         foreign = tree.start(name, low[c:tag_end], self_closing)
+        if name == b"frameset" and not foreign:
+            # Once a frameset is in force, every start tag but frameset, frame and noframes is
+            # ignored, so a <title> or a <script> starts no raw text; whether it is depends on
+            # what came before (frameset-ok): from here on, both readings, as in a <select>.
+            self._frameset = True
         if self._record is not None and not foreign and name in _RECORDED:
             self._record.append((name, self._base + c, self._base + tag_end))
         if (
             foreign
             or inside
             or (tree.select and name != b"script" and (name in RAW_CAPABLE or name == b"plaintext"))
+            or (self._frameset and name in _FRAMESET_IGNORES)
         ):
             # Read as markup here; a reading that takes it for raw text ends at its end tag.
             if name == b"script" and not foreign:

@@ -28,7 +28,7 @@ TRANSIENT_SLOTS: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_bas
 _PLAIN: Final = (
     "_base_url", "_injected", "_page_seen", "_in_noscript", "_held", "_extra_len",
     "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
-    "_neutral_re", "_finished", "_clean_end",
+    "_neutral_re", "_finished", "_clean_end", "_frameset",
 )  # fmt: skip
 #: ... and those that follow from the injection's being placed (the candidate and skip patterns):
 #: not in the snapshot, whose hash would otherwise hash their compiled code (several KB) each time.

@@ -114,6 +114,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         "_extra",
         "_extra_len",
         "_finished",
+        "_frameset",
         "_held",
         "_in_noscript",
         "_injected",
@@ -183,7 +184,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         self._out: list[bytes | memoryview] = []
         self._view = memoryview(b"")
         self._emit = 0
-        self._finished = False
+        self._finished = self._frameset = False  # (_frameset: see ExactMode._exact_tag)
         self._clean_end = False
 
     # --- the public surface ------------------------------------------------------------------------
@@ -565,8 +566,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         """A tag over the cap passes unchanged; it still marks the place of the injection (not in
         the exact mode, whose reading of a whole big tag does not either)."""
         if is_end and self._neutral_re is not None and self._emit <= c:
-            # An end tag in every reading, as long as it is: its own '</' is not neutralised
-            # (in a raw-text reading, that would make what its attributes hold live markup).
+            # An end tag in every reading: its own '</' stays (else its attributes become markup).
             self._push(c)
             self._out.append(b"</")
             self._emit = c + 2

@@ -72,7 +72,8 @@ __all__ = [
 _DELIM = DELIM
 #: Start tags that change the tokenizer's state (or the rewriter's) after them.
 _STATEFUL = (
-    b"script", b"iframe", b"noscript", *RAW_TEXT_ELEMENTS, b"plaintext", b"svg", b"math", b"select", b"base"
+    b"script", b"iframe", b"noscript", *RAW_TEXT_ELEMENTS, b"plaintext", b"svg", b"math", b"select", b"base",
+    b"frameset",
 )  # fmt: skip
 
 
@@ -186,6 +187,7 @@ KINDS: Final = {
     b"math": KIND_EXACT,
     b"select": KIND_EXACT,
     b"base": KIND_EXACT,
+    b"frameset": KIND_EXACT,
     **dict.fromkeys(RAW_TEXT_ELEMENTS, KIND_RAW),
     **dict.fromkeys(PAGE_ELEMENTS, KIND_PAGE),
 }

@@ -214,3 +214,20 @@ def test_an_end_tag_over_the_cap_keeps_its_own_end_tag_opening(name: str) -> Non
     for cut in range(40, len(document) - 20, 7):
         assert run(plan, document, chunks=[cut]) == whole, cut
     assert run(plan, whole) == whole
+
+
+def test_after_a_frameset_a_script_over_the_cap_is_read_as_one_under_it() -> None:
+    # After a <frameset>, raw-text start tags are followed as markup (a frameset ignores them);
+    # a script tag that a first rewrite makes inert grows over the cap, and must then be read
+    # the same way, or a second rewrite differs (found by the soup fuzzer with small caps).
+    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    document = (
+        b"<frameset\r\nxlink:Href=\\\\www.facebook.com/tr data='\n/\\www.facebook.com/tr'/values = \"importmap\""
+        b' xlink:Href\n=\n"ht\ttps&#x3a;&#x2F;/www.googl&#X65ta&#10;gmanager&#46;com&#47;gtm.&shy;js?id=G">'
+        b"<style><script>\x00</style></title>\x00gtag('"
+    )
+    whole = run(plan, document)
+    assert leaks(whole, HOSTS, ("gtag(",)) == []
+    assert run(plan, whole) == whole
+    for cut in range(1, len(document)):
+        assert run(plan, document, chunks=[cut]) == whole, cut
