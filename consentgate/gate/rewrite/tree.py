@@ -302,10 +302,11 @@ class Tree:
                 self._stack.append(_MARK)
                 self._math.append(False)
             return
-        if kind == _HTML or name == b"svg":
+        if kind == _HTML:
             self._math.append(False)
-        else:  # (an SVG/MathML element is in its parent's namespace, or in its own: <math>)
-            self._math.append(name == b"math" or (at > 0 and self._stack[-1][1] != _HTML and self._math[-1]))
+        else:  # (in its foreign parent's namespace, <svg>/<math> too; else <math> is MathML)
+            in_foreign = at > 0 and self._stack[-1][1] == _FOREIGN
+            self._math.append(self._math[-1] if in_foreign else name == b"math")
         self._stack.append((name, kind))
         where = self._html_at if kind == _HTML else self._foreign_at
         found = where.get(name)

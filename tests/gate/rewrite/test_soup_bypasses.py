@@ -267,7 +267,6 @@ def test_a_style_in_a_select_is_judged_as_far_as_chromium_reads_it_after_the_rew
     assert b'type="text/plain"' in out[start:tag_end] or b"facebook" not in css
 
 
-@pytest.mark.xfail(strict=True, reason="the tree takes <math> in <svg> for MathML (tree.py)")
 @pytest.mark.parametrize(
     "page",
     [
