@@ -192,7 +192,9 @@ def test_a_segment_that_came_next_last_time_is_followed_only_when_every_byte_mat
     assert answered == len(first)  # (served again: all of it from memory)
 
 
-def test_the_nonce_comes_back_where_the_rewriter_holds_part_of_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_nonce_comes_back_where_the_rewriter_holds_part_of_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Outputs are kept cut at the placeholder and given the nonce back piece by piece; the
     # rewriter holds the end of raw text back (a <textarea>'s, in case it ends there), so an
     # output can end inside a placeholder (a "ragged" output, put back the plain way). Text that
