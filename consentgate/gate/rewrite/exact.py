@@ -216,12 +216,8 @@ class ExactMode:
     def _big_start(self, name: bytes, at: int) -> None:
         if name == b"frameset" and not self._tree.stack:
             self._frameset = True  # (as one under the cap: see _exact_tag)
-        if (
-            not self._tree.start(name, b"", False)
-            and name == b"script"
-            and not self._tree.stack
-            and not self._frameset
-        ):
+        html = not self._tree.start(name, b"", False) and not self._tree.stack
+        if html and name == b"script" and not self._frameset:
             self._after_tag(name, False, at)  # (an HTML script, as one under the cap: script data)
         elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
             self.neutralise(name, at)
