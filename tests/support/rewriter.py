@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import html5lib
@@ -125,6 +127,28 @@ class CorpusPage:
     services: tuple[str, ...]
     hosts: tuple[str, ...]
     inline: tuple[str, ...]
+
+
+def line_events(plan: RewritePlan, document: bytes) -> int:
+    """Python lines run inside the rewriter package to rewrite ``document`` (a count that does not
+    depend on the machine: what the hostile-markup tests bound)."""
+    count = 0
+    package = str(Path(sys.modules[Rewriter.__module__].__file__ or "").parent)
+
+    def trace(frame: FrameType, event: str, _arg: object) -> Any:
+        nonlocal count
+        if not frame.f_code.co_filename.startswith(package):
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        run(plan, document)
+    finally:
+        sys.settrace(None)
+    return count
 
 
 def corpus() -> list[CorpusPage]:

@@ -11,8 +11,6 @@ chunks. Costs are counted in Python line events, not in seconds.
 from __future__ import annotations
 
 import re
-import sys
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.gate.rewrite import Rewriter, exact
-from tests.support.rewriter import fake_injection, leaks, run, tiny_plan
+from tests.support.rewriter import fake_injection, leaks, line_events, run, tiny_plan
 
 PLAN = tiny_plan(injection=fake_injection)
 SMALL_CAPS = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
@@ -131,35 +129,14 @@ def test_integration_points_are_those_of_their_namespace() -> None:
         assert leaks(run(PLAN, document.encode()), ("facebook.com",), ()) == [], document
 
 
-def _line_events(document: bytes) -> int:
-    """Python lines run inside the rewriter package to rewrite ``document``."""
-    count = 0
-    package = exact.__file__.rsplit("/", 1)[0]
-
-    def trace(frame: FrameType, event: str, _arg: object) -> Any:
-        nonlocal count
-        if not frame.f_code.co_filename.startswith(package):
-            return None
-        if event == "line":
-            count += 1
-        return trace
-
-    sys.settrace(trace)
-    try:
-        run(PLAN, document)
-    finally:
-        sys.settrace(None)
-    return count
-
-
 def test_an_end_tag_costs_the_same_however_deep_the_stack() -> None:
     """End tags that close nothing, under 10 and under 4,000 open SVG elements: the cost of each
     may not grow with the depth (walking the stack would make a page of them quadratic)."""
     per_end_tag = []
     for depth in (10, 4000):
         page = "<!doctype html><svg>" + "<g>" * depth
-        base = _line_events(page.encode())
-        with_ends = _line_events((page + "</x>" * 300).encode())
+        base = line_events(PLAN, page.encode())
+        with_ends = line_events(PLAN, (page + "</x>" * 300).encode())
         per_end_tag.append((with_ends - base) / 300)
     assert per_end_tag[1] < 2 * per_end_tag[0] + 5
 
@@ -168,8 +145,8 @@ def test_ordinary_markup_in_foreign_content_is_read_in_bulk() -> None:
     """A long run of plain SVG markup costs a few Python lines per tag (about 14 here), not the
     exact mode's reading of each construct (about 70)."""
     unit = '<g class="a"><path d="M0 0"/>x</g><g>'
-    small = _line_events(("<!doctype html><svg>" + unit * 100).encode())
-    large = _line_events(("<!doctype html><svg>" + unit * 1100).encode())
+    small = line_events(PLAN, ("<!doctype html><svg>" + unit * 100).encode())
+    large = line_events(PLAN, ("<!doctype html><svg>" + unit * 1100).encode())
     assert (large - small) / 1000 < 100  # lines per unit of four tags
 
 
@@ -188,7 +165,7 @@ def test_dense_foreign_markup_costs_no_python_step_per_tag() -> None:
         ("</x1></x2></x3>", "<g>" * 3000),
     ):
         page = "<!doctype html><svg>" + deep
-        small = _line_events((page + unit * 10).encode())
-        large = _line_events((page + unit * 1010).encode())
+        small = line_events(PLAN, (page + unit * 10).encode())
+        large = line_events(PLAN, (page + unit * 1010).encode())
         tags = unit.count("<") * 1000
         assert (large - small) / tags < 1.4, unit[:30]  # (tag by tag: 1.5 to 25)

@@ -8,8 +8,6 @@ one the group reader alone makes, and a random walk of tags costs a few Python l
 from __future__ import annotations
 
 import random
-import sys
-from types import FrameType
 from typing import Any
 from unittest import mock
 
@@ -17,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.gate.rewrite import exact
-from tests.support.rewriter import fake_injection, run, tiny_plan
+from tests.support.rewriter import fake_injection, line_events, run, tiny_plan
 
 PLAN = tiny_plan(injection=fake_injection)
 TRACKER = "https://www.facebook.com/tr"
@@ -58,25 +56,6 @@ def test_the_page_is_the_one_the_group_reader_makes(root: str, walk: list[str], 
         assert bulk == run(PLAN, document, chunks=chunks)
 
 
-def _line_events(document: bytes) -> int:
-    count = 0
-
-    def trace(frame: FrameType, event: str, arg: object) -> Any:
-        nonlocal count
-        if "consentgate" not in frame.f_code.co_filename:
-            return None
-        if event == "line":
-            count += 1
-        return trace
-
-    sys.settrace(trace)
-    try:
-        run(PLAN, document)
-    finally:
-        sys.settrace(None)
-    return count
-
-
 def _random_walk(tags: int, seed: int) -> bytes:
     rnd = random.Random(seed)
     names = [b"g", b"a", b"path", b"rect", b"text", b"tspan", b"circle", b"defs"]
@@ -95,6 +74,6 @@ def test_a_random_walk_of_tags_costs_a_few_python_lines_per_tag() -> None:
     """No unit repeats, so the group reader would read it tag by tag (about 15 lines each); read
     in bulk, about five (four for the list that matches them, the tree's share for the rest)."""
     page = b"<!doctype html><body><svg>"
-    small = _line_events(page + _random_walk(2000, 1))
-    large = _line_events(page + _random_walk(22000, 1))
+    small = line_events(PLAN, page + _random_walk(2000, 1))
+    large = line_events(PLAN, page + _random_walk(22000, 1))
     assert (large - small) / 20000 < 6
