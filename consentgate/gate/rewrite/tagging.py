@@ -61,7 +61,8 @@ _NAMED_REF = re.compile(rb"&(?!amp;)[a-z][a-z0-9]*+;")
 def _undecided(token: bytes) -> bool:
     """True when a ``//host`` token's answer from the catalog does not settle its tag: it ends in a
     byte a browser drops (the URL may go on), or holds a named reference."""
-    return token[-1] in URL_BREAKS or (b"&" in token and _NAMED_REF.search(token) is not None)
+    # (bytes' "in" first tries the needle as an integer: find is half the cost, per URL of a page)
+    return token[-1] in URL_BREAKS or (token.find(b"&") >= 0 and _NAMED_REF.search(token) is not None)
 
 
 def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
