@@ -221,6 +221,8 @@ def _urls(attr: bytes, value: str, element: bytes) -> list[str]:
         return srcset_urls(value)
     if attr in LIST_ATTRS:
         return value.split()
+    if attr == b"values":  # an SVG animation's list (the only element that has it here)
+        return [v.strip(" \t\n\f\r") for v in value.split(";")]
     if attr == b"background":  # one URL for browsers; a judge may read it as a list (both)
         return [value, *value.split()]
     if attr == b"content":  # <meta http-equiv=refresh content="5; url=...">

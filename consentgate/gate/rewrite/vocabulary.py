@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "ANIMATION_VALUES",
     "BREAKOUT",
     "CATEGORY_ATTR",
     "ELEMENT_LOADING",
@@ -49,11 +50,16 @@ LOADING: Final = {
     b"link": (b"href",),
     b"script": (b"src",),
 }
+#: The values an SVG animation element gives the attribute it animates (``values``: a list split on
+#: ``;``), whichever attribute that is: one that names a refused URL is renamed.
+ANIMATION_VALUES: Final = (b"to", b"from", b"by", b"values")
 #: Every attribute of the HTML standard (and of what browsers ship) that fetches a URL without a
 #: click, per element; ``image`` is parsed as ``img``. ``*`` lists those any element may carry:
 #: ``background`` (body, table and its parts), ``ping`` (a, area), ``attributionsrc``. A
 #: ``<link>``'s ``href`` only counts for a fetching ``rel`` (FETCH_RELS), a ``<meta>``'s ``content``
-#: only for ``http-equiv=refresh``. SVG and MathML elements fetch through ``href``/``xlink:href``.
+#: only for ``http-equiv=refresh``. SVG and MathML elements fetch through ``href``/``xlink:href``,
+#: and SVG animation elements set the attribute they animate (an ``href`` too, which is then
+#: fetched: Chromium does, scripting on or off) to ``to``, ``from``, ``by`` or one of ``values``.
 ELEMENT_LOADING: Final = {
     **{name: (*attrs, b"attributionsrc") for name, attrs in LOADING.items()},
     b"image": (b"src", b"srcset", b"attributionsrc"),
@@ -68,6 +74,7 @@ ELEMENT_LOADING: Final = {
     b"base": (b"href",),
     b"*": (b"background", b"ping", b"attributionsrc"),
     b"foreign": (b"href", b"xlink:href"),
+    **dict.fromkeys((b"set", b"animate", b"animatemotion", b"animatetransform"), ANIMATION_VALUES),
 }
 #: Attributes whose value is a list of URLs (split on whitespace), and the srcset-like ones.
 LIST_ATTRS: Final = frozenset({b"ping", b"attributionsrc"})
