@@ -22,44 +22,18 @@ from itertools import chain
 from operator import itemgetter
 from typing import Final
 
+from .elements import MATH_IPS, RAW_CAPABLE, SPECIAL, SVG_IPS, VOID
 from .vocabulary import BREAKOUT, SELECT_KEEPS
 
 __all__ = ["RAW_CAPABLE", "VOID", "Tree"]
 
-#: Start tags that make an HTML parser read raw text (or script data) up to their end tag.
-RAW_CAPABLE: Final = frozenset(
-    {b"style", b"xmp", b"textarea", b"title", b"iframe", b"noembed", b"noframes", b"noscript", b"script"}
-)
 _FOREIGN, _IP, _HTML, _LOST = 0, 1, 2, 3
-#: Elements whose content is parsed as HTML (integration points), per namespace: SVG's, and
-#: MathML's (annotation-xml counts whatever its encoding: counting too many only keeps the stack
-#: deeper, the safe side). An ``<mi>`` in an ``<svg>`` is an SVG element like any other.
-_SVG_IPS: Final = frozenset({b"foreignobject", b"desc", b"title"})
-_MATH_IPS: Final = frozenset({b"mi", b"mo", b"mn", b"ms", b"mtext", b"annotation-xml"})
-#: HTML's void elements (and ``image``, read as ``img``).
-VOID: Final = frozenset(
-    {
-        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"image", b"input", b"keygen",
-        b"link", b"meta", b"param", b"source", b"track", b"wbr", b"basefont", b"bgsound", b"frame",
-    }
-)  # fmt: skip
-#: HTML elements an end tag cannot walk past (the standard's "special" category, in part).
-_SPECIAL: Final = frozenset(
-    {
-        b"address", b"applet", b"article", b"aside", b"blockquote", b"button", b"caption", b"center",
-        b"dd", b"details", b"dir", b"div", b"dl", b"dt", b"fieldset", b"figcaption", b"figure",
-        b"footer", b"form", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"header", b"hgroup", b"li",
-        b"listing", b"main", b"marquee", b"menu", b"nav", b"object", b"ol", b"p", b"pre", b"section",
-        b"select", b"summary", b"table", b"tbody", b"td", b"template", b"textarea", b"tfoot", b"th",
-        b"thead", b"tr", b"ul", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript", b"plaintext",
-        b"script", b"style", b"title",
-    }
-)  # fmt: skip
 #: How deep the stack is followed. The first element it cannot keep puts a mark on top of it (a
 #: ``_LOST`` entry): the elements under the mark are no longer those a parser has open (the end
 #: tag of one it did not keep would close an outer namesake, a breakout tag would pop elements
 #: that stand under an integration point it did not keep), so from then on nothing is closed or
-#: popped, and foreign content is believed to last to the end of the page: the safe side.
+#: popped, and foreign content is believed to last to the end of the page: the safe side. The
+#: mark also goes where parsers' stacks part ways (:meth:`Tree._ip_by_name`).
 _DEPTH: Final = 4096
 #: The mark, as it is on the stack (kept by :attr:`Tree.stack`, so in a rewriter's snapshot too).
 _MARK: Final = (b"", _LOST)
@@ -167,8 +141,23 @@ class Tree:
         found = self._html_at.get(name)
         if found and found[-1] >= (self._barriers[-1] if self._barriers else -1):
             self._cut(found[-1])
+        else:
+            self._ip_by_name(name)
         # Nothing matched: it may close an element outside, and foreign content with it; believing
         # it goes on is the safe side.
+
+    def _ip_by_name(self, name: bytes) -> None:
+        """An end tag that closes no HTML element: the standard ignores it at the integration point
+        it meets (a "special" element), but parsers that match names without namespaces
+        (html5lib) close an ``<svg><title>`` or a ``<math><mi>`` of that name across the HTML
+        elements in it, and read what follows in its parent's namespace. The tree cannot follow
+        both stacks: it closes the integration point and puts the mark on top (see
+        :data:`_DEPTH`), so that a start tag under the parent is judged as SVG/MathML and as HTML
+        from then on."""
+        found = self._foreign_at.get(name)
+        if found and self._stack[found[-1]][1] == _IP:
+            self._cut(found[-1])
+            self._push(name, _LOST)
 
     def ordinary(self, tags: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
         """Tags that change nothing but the stack, as :data:`~.quiet.ORDINARY_TAGS` finds them:
@@ -268,6 +257,7 @@ class Tree:
             barrier = barriers[-1] if barriers else -1
             found = self._html_at.get(name)
             if not found or found[-1] < barrier:
+                self._ip_by_name(name)  # (after which nothing closes)
                 return  # it closes nothing, and neither will the next
             foreign = self._foreign_at.get(name)
             closing = len(found) - bisect_right(found, barrier)
@@ -284,20 +274,20 @@ class Tree:
     @property
     def full(self) -> bool:
         """As deep as the stack is followed (or deeper: :attr:`lost`)."""
-        return len(self._stack) >= _DEPTH
+        return len(self._stack) >= _DEPTH or self.lost
 
     @property
     def room(self) -> int:
         """How many more elements may be pushed before the stack is :attr:`full`."""
-        return max(0, _DEPTH - len(self._stack))
+        return 0 if self.lost else max(0, _DEPTH - len(self._stack))
 
     def _ips(self) -> frozenset[bytes]:
         """The integration points of the namespace a child of the top element is in."""
-        return _MATH_IPS if self._math[-1] else _SVG_IPS
+        return MATH_IPS if self._math[-1] else SVG_IPS
 
     def _push(self, name: bytes, kind: int) -> None:
         at = len(self._stack)
-        if at >= _DEPTH or kind == _LOST:
+        if at >= _DEPTH or kind == _LOST or (at and self._stack[-1][1] == _LOST):
             if self._stack[-1][1] != _LOST:
                 self._stack.append(_MARK)
                 self._math.append(False)
@@ -316,7 +306,7 @@ class Tree:
             found.append(at)
         if kind == _HTML:
             self._html.append(at)
-            if name in _SPECIAL:
+            if name in SPECIAL:
                 self._barriers.append(at)
         elif kind == _IP:
             self._barriers.append(at)
@@ -342,7 +332,7 @@ class Tree:
             targets = [where.setdefault(name, [])]
             if kind == _HTML:
                 targets.append(self._html)
-            if kind == _IP or (kind == _HTML and name in _SPECIAL):
+            if kind == _IP or (kind == _HTML and name in SPECIAL):
                 targets.append(self._barriers)
             for target in targets:
                 offsets.setdefault(id(target), (target, []))[1].append(offset)
@@ -365,7 +355,7 @@ class Tree:
             del where[name]
         if kind == _HTML:
             self._html.pop()
-            if name in _SPECIAL:
+            if name in SPECIAL:
                 self._barriers.pop()
         elif kind == _IP:
             self._barriers.pop()

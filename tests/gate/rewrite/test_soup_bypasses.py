@@ -279,3 +279,19 @@ def test_math_in_svg_is_an_svg_element(page: str) -> None:
     # '<svg>' is an SVG element, so its '<mn>' is no MathML integration point and the <image> in it
     # is SVG, which fetches its href (html5lib; the HTML standard, so Chromium). Found by the soup fuzzer.
     _check(page.format(PIXEL=PIXEL))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<svg><title><b></title><image href="{PIXEL}"></image></svg>',
+        '<svg><desc><span><i></desc><use href="{PIXEL}#x"></use></svg>',
+        "<svg><script><title></scripts><new x='a';]]></scripts></title><FOREIGNOBJECT\rxlink:Href=\"{PIXEL}\">",
+    ],
+)
+def test_an_end_tag_that_html5lib_lets_close_an_integration_point_across_html_elements(page: str) -> None:
+    # '</title>' with an HTML element open in an SVG <title>: the HTML standard ignores it (the
+    # title is "special", and no HTML element of that name is open), html5lib matches names
+    # without namespaces and closes the title, so the <image> after it is SVG and fetches its
+    # href. The tree kept the title open and judged the <image> as HTML (found by the soup fuzzer).
+    _check(page.format(PIXEL=PIXEL))
