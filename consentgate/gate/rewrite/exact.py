@@ -18,10 +18,11 @@ from .loaders import all_loaders, style_verdict
 from .markup_text import markup_text_end
 from .nesting import read_nesting
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
+from .quiet_region import QUIET, quiet_region
 from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
-from .vocabulary import BREAKOUT, SCRIPT_RENAMES
+from .vocabulary import SCRIPT_RENAMES
 
 if TYPE_CHECKING:
     from .plan import RewritePlan
@@ -29,20 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["ExactMode"]
 
 _DATA = 0
-#: What may not appear inside an ``<svg>``/``<math>`` (or a ``<select>``) passed whole: tags that
-#: switch the tokenizer or may leave (or enter) foreign content or select, comments, CDATA.
-_RISKY = rb"script|style|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|template|title|svg|math"
-_QUIET = {
-    b"svg": re.compile(
-        rb"<(?:!|\?|/?(?:"
-        + _RISKY
-        + rb"|foreignobject|desc|annotation-xml|mi|mo|mn|ms|mtext|font|br|p|"
-        + b"|".join(sorted(BREAKOUT))
-        + rb")[\t\n\f\r />])"
-    ),
-    b"select": re.compile(rb"<(?:!|\?|/?(?:" + _RISKY + rb"|select|input|keygen)[\t\n\f\r />])"),
-}
-_QUIET[b"math"] = _QUIET[b"svg"]
 #: What a frameset ignores of the start tags that begin raw text (noframes and noscript are raw
 #: text there too, or followed as markup already).
 _FRAMESET_IGNORES = RAW_CAPABLE.difference((b"noframes", b"noscript")) | {b"plaintext"}
@@ -248,15 +235,16 @@ class ExactMode:
             self._big_start(name, tag_end)
             return tag_end, False
         if (
-            name in _QUIET
+            name in QUIET
             and low[tag_end - 2] != 47
             and not (self._tree.stack or self._neutral or self._base_url)
         ):
-            end = self._quiet_region(low, name, tag_end, n)
-            if end >= 0:  # nothing in it can change a reading or load anything: pass it whole
+            quiet = quiet_region(low, name, tag_end, n, self._skip)
+            if quiet is not None and not self._may_load_third_party(low, tag_end, quiet[0]):
+                # Nothing in it can change a reading or load anything: pass it whole.
                 if name == b"select" or self._hot_or_based(low, c, tag_end):
                     self._general(data, low, c, name_end, tag_end, name, name != b"select")
-                return end, False
+                return quiet[1], False
         attrs = attributes(low, name_end, tag_end - 1)
         last = attrs[-1] if attrs else None
         self_closing = low[tag_end - 2] == 47 and not (
@@ -320,22 +308,6 @@ class ExactMode:
                 self._state = _DATA
                 return found.start(), False
         return tag_end, False
-
-    def _quiet_region(self, low: bytes, name: bytes, start: int, n: int) -> int:
-        """Just after the ``</name>`` that closes the element whose start tag ends at ``start``,
-        when everything up to it is plain markup (no tag that could change the tree or the
-        tokenizer, no comment, no URL of the catalog); else -1 (read it construct by construct)."""
-        end_tag = b"</" + name
-        q = low.find(end_tag, start, n)
-        if q < 0 or _QUIET[name].search(low, start, q) is not None:
-            return -1
-        close = q + len(end_tag)
-        if close >= n or low[close] not in b"\t\n\f\r />":
-            return -1
-        end = tag_close(low, q, close, n)
-        if end < 0 or self._skip.match(low, start, q).end() != q:  # type: ignore[union-attr]
-            return -1
-        return -1 if self._may_load_third_party(low, start, q) else end
 
     def _hot_or_based(self, low: bytes, c: int, tag_end: int) -> bool:
         return self._base_url is not None or HOT.search(low, c, tag_end) is not None
