@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import all_loaders, style_verdict
-from .markup_text import markup_text_end
+from .markup_text import double_escaped, markup_text_end
 from .nesting import read_nesting
+from .neutral import BACK_TO_DATA, DOUBLE_ESCAPED
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .quiet_region import QUIET, quiet_region
 from .tagging import HOT, next_trigger
@@ -210,12 +211,24 @@ class ExactMode:
             self.neutralise(name, at)
 
     def _exact_end(self, name: bytes, at: int) -> None:
+        if name == b"script":
+            self._leave_double(at)
         self.settled(name, at)
         self._tree.end(name)
         if name == b"noscript":
             self._in_noscript = False
         elif name in (b"head", b"body") and not self._injected and not self._exact_busy():
             self._inject(at, self._nonce)
+
+    def _leave_double(self, at: int) -> None:
+        """Before ``</script`` at ``at``, an end tag in the markup reading: where a script-data
+        reading of the script read as markup would be double escaped there (``<!--<script>`` in
+        a comment, say), the comment that takes it back to plain script data, so that the script
+        ends here in every reading (see :data:`~.neutral.DOUBLE_ESCAPED`)."""
+        if DOUBLE_ESCAPED in self._neutral:
+            self._neutral.discard(DOUBLE_ESCAPED)
+            self._push(at)
+            self._out.append(BACK_TO_DATA)
 
     def _exact_busy(self) -> bool:
         """True where the injection must not go (another reading may see raw text there)."""
@@ -289,7 +302,16 @@ class ExactMode:
             elif self._hot_or_based(low, c, tag_end):
                 self._general(data, low, c, name_end, tag_end, name, foreign)
             if name in RAW_CAPABLE:
+                fresh = name not in self._neutral
                 self.neutralise(name, tag_end)
+                # (a reading may take it for script data from here: see _leave_double)
+                if (
+                    fresh
+                    and name == b"script"
+                    and name in self._neutral
+                    and double_escaped(low, tag_end, min(n, tag_end + self._plan.script_cap), self._skip)
+                ):
+                    self._neutral.add(DOUBLE_ESCAPED)
             return tag_end, False
         if name == b"script":
             return self._script_tag(data, low, c, name_end, tag_end, n, final)

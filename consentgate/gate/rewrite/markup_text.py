@@ -7,19 +7,26 @@ ends them at the first ``</script`` (``</style``) followed by a space, ``/`` or 
 the rewriter judges must cover both readings, so it runs to the later of the two: the end tag
 that closes the element in the markup reading (where every earlier ``</name`` is either in a
 comment, a tag or an attribute, which the rewriter neutralises, or closes a nested one).
+
+A script read as script data has one more way to run on: double escaping (``<!--`` then
+``<script``), which the first ``</script`` the markup reading sees as an end tag only leaves.
+:func:`double_escaped` tells when that happens, so that the rewriter can end it first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Final
 
+from .script_data import script_end
 from .tokenizer import comment_end, construct_end
 
-__all__ = ["markup_text_end"]
+__all__ = ["double_escaped", "markup_text_end"]
 
 #: ``<name`` or ``</name`` followed by what ends a tag name.
 _TAGS: Final = {name: re.compile(rb"<(/?)" + name + rb"(?=[\t\n\f\r />])") for name in (b"script", b"style")}
+_SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
 
 
 def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]) -> int:
@@ -27,35 +34,69 @@ def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Patter
     readings (see the module's text): the start of the end tag that closes it in the markup
     reading; -1 when ``low[:n]`` does not tell yet. ``skip``: the rewriter's data-state reader (it
     stops before every construct it does not complete)."""
-    tags = _TAGS[name]
-    pos = start  # (a data-state position of the markup reading)
-    at = start  # (where the search for the next tag of the name goes on)
     depth = 0
-    while True:
-        found = tags.search(low, at, n)
-        if found is None or found.end() >= n:
-            return -1  # (at the end of the buffer, "</scripts" may still come)
-        q = found.start()
-        e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
-        inside = False
-        while e < q:  # a construct starts at e: over it
-            pos = comment_end(low, e, n) if low.startswith(b"<!--", e) else construct_end(low, e, n)
-            if pos < 0:
-                return -1
-            if pos > q:
-                inside = True  # (q is inside it)
-                break
-            e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
-        if inside:
-            at = pos
+    for q, end_tag, inside in _tags(low, start, n, name, skip):
+        if inside >= 0:
             continue
-        if found.group(1) and depth == 0:
+        if end_tag and depth == 0:
             return q
         end = construct_end(low, q, n)
         if end < 0:
             return -1
-        if found.group(1):
+        if end_tag:
             depth -= 1
         elif low[end - 2] != 47:  # ("<script/>" is closed at once in foreign content)
             depth += 1
+    return -1
+
+
+def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes]) -> bool:
+    """True when the script data of a ``<script>`` whose start tag ends at ``start``, read as the
+    rewriter writes it (``</script`` inside a comment, a tag or an attribute neutralised), is
+    double escaped at the first ``</script`` that the markup reading sees as an end tag (in
+    ``low[:n]``), so that this end tag does not end the script there."""
+    neutral: list[int] = []
+    for q, end_tag, inside in _tags(low, start, n, b"script", skip):
+        if inside >= 0:
+            neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
+        elif end_tag:
+            text = bytearray(low[start:q])
+            for at in neutral:
+                text[at] = 92  # ('<\script': neither '</script' nor '<script', as '<\/script')
+            return script_end(bytes(text) + b"</script>", 0, len(text) + 9, 0)[0] < 0
+    return False
+
+
+def _tags(
+    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]
+) -> Iterator[tuple[int, bool, int]]:
+    """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
+    ``(where, an end tag, -1)`` for a tag, ``(where, _, end)`` for the first one inside a
+    construct that ends at ``end`` (the search goes on after it). A tag's consumer that goes on
+    past it must find it complete; the search stops where the buffer does not tell."""
+    tags = _TAGS[name]
+    pos = start  # (a data-state position of the markup reading)
+    at = start  # (where the search for the next tag of the name goes on)
+    while True:
+        found = tags.search(low, at, n)
+        if found is None or found.end() >= n:
+            return  # (at the end of the buffer, "</scripts" may still come)
+        q = found.start()
+        e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
+        inside = -1
+        while e < q:  # a construct starts at e: over it
+            pos = comment_end(low, e, n) if low.startswith(b"<!--", e) else construct_end(low, e, n)
+            if pos < 0:
+                return
+            if pos > q:
+                inside = pos  # (q is inside it)
+                break
+            e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
+        yield q, bool(found.group(1)), inside
+        if inside >= 0:
+            at = pos
+            continue
+        end = construct_end(low, q, n)
+        if end < 0:
+            return
         pos = at = end

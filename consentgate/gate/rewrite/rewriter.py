@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable
 
 from .exact import ExactMode
+from .neutral import neutral_pattern
 from .plan import RewritePlan
 from .scripts import ScriptPart
 from .tagging import TagPart
@@ -565,6 +566,8 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
     def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None:
         """A tag over the cap passes unchanged; it still marks the place of the injection (not in
         the exact mode, whose reading of a whole big tag does not either)."""
+        if is_end and name == b"script":
+            self._leave_double(c)
         if is_end and self._neutral_re is not None and self._emit <= c:
             # An end tag in every reading: its own '</' stays (else its attributes become markup).
             self._push(c)
@@ -586,14 +589,14 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         if name not in self._neutral and (self._blocked or self._plan.known):
             self._push(at)
             self._neutral.add(name)
-            self._neutral_re = _neutral_pattern(frozenset(self._neutral))
+            self._neutral_re = neutral_pattern(frozenset(self._neutral))
 
     def settled(self, name: bytes, at: int) -> None:
         """``</name`` at ``at`` is an end tag in data state: every reading agrees again."""
         if name in self._neutral:
             self._push(at)
             self._neutral.discard(name)
-            self._neutral_re = _neutral_pattern(frozenset(self._neutral)) if self._neutral else None
+            self._neutral_re = neutral_pattern(frozenset(self._neutral)) if self._neutral else None
 
     def _push(self, end: int) -> None:
         """Output the input's bytes from the emit point up to ``end``."""
@@ -642,9 +645,3 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         self._push(c)
         self._out.append(self._neutral_re.sub(b"<\\\\", new) if self._neutral_re is not None else new)
         self._emit = end
-
-
-def _neutral_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
-    # Only an end tag that ends raw text: its name ends there ('</scripts', '</script<img' are
-    # other names, whose rest a markup reading takes for the tag's own).
-    return re.compile(rb"<(?=/(?:" + b"|".join(sorted(names)) + rb")[\t\n\f\r />])", re.IGNORECASE)

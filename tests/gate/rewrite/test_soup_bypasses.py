@@ -295,3 +295,30 @@ def test_an_end_tag_that_html5lib_lets_close_an_integration_point_across_html_el
     # without namespaces and closes the title, so the <image> after it is SVG and fetches its
     # href. The tree kept the title open and judged the <image> as HTML (found by the soup fuzzer).
     _check(page.format(PIXEL=PIXEL))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<select><script></noscript></noscript></xmp>gtag('config')</sCrIPT><svg><script><!--<script></scripts>"
+        "x--!>xnew Image().src='/local.js';</script>fbq(",
+        "<select><svg><script><!--<script>x--!>new Image().src='/local.js';</script>fbq('init')</script></select>",
+        '<select><svg><script><!--<script>--!></script><p title="</script></select><img src={PIXEL}>">',
+        '<select><svg><script><g a="<!--"><script>x</script><p title="</script></select><img src={PIXEL}>">',
+        '<select><svg><script><!-- x --!><script>x</script><p title="</script></select><img src={PIXEL}>">',
+    ],
+)
+def test_a_script_read_as_markup_whose_script_data_reading_is_double_escaped_at_its_end(page: str) -> None:
+    # An SVG script in a <select> is an HTML script for html5lib (older parsers ignore the <svg>):
+    # its text is script data, where '<!--' and then '<script' (here in a comment, an attribute,
+    # or a nested SVG script) double escape it, so the '</script>' that ends the SVG script only
+    # leaves double escaping, and the script runs on: over text that was not judged (fbq), or to a
+    # '</script' inside an attribute, after which the rest of it is live markup. An empty comment
+    # before that end tag now takes script data back to its plain state (found by the soup fuzzer).
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ("fbq(", "gtag(")), "the page must load or run it to begin with"
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("fbq(", "gtag(")) == []
+    for size in (1, 7, 64):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
+    assert run(PLAN, out) == out
