@@ -1,18 +1,22 @@
 """One HTML response body's way through the gate, in bounded pieces.
 
-Content coding decoded (:mod:`.codings`, never more than ``PIECE`` bytes at a time), a UTF-16 body
-turned into UTF-8 for the rewriter and back, the rewriter, then encoded again: each piece of the
-body goes all the way through before the next is decoded, so the gate holds a piece, never the body.
-A body without one ``Content-Type`` is sniffed first (:mod:`.sniff`): :class:`NotHtml` when a
-browser would not take it for HTML; nothing is produced before that is known, so the caller can
-still pass the body on as it came.
+Content coding decoded (:mod:`.codings`, never more than ``PIECE`` bytes at a time), the page's
+encoding decided from its first bytes (:mod:`.charsets`: held back until that is known, at most
+:data:`~.meta_scan.SCAN_LIMIT`), a UTF-16 or ISO-2022-JP body turned into UTF-8 for the rewriter
+and back, the rewriter, then encoded again: each piece of the body goes all the way through before
+the next is decoded, so the gate holds a piece, never the body. A body without one
+``Content-Type`` is sniffed first (:mod:`.sniff`): :class:`NotHtml` when a browser would not take
+it for HTML; nothing is produced before that is known, so the caller can still pass the body on
+as it came.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .codings import Codec, Utf16Text, utf16_for
+from .charsets import EscapeGuard, decide, http_encoding
+from .codings import Codec, Utf16Text
+from .iso2022jp import Iso2022JpText
 from .rewrite import MemoRewriter
 from .sniff import sniffs_as_html
 
@@ -25,17 +29,28 @@ class NotHtml(Exception):
 
 class BodyPipeline:
     """``codec`` (or None) undone, ``charset`` (a lower-case label, or empty) honoured, ``rewriter``
-    run, and everything done again in reverse; ``sniff`` first when the type is unknown."""
+    run, and everything done again in reverse; ``sniff`` first when the type is unknown.
 
-    __slots__ = ("_charset", "_codec", "_decided", "_rewriter", "_sniff", "_text")
+    ``pin``, once the first output is out: the ``charset`` the response's ``Content-Type`` must
+    name (None: the app's header stands). ``held``: the bodies taken in while the page's first
+    bytes are held back (none came out yet), to pass on as they came if the rest does not decode.
+    """
+
+    __slots__ = (
+        "_codec", "_decided", "_escapes", "_head", "_http", "_rewriter", "_sniff", "_text", "held", "pin",
+    )  # fmt: skip
 
     def __init__(self, rewriter: MemoRewriter, codec: Codec | None, charset: bytes, *, sniff: bool) -> None:
         self._rewriter = rewriter
         self._codec = codec
-        self._charset = charset
+        self._http = http_encoding(charset)
         self._sniff = sniff
         self._decided = False
-        self._text: Utf16Text | None = None
+        self._head = b""
+        self._text: Utf16Text | Iso2022JpText | None = None
+        self._escapes: EscapeGuard | None = None
+        self.pin: bytes | None = None
+        self.held: list[bytes] = []
 
     def run(self, body: bytes, *, final: bool) -> Iterator[bytes]:
         """The output for ``body``, piece by piece (each bounded); the end of it when ``final``.
@@ -48,22 +63,46 @@ class BodyPipeline:
             if not piece:
                 continue
             if not self._decided:
-                self._decide(piece)
+                piece = self._head + piece
+                if not self._decide(piece, final=False):
+                    self._head = piece
+                    continue
+                self._head = b""
             yield self._through(piece)
+        if not self._decided:
+            self.held.append(body)
+        elif self.held:
+            self.held = []
         if final:
+            if not self._decided and self._head:
+                head, self._head = self._head, b""
+                self._decide(head, final=True)
+                yield self._through(head)
             yield self._finish()
 
-    def _decide(self, head: bytes) -> None:
-        if self._sniff and not sniffs_as_html(head):
-            raise NotHtml
-        encoding = utf16_for(head, self._charset)
-        self._text = Utf16Text(encoding) if encoding is not None else None
+    def _decide(self, head: bytes, *, final: bool) -> bool:
+        if self._sniff:  # on the first piece, as before anything is held back
+            self._sniff = False
+            if not sniffs_as_html(head):
+                raise NotHtml
+        found = decide(head, self._http, final=final)
+        if found is None:
+            return False
+        if found.text == "iso-2022-jp":
+            self._text = Iso2022JpText()
+        elif found.text is not None:
+            self._text = Utf16Text(found.text)
+        self._escapes = EscapeGuard() if found.escapes else None
+        self.pin = found.pin
         self._decided = True
+        return True
 
     def _through(self, piece: bytes) -> bytes:
         text = self._text
         if text is not None:
             piece = text.decode(piece)
+        elif self._escapes is not None:
+            piece = self._escapes.feed(piece)
         out = self._rewriter.feed(piece) if piece else b""
         if text is not None:
             out = text.encode(out)
@@ -77,6 +116,9 @@ class BodyPipeline:
         tail = b""
         if text is not None:
             rest = text.decode(b"", final=True)  # a last odd byte becomes U+FFFD
+            tail = self._rewriter.feed(rest) if rest else b""
+        elif self._escapes is not None:
+            rest = self._escapes.feed(b"", final=True)
             tail = self._rewriter.feed(rest) if rest else b""
         tail += self._rewriter.finish()
         if text is not None:

@@ -5,9 +5,8 @@ gate: ``gzip`` (and ``x-gzip``), ``deflate`` (zlib-wrapped or raw, told by the f
 when the optional ``brotli`` package is installed, ``br``; several stacked (``gzip, br``: decoded
 from the last to the first, encoded again in the order listed). A decoder never inflates more than
 ``PIECE`` bytes at a time and takes its input in slices, whatever the app sends in one message, so a
-small compressed body (a 1 GB bomb in 1 MB) never becomes one big buffer. A UTF-16 body (by its
-byte order mark, which wins as it does in browsers, or its ``charset``) is handed to the rewriter as
-UTF-8 and its output encoded back to the same UTF-16.
+small compressed body (a 1 GB bomb in 1 MB) never becomes one big buffer. A UTF-16 body (which one:
+:mod:`.charsets`) is handed to the rewriter as UTF-8 and its output encoded back to the same UTF-16.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ __all__ = [
     "Utf16Text",
     "ZlibCodec",
     "codec_for",
-    "utf16_for",
 ]
 
 #: Decoded bytes handed to the rewriter at a time: a compressed body never inflates in one piece.
@@ -40,18 +38,6 @@ PIECE: Final = 64 * 1024
 _SLICE: Final = 16 * 1024
 _GZIP_LEVEL: Final = 6
 _BROTLI_QUALITY: Final = 5
-#: WHATWG Encoding labels of UTF-16 (``charset`` values), little-endian unless named big-endian.
-_UTF16_LABELS: Final = {
-    b"utf-16be": "utf-16-be",
-    b"unicodefffe": "utf-16-be",
-    b"utf-16": "utf-16-le",
-    b"utf-16le": "utf-16-le",
-    b"unicode": "utf-16-le",
-    b"unicodefeff": "utf-16-le",
-    b"ucs-2": "utf-16-le",
-    b"csunicode": "utf-16-le",
-    b"iso-10646-ucs-2": "utf-16-le",
-}
 
 
 class Undecodable(Exception):
@@ -200,18 +186,6 @@ def _one_codec(coding: bytes) -> Codec | None:
 
 
 # --- UTF-16 text --------------------------------------------------------------------------------------
-
-
-def utf16_for(head: bytes, charset: bytes) -> str | None:
-    """The UTF-16 variant a browser decodes a body with, from its first bytes and its ``charset``
-    label (lower-case), or None for an ASCII-compatible one. The byte order mark wins."""
-    if head[:3] == b"\xef\xbb\xbf":
-        return None
-    if head[:2] == b"\xff\xfe":
-        return "utf-16-le"
-    if head[:2] == b"\xfe\xff":
-        return "utf-16-be"
-    return _UTF16_LABELS.get(charset)
 
 
 class Utf16Text:

@@ -8,9 +8,10 @@ the first body message, so that it can still fix the headers:
   so that ``Content-Length`` is the page's; without one, the app's ``Content-Length`` is dropped.
 - Only HTML is rewritten: ``text/html``, or a body that sniffs as HTML (:mod:`.sniff`) when there
   is no ``Content-Type`` or several (``[gate] unknown_content_type = "refuse"`` answers those 502
-  instead). 1xx/204/206/304, ``http.response.pathsend`` (file sends), other content types, UTF-32
-  (no browser decodes it) and unknown content codings pass untouched. A UTF-16 body (byte order
-  mark, or ``charset``) is rewritten as UTF-8 and sent back in the same UTF-16.
+  instead). 1xx/204/206/304, ``http.response.pathsend`` (file sends), other content types and
+  unknown content codings pass untouched. A UTF-16 or ISO-2022-JP body (byte order mark,
+  ``charset``, or the page's ``<meta>``: :mod:`.charsets`) is rewritten as UTF-8 and sent back in
+  the same encoding, which the ``Content-Type`` then names.
 - A streaming response stays streaming: each body message is rewritten as it comes, holding back
   at most an incomplete tag (see :mod:`consentgate.gate.rewrite`). ``Content-Length`` is set to the
   new length when the whole body came in one message, and dropped otherwise.
@@ -41,7 +42,8 @@ from starlette.types import Message, Scope, Send
 from ..config import Config
 from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
-from .codings import Codec, Undecodable, codec_for, utf16_for
+from .charsets import read_as_it_is, with_charset
+from .codings import Codec, Undecodable, codec_for
 from .first_party import PlansByHost
 from .page_cache import PageCache, PageKey
 from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
@@ -218,11 +220,7 @@ class _HtmlResponder:
             if not is_html:
                 self._state = _PASS
                 return
-            if charset:
-                self._charset = charset
-                if charset.startswith(b"utf-32"):
-                    self._state = _PASS  # no browser decodes it: its tags are not tags
-                    return
+            self._charset = charset
         else:
             # No Content-Type, or several: one of them HTML, else browsers sniff the body.
             html = [
@@ -236,9 +234,6 @@ class _HtmlResponder:
                     self._sniff = True
             if params.find(b"charset") >= 0:
                 self._charset = charset_of(params)
-                if self._charset.startswith(b"utf-32"):
-                    self._state = _PASS  # no browser decodes it: its tags are not tags
-                    return
         self._codec = None
         self._coding = b""
         if coding and coding != b"identity" and not self._refuse:
@@ -254,6 +249,9 @@ class _HtmlResponder:
         self._pipeline = None
 
     async def _first_body(self, message: Message) -> None:
+        if self._pipeline is not None:  # it holds the page's first bytes until it knows their encoding
+            await self._stream(message, first=True, key=None)
+            return
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
         if not body and not more:
@@ -286,7 +284,7 @@ class _HtmlResponder:
                 await self._send({"type": "http.response.body", "body": hit[0], "more_body": False})
                 return
         self._rewriter = rewriter = MemoRewriter(plan, self.blocked, nonce=self._nonce)
-        if self._codec is None and not self._sniff and utf16_for(body[:2], self._charset) is None:
+        if self._codec is None and not self._sniff and read_as_it_is(body, more, self._charset):
             # The common case, without a pipeline: the body as it came, straight to the rewriter.
             out = rewriter.feed(body)
             if not more:
@@ -338,16 +336,20 @@ class _HtmlResponder:
                     size = 0
         except (Undecodable, NotHtml) as exc:
             if not started:
-                # Nothing of ours went out: the body passes as it came.
+                # Nothing of ours went out: the body passes as it came (what was held back too).
                 self._state = _PASS
                 await self._send(self._start)
+                for held in pipeline.held:
+                    await self._send({"type": "http.response.body", "body": held, "more_body": True})
                 await self._send(message)
                 return
             await self._pass_the_rest(message, closing=isinstance(exc, Undecodable))
             return
         data = b"".join(out)
         if not started:
-            if key is not None:
+            if not data and more:
+                return  # all held back yet
+            if key is not None and pipeline.pin is None:  # (a hit sends the app's headers)
                 self._gate.pages.remember(key, data)
             await self._finish_first(data, more)
         elif data or not more:
@@ -375,7 +377,10 @@ class _HtmlResponder:
         await self._send({"type": "http.response.body", "body": REFUSED_BODY, "more_body": False})
 
     def _headers(self, start: Message, length: int | bytes | None) -> list[tuple[bytes, bytes]]:
-        return page_headers(start.get("headers") or [], length, per_visitor=self._gate.per_visitor)
+        headers = start.get("headers") or []
+        if self._pipeline is not None and self._pipeline.pin is not None:
+            headers = with_charset(headers, self._pipeline.pin)  # how the gate read the page
+        return page_headers(headers, length, per_visitor=self._gate.per_visitor)
 
 
 #: ``_start`` before ``http.response.start`` came (never changed: ``_begin`` replaces it).

@@ -7,13 +7,13 @@ charset) costs more than the rest of the response's start.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Final
 
+from .charsets import charset_param
+
 __all__ = ["ContentTypes", "charset_of", "read_heads"]
 
-_CHARSET = re.compile(rb"charset\s*=\s*([^;]*)")
 #: The header names read (1 type, 2 coding, 3 CSP), and common ones skipped (0) without asking
 #: whether they are lower-case: one dict look-up per header.
 _HEADS: Final = {
@@ -65,9 +65,9 @@ def read_heads(
 
 
 def charset_of(params: bytes) -> bytes:
-    """The charset label of a Content-Type's parameters (lower-cased by the caller), or b""."""
-    found = _CHARSET.search(params)
-    return found.group(1).strip(b"\"' ") if found else b""
+    """The charset label of a Content-Type's parameters (lower-cased by the caller), or b"", as
+    browsers read it (the first ``charset``, unquoted; see :func:`.charsets.charset_param`)."""
+    return charset_param(params)
 
 
 class ContentTypes:
