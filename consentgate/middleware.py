@@ -29,6 +29,7 @@ from .consent.state_cookie import StateCookie
 from .consent.variants import Variants
 from .gate.banner import banner_routes
 from .gate.cookie_filter import CookieFilter
+from .gate.header_loads import LINK, REFRESH, gated_header_loads
 from .gate.html_response import HtmlRewriting
 from .gate.injection import Injection
 from .ledger.retention import start_background
@@ -49,6 +50,8 @@ _new = object.__new__
 _HEADS: Final = {
     b"content-type": 1,
     b"set-cookie": 2,
+    LINK: 3,
+    REFRESH: 3,
     **dict.fromkeys((b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary"), 0),
 }
 #: Common Content-Type values that are not HTML, exactly as apps send them: found without
@@ -233,7 +236,7 @@ class _Responder:
         # only rules out: one Content-Type that is not HTML rules it out; none, or several, leave
         # it to the body, sniffed), and whether it sets cookies (for the cookie filter).
         types = 0
-        html = cookies = False
+        html = cookies = loads = False
         try:
             for name, value in headers:
                 kind = _HEADS.get(name)
@@ -246,18 +249,25 @@ class _Responder:
                     html = html or (value not in _NOT_HTML and value.lower().find(b"text/html") >= 0)
                 elif kind == 2:
                     cookies = True
+                elif kind == 3:
+                    loads = True
         except TypeError:  # a bytearray name or value (unhashable): the same headers as bytes
             return self.send({**message, "headers": [(bytes(n), bytes(v)) for n, v in headers]})
-        if cookies or html or types != 1:
-            return self._gate(message, headers, cookies=cookies, html=html or types != 1)
+        if cookies or html or loads or types != 1:
+            return self._gate(message, headers, cookies=cookies, html=html or types != 1, loads=loads)
         return self.send_on(message)
 
-    def _gate(self, message: Message, headers: Any, *, cookies: bool, html: bool) -> Awaitable[None]:
-        # The start of a response that sets cookies or may be HTML.
+    def _gate(
+        self, message: Message, headers: Any, *, cookies: bool, html: bool, loads: bool = False
+    ) -> Awaitable[None]:
+        # The start of a response that sets cookies, may be HTML, or has headers that load.
         gate = self.gate
         consent = self.consent
         # cookie filter: Set-Cookie headers of refused categories are dropped here.
         kept = gate.cookie_filter.filter(headers, consent.granted) if cookies else headers
+        if loads:  # Link and Refresh headers to a refused tracker (gate/header_loads.py)
+            paths = gate.html
+            kept = gated_header_loads(kept, paths.plans.plan_for(self.scope)[1], paths.blocked(consent))
         if html:
             # An undecided visitor under the opt-out regime has tags granted by default; the banner
             # (which cannot read the signed cookie) learns that from a state cookie set on pages.
