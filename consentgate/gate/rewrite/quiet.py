@@ -59,11 +59,12 @@ QUIET_FOREIGN = rb"(?:svg" + _QUIET_BODY + rb"</svg>|math" + _QUIET_BODY + rb"</
 
 #: Start tags the exact mode treats apart: those that switch the tokenizer, enter or leave
 #: ``<select>`` or foreign content (but the breakout tags, see :meth:`~.tree.Tree.ordinary`), set the
-#: base URL, mark the page, or are recorded.
+#: base URL, mark the page, are recorded, or start a frameset (after which raw-text start tags may
+#: be ignored: see :meth:`~.exact.ExactMode._exact_tag`).
 SPECIAL_START: Final = (
     *RAW_TEXT_ELEMENTS, *PAGE_ELEMENTS, *PASSIVE_LOADERS, b"font", b"svg", b"math",
     b"select", b"input", b"keygen", b"script", b"iframe", b"noscript", b"plaintext", b"template",
-    b"base",
+    b"base", b"frameset",
 )  # fmt: skip
 #: End tags it treats apart: those that may end raw text another reading sees (neutralised end
 #: tags), leave foreign content or ``<select>``, or place the injection.

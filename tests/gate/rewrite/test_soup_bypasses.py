@@ -322,3 +322,21 @@ def test_a_script_read_as_markup_whose_script_data_reading_is_double_escaped_at_
     for size in (1, 7, 64):
         assert run(PLAN, document, chunks=[size] * (len(document) // size)) == out
     assert run(PLAN, out) == out
+
+
+def test_a_frameset_inside_noscript_is_no_ordinary_tag() -> None:
+    # With scripting off, '<frameset>' in a <noscript> in the head starts the frameset, which then
+    # ignores '<title>' (no raw text): the <frame> after it loads (html5lib). Inside the noscript
+    # the exact mode passed '<frameset>' over as an ordinary tag, so it read the <frame> as title
+    # text (and, with a small cap, cut by a chunk or not it saw the frameset or not: found by the
+    # soup fuzzer as a chunk failure, seed 336505).
+    _check(f'<!doctype html><html><head><noscript><frameset><title><frame src="{PIXEL}"></frameset>')
+    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    document = (
+        b"<select><script>new Image().src='/\\www.facebook.com/tr';</title><</script></scripts></noscript>"
+        b"<SCRIPT </title></scriPt>sEt> \xc2\xa2\x7fR<FrAMEsEt> \xc2\xa2\x7fR<FrAMEsEt> \xc2\xa2\x7fR<FrAMEsEt>"
+        b"<script>\nfbq('init', '1')x<![CDATA[gtag('config')</script>"
+    )
+    whole = run(plan, document)
+    for cut in range(1, len(document)):
+        assert run(plan, document, chunks=[cut]) == whole, cut
