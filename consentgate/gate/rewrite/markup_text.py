@@ -35,12 +35,11 @@ def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Patter
     reading; -1 when ``low[:n]`` does not tell yet. ``skip``: the rewriter's data-state reader (it
     stops before every construct it does not complete)."""
     depth = 0
-    for q, end_tag, inside in _tags(low, start, n, name, skip):
+    for q, end_tag, inside, end in _tags(low, start, n, name, skip):
         if inside >= 0:
             continue
         if end_tag and depth == 0:
             return q
-        end = construct_end(low, q, n)
         if end < 0:
             return -1
         if end_tag:
@@ -53,27 +52,34 @@ def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Patter
 def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes]) -> bool:
     """True when the script data of a ``<script>`` whose start tag ends at ``start``, read as the
     rewriter writes it (``</script`` inside a comment, a tag or an attribute neutralised), is
-    double escaped at the first ``</script`` that the markup reading sees as an end tag (in
-    ``low[:n]``), so that this end tag does not end the script there."""
+    double escaped at the first ``</script`` that the markup reading sees as an end tag in
+    ``low[:n]``, so that this end tag does not end the script there."""
     neutral: list[int] = []
-    for q, end_tag, inside in _tags(low, start, n, b"script", skip):
-        if inside >= 0:
+    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip):
+        if inside >= 0:  # (every '</script' in that construct)
             neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
         elif end_tag:
             text = bytearray(low[start:q])
             for at in neutral:
                 text[at] = 92  # ('<\script': neither '</script' nor '<script', as '<\/script')
             return script_end(bytes(text) + b"</script>", 0, len(text) + 9, 0)[0] < 0
+        elif end < 0:
+            break
+        else:  # (and in a start tag's attributes)
+            neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, end))
+    # No end tag within the text judged (the cap): nothing is put after it, where a second
+    # rewrite, which judges the same text, would put it again.
     return False
 
 
 def _tags(
     low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]
-) -> Iterator[tuple[int, bool, int]]:
+) -> Iterator[tuple[int, bool, int, int]]:
     """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
-    ``(where, an end tag, -1)`` for a tag, ``(where, _, end)`` for the first one inside a
-    construct that ends at ``end`` (the search goes on after it). A tag's consumer that goes on
-    past it must find it complete; the search stops where the buffer does not tell."""
+    ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
+    only when it is complete), ``(where, _, end, _)`` for the first one inside a construct that
+    ends at ``end`` (the search goes on after it); the search stops where the buffer does not
+    tell."""
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
     at = start  # (where the search for the next tag of the name goes on)
@@ -92,11 +98,12 @@ def _tags(
                 inside = pos  # (q is inside it)
                 break
             e = skip.match(low, pos, q).end()  # type: ignore[union-attr]
-        yield q, bool(found.group(1)), inside
         if inside >= 0:
+            yield q, bool(found.group(1)), inside, -1
             at = pos
             continue
         end = construct_end(low, q, n)
+        yield q, bool(found.group(1)), -1, end
         if end < 0:
             return
         pos = at = end
