@@ -24,8 +24,25 @@ from .tokenizer import comment_end, construct_end
 
 __all__ = ["double_escaped", "markup_text_end"]
 
-#: ``<name`` or ``</name`` followed by what ends a tag name.
-_TAGS: Final = {name: re.compile(rb"<(/?)" + name + rb"(?=[\t\n\f\r />])") for name in (b"script", b"style")}
+_DELIM = rb"(?=[\t\n\f\r />])"
+#: ``<name`` or ``</name`` followed by what ends a tag name (groups 1 and 2), or the start tag of
+#: another element that an HTML parser reads as raw text (group 3): after a breakout tag (an HTML
+#: ``<p>`` in an SVG script) the rewriter reads it so, and neutralises ``</name`` in it.
+_TAGS: Final = {
+    name: re.compile(
+        rb"<(?:(/?)("
+        + name
+        + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
+        + other
+        + rb"))"
+        + _DELIM
+    )
+    for name, other in ((b"script", b"style"), (b"style", b"script"))
+}
+_RAW_ENDS: Final = {
+    name: re.compile(rb"</" + name + _DELIM)
+    for name in (b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"style", b"script")
+}
 _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
 
 
@@ -78,7 +95,8 @@ def _tags(
     """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
     ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
     only when it is complete), ``(where, _, end, _)`` for the first one inside a construct that
-    ends at ``end`` (the search goes on after it); the search stops where the buffer does not
+    ends at ``end``, or for an element read as raw text (see :data:`_TAGS`) whose end tag starts
+    at ``end`` (the search goes on after either); the search stops where the buffer does not
     tell."""
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
@@ -101,6 +119,15 @@ def _tags(
         if inside >= 0:
             yield q, bool(found.group(1)), inside, -1
             at = pos
+            continue
+        raw = found.group(3)
+        if raw is not None:  # (its text runs to its end tag, which is read next)
+            end = construct_end(low, q, n)
+            close = _RAW_ENDS[raw].search(low, end, n) if end >= 0 and raw != b"plaintext" else None
+            if close is None or close.end() >= n:
+                return
+            yield q, False, close.start(), -1
+            pos = at = close.start()
             continue
         end = construct_end(low, q, n)
         yield q, bool(found.group(1)), -1, end

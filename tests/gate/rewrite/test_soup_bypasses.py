@@ -249,14 +249,13 @@ def test_raw_text_start_tags_are_ignored_in_a_frameset(name: str) -> None:
     _check(f'<!doctype html><html><head></head><frameset><{name}><frame src="{PIXEL}"></frameset>')
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a <style> in <select> is judged to a '</style' that is then neutralised"
-)
 def test_a_style_in_a_select_is_judged_as_far_as_chromium_reads_it_after_the_rewrite() -> None:
     # Chromium reads <select><style> as raw text (html5lib ignores the tag, so it cannot judge
     # this). The rewriter follows html5lib's reading there (a <script> in the select, whose script
     # data holds '</style>'), writes that '</style' as '<\/style', and so Chromium's style no
     # longer ends there: it applies 'body{background:url(...)}' that followed as text before.
+    # The style's text is now judged past the text of a raw-text element in it (the '</style' the
+    # rewrite neutralises there ends it in no reading), and made inert.
     document = b"<!doctype html><select><style><script></style>{}body{background:url(//www.facebook.com/tr)}</script></select>"
     out = run(PLAN, document)
     start = out.index(b"<style")
@@ -351,3 +350,26 @@ def test_end_tags_in_a_nested_script_tag_are_neutralised_for_the_double_escaping
     out = run(PLAN, document)
     assert b"<!----></SCRIPT>" in out
     assert run(PLAN, out) == out
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<math><style><var a = 1 < 2;new Image().src='x.png';</StYle><TItle onerror='fbq(&#39;init&#39;)' "
+        b'data-cg-src==--><A/XLINK:HREF="ga.js"></style\t//connect.facebook.net',
+        b"<svg><script></scripts>\x00-<SCRIPT </xmp></noscript><img src=&sol;/connect.facebook&period;n&#9;et/en_U"
+        b"&#X53&sol;fbeven\rts.js><title></script>h&#00116;tps://www.google-analytics.com",
+        b"<math><style>x<SCRIPT </xmp>fbq('init', '1')x</style><hr poster=\"https://www.facebook.com%2F@x/tr\" "
+        b'name=" 5"<!----!><textarea></script>]]>x;</TExtaREA><script>fbq(&#39;init&#39;, &#39;1&#39;)</script>',
+    ],
+)
+def test_the_text_of_a_script_or_style_read_as_markup_runs_past_raw_text_inside_it(document: bytes) -> None:
+    # After a breakout tag ('<var>', '<img>', '<hr>' in foreign content) a <title> or <textarea>
+    # is HTML raw text, where the rewriter neutralises '</style' or '</script': the text of the
+    # foreign style or script was judged up to that end tag, and a second rewrite, which no longer
+    # sees it, judged further and gave other bytes (found by the soup fuzzer as idempotence
+    # breaks). The text now runs past a raw-text element's text in every rewrite.
+    once = run(PLAN, document)
+    assert run(PLAN, once) == once
+    for size in (1, 7, 64):
+        assert run(PLAN, document, chunks=[size] * (len(document) // size)) == once
