@@ -64,6 +64,14 @@ const server = http.createServer((req, res) => {
         "content-type": "text/plain",
       }, "moved");
       return;
+    case "/preload":
+      // Link headers as frameworks and CDNs send them: a tracker's script, and the site's own style.
+      res.setHeader("Link", [
+        "<https://www.googletagmanager.com/gtag/js?id=G-NODE1>; rel=preload; as=script",
+        "</site.css>; rel=preload; as=style, <https://www.facebook.com/tr?id=1>; rel=prefetch",
+      ]);
+      send(res, 200, { "content-type": "text/html; charset=utf-8" }, page("<p>preload</p>"));
+      return;
     case "/elsewhere":
       send(res, 302, { location: "https://example.org/away" }, "");
       return;

@@ -64,3 +64,29 @@ async def test_log_ledger_and_api_work_through_the_proxy(node_origin: str, tmp_p
     assert echoed["ip"] == "203.0.113.0"  # the same visitor, truncated
     assert choice.status_code == 200 and state.json()["decided"] is True  # recorded in the ledger
     assert openapi.status_code == 200 and openapi.json()["openapi"].startswith("3.")
+
+
+async def test_link_headers_of_the_origin_lose_their_trackers_until_consent(
+    node_origin: str, tmp_path: Path
+) -> None:
+    # Node sends two Link lines: one a tracker's preload alone, one the site's own style and a pixel.
+    # (per_visitor: in uniform mode every visitor gets the page of one who refused everything.)
+    config = load_config(
+        database=f"sqlite:///{tmp_path / 'ledger.db'}", proxy={"upstream": node_origin}, mode="per_visitor"
+    )
+    gate = ConsentMiddleware(ProxyApp(config=config), secret_key=SECRET, config=config)
+    public = "https://www.example.test"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(gate), base_url=public) as client:
+        before = await client.get("/preload")
+        choice = await client.post(
+            "/consentgate/consent", json={"action": "accept_all"}, headers={"origin": public}
+        )
+        client.cookies = choice.cookies
+        after = await client.get("/preload")
+    await gate.aclose()
+    assert before.headers.get_list("link") == ["</site.css>; rel=preload; as=style"]
+    assert b"data-cg-src" in before.content  # the page itself was gated as usual
+    assert after.headers.get_list("link") == [
+        "<https://www.googletagmanager.com/gtag/js?id=G-NODE1>; rel=preload; as=script",
+        "</site.css>; rel=preload; as=style, <https://www.facebook.com/tr?id=1>; rel=prefetch",
+    ]
