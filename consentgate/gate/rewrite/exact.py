@@ -265,11 +265,12 @@ class ExactMode:
         )
         tree = self._tree
         inside = bool(tree.stack)
+        html = not inside and tree.select  # (an HTML element read as markup: see markup_text)
         text_end = -1
         if name in (b"style", b"script") and (inside or self._frameset or (tree.select and name == b"style")):
             # Read as markup; its text is judged up to where both readings have ended it.
             text_end = markup_text_end(
-                low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip
+                low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip, html
             )
             if text_end < 0 and not final and n - tag_end < self._plan.script_cap:
                 return c, True
@@ -309,7 +310,9 @@ class ExactMode:
                     fresh
                     and name == b"script"
                     and name in self._neutral
-                    and double_escaped(low, tag_end, min(n, tag_end + self._plan.script_cap), self._skip)
+                    and double_escaped(
+                        low, tag_end, min(n, tag_end + self._plan.script_cap), self._skip, html
+                    )
                 ):
                     self._neutral.add(DOUBLE_ESCAPED)
             return tag_end, False

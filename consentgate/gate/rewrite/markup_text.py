@@ -21,38 +21,42 @@ from typing import Final
 
 from .script_data import script_end
 from .tokenizer import comment_end, construct_end
+from .vocabulary import BREAKOUT
 
 __all__ = ["double_escaped", "markup_text_end"]
 
 _DELIM = rb"(?=[\t\n\f\r />])"
-#: ``<name`` or ``</name`` followed by what ends a tag name (groups 1 and 2), or the start tag of
-#: another element that an HTML parser reads as raw text (group 3): after a breakout tag (an HTML
-#: ``<p>`` in an SVG script) the rewriter reads it so, and neutralises ``</name`` in it.
+#: ``<name`` or ``</name`` followed by what ends a tag name (group 2), a start or end tag of another
+#: element that an HTML parser reads as raw text (group 3), or of one that leaves foreign content
+#: (group 4): after it (an HTML ``<p>`` in an SVG script) the rewriter reads such an element as raw
+#: text, and neutralises ``</name`` in its text.
 _TAGS: Final = {
     name: re.compile(
-        rb"<(?:(/?)("
+        rb"<(/?)(?:("
         + name
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
+        + rb")|("
+        + b"|".join(sorted(BREAKOUT | {b"font"}))
         + rb"))"
         + _DELIM
     )
     for name, other in ((b"script", b"style"), (b"style", b"script"))
 }
-_RAW_ENDS: Final = {
-    name: re.compile(rb"</" + name + _DELIM)
-    for name in (b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"style", b"script")
-}
 _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
+_STYLE_END: Final = re.compile(rb"</style(?=[\t\n\f\r />])")
 
 
-def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]) -> int:
+def markup_text_end(
+    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], html: bool = False
+) -> int:
     """Where the text of the element ``name`` whose start tag ends at ``start`` ends, in both
     readings (see the module's text): the start of the end tag that closes it in the markup
     reading; -1 when ``low[:n]`` does not tell yet. ``skip``: the rewriter's data-state reader (it
-    stops before every construct it does not complete)."""
+    stops before every construct it does not complete); ``html``: the element is an HTML one read
+    as markup (in a ``<select>``), not an SVG/MathML one."""
     depth = 0
-    for q, end_tag, inside, end in _tags(low, start, n, name, skip):
+    for q, end_tag, inside, end in _tags(low, start, n, name, skip, html):
         if inside >= 0:
             continue
         if end_tag and depth == 0:
@@ -66,13 +70,13 @@ def markup_text_end(low: bytes, start: int, n: int, name: bytes, skip: re.Patter
     return -1
 
 
-def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes]) -> bool:
+def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes], html: bool = False) -> bool:
     """True when the script data of a ``<script>`` whose start tag ends at ``start``, read as the
     rewriter writes it (``</script`` inside a comment, a tag or an attribute neutralised), is
     double escaped at the first ``</script`` that the markup reading sees as an end tag in
     ``low[:n]``, so that this end tag does not end the script there."""
     neutral: list[int] = []
-    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip):
+    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, html):
         if inside >= 0:  # (every '</script' in that construct)
             neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
         elif end_tag:
@@ -90,17 +94,21 @@ def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes]) -> b
 
 
 def _tags(
-    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes]
+    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], html: bool
 ) -> Iterator[tuple[int, bool, int, int]]:
     """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
     ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
-    only when it is complete), ``(where, _, end, _)`` for the first one inside a construct that
-    ends at ``end``, or for an element read as raw text (see :data:`_TAGS`) whose end tag starts
-    at ``end`` (the search goes on after either); the search stops where the buffer does not
-    tell."""
+    only when it is complete); ``(where, _, end, _)`` for one that no reading may take for a tag
+    of the element: the first inside a construct that ends at ``end`` (the search goes on after
+    it), or a tag that ends at ``end`` inside the text of an element another reading takes for raw
+    text (see :data:`_TAGS`), from its start tag to the first end tag of its name that the markup
+    reading sees (a ``</name`` in it is neutralised where the rewriter reads that raw text), once
+    the element is in HTML (``html``: from the start, or after a tag that leaves foreign content).
+    The search stops where the buffer does not tell."""
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
-    at = start  # (where the search for the next tag of the name goes on)
+    at = start  # (where the search for the next tag goes on)
+    raw = b""  # (the element whose text another reading takes for raw text, if any)
     while True:
         found = tags.search(low, at, n)
         if found is None or found.end() >= n:
@@ -120,17 +128,39 @@ def _tags(
             yield q, bool(found.group(1)), inside, -1
             at = pos
             continue
-        raw = found.group(3)
-        if raw is not None:  # (its text runs to its end tag, which is read next)
-            end = construct_end(low, q, n)
-            close = _RAW_ENDS[raw].search(low, end, n) if end >= 0 and raw != b"plaintext" else None
-            if close is None or close.end() >= n:
-                return
-            yield q, False, close.start(), -1
-            pos = at = close.start()
-            continue
         end = construct_end(low, q, n)
-        yield q, bool(found.group(1)), -1, end
+        other = found.group(3)
+        if found.group(2) is not None:
+            if not raw:
+                yield q, bool(found.group(1)), -1, end
+            elif end >= 0:
+                yield q, bool(found.group(1)), end, -1
+            if html and not raw and not found.group(1) and end >= 0:
+                # An HTML script or style: its text is script data or raw text, hidden to its end.
+                close = _text_end(low, end, n, name)
+                if close < 0:
+                    return
+                yield end, False, close, -1
+                pos = at = close
+                continue
+        else:  # (another tag: what it holds is hidden too)
+            if end >= 0:
+                yield q, False, end, -1
+            if other is None:
+                html = html or not found.group(1)  # (a breakout start tag)
+            elif not found.group(1):
+                raw = raw or (other if html else b"")
+            elif other == raw and raw != b"plaintext":
+                raw = b""
         if end < 0:
             return
         pos = at = end
+
+
+def _text_end(low: bytes, start: int, n: int, name: bytes) -> int:
+    """Where the text of an HTML ``<script>`` (``</script`` being neutralised) or ``<style>`` whose
+    start tag ends at ``start`` ends in ``low[:n]``; -1 when it does not tell."""
+    if name == b"script":
+        return script_end(low, start, n, 0, True)[0]
+    found = _STYLE_END.search(low, start, n)
+    return found.start() if found is not None and found.end() < n else -1
