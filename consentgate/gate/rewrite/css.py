@@ -46,14 +46,39 @@ def css_urls(text: str) -> list[str]:
     return urls
 
 
-#: JavaScript's ways of writing a slash in a string (``\/``, ``\x2f``, ``\u002f``, ``\u{2f}``, the
-#: legacy octal ``\57`` and ``\057``), and CSS's (``\2f``), which a handler's text may hold too.
-_JS_SLASH = re.compile(r"\\(?:/|x2f|u002f|u\{0*2f\}|0?57|0*2f ?)", re.I)
+#: A JavaScript (and JSON) escape in a string: ``\xHH``, ``\uHHHH``, ``\u{H…}``, legacy octal (``\57``,
+#: ``\057``), a line continuation, or one character (``\n`` is a newline, ``\/`` a slash…).
+_JS_ESCAPE = re.compile(
+    r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\}|([0-3][0-7]{0,2}|[4-7][0-7]?)|(\r\n|[\s\S]))"
+)
+_JS_SINGLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+_JS_CONTINUATIONS = frozenset({"\n", "\r", "\r\n", "\u2028", "\u2029"})
+
+
+def _js_unescape(m: re.Match[str]) -> str:
+    code = m.group(1) or m.group(2) or m.group(3)
+    if code is not None:
+        number = int(code, 16)
+        return chr(number) if number <= 0x10FFFF and not 0xD800 <= number <= 0xDFFF else "\ufffd"
+    if m.group(4) is not None:
+        return chr(int(m.group(4), 8))
+    one = m.group(5)
+    return "" if one in _JS_CONTINUATIONS else _JS_SINGLE.get(one, one)
 
 
 def script_urls(text: str) -> list[str]:
-    """The absolute and protocol-relative URLs a script, a handler or JSON ``text`` names (its
-    escaped slashes decoded). A URL built from pieces at run time is not seen."""
-    if "\\" in text:
-        text = _JS_SLASH.sub("/", text)
-    return URL_IN_TEXT.findall(text)
+    r"""The absolute and protocol-relative URLs a script, a handler or JSON ``text`` names, read in
+    its strings as the engine reads them: JavaScript's and JSON's escapes decoded
+    (``https:\/\/www.f\u0061cebook.com``), and CSS's too (a handler may set a style). A string can
+    hold a tab (a template literal a newline too, an escape any of them), which a URL parser drops:
+    then the URLs of the text without them count as well. A URL built from pieces at run time
+    (``"//www." + host``) is not seen."""
+    decoded = _JS_ESCAPE.sub(_js_unescape, text) if text.find("\\") >= 0 else text
+    urls = URL_IN_TEXT.findall(decoded)
+    if decoded.find("\t") >= 0 or (
+        (decoded.find("\n") >= 0 or decoded.find("\r") >= 0) and (decoded is not text or text.find("`") >= 0)
+    ):
+        urls += URL_IN_TEXT.findall(decoded.translate(_URL_DROPS))
+    if decoded is not text:
+        urls += css_urls(text)
+    return urls
