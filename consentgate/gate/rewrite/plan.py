@@ -127,19 +127,26 @@ class RewritePlan:
 
     def match_text_url(self, url: str, base: str | None = None) -> ServiceLike | None:
         """The service of a URL as a browser reads it (character references decoded) in a page
-        whose ``<base href>`` is ``base`` (None: the page's own origin, first party)."""
+        whose ``<base href>`` is ``base`` (None: the page's own origin, first party), or, when that
+        names none, as it reads it without: the rewriter takes the first ``<base href>`` that is
+        not first party, a browser the first of all (one that is first party resolves a URL like
+        ``https:host/x`` to a path of the page's own host, a judge that does not know that host
+        to ``host``)."""
         key = (url, base)
         cache = self.caches.text_url
         try:
             return cache[key]
         except KeyError:
             pass
+        service = None
         if base is not None:
             try:
-                url = join_url(base, url)
+                joined = join_url(base, url)
             except ValueError:
-                url = ""
-        service = self.catalog.match_url(url) if url else None
+                joined = ""
+            service = self.catalog.match_url(joined) if joined else None
+        if service is None and url:
+            service = self.catalog.match_url(url)
         self.caches.remember_text_url(key, service)
         return service
 

@@ -420,3 +420,21 @@ def test_raw_text_in_a_script_or_style_read_as_markup_only_after_it_may_be_html(
     assert run(PLAN, once) == once
     for size in (1, 7, 64):
         assert run(PLAN, document, chunks=[size] * (len(document) // size)) == once
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<base href="&#x2F;lo&Tab;cal.js"><base href="https://www.facebook.com%2F@x/tr">'
+        "<img src=\nhttps:connect&period;facebook.net&sol;x.js>",
+        '<base href="x.png"><base href="https://cdn.example.com/"><svg><use xlink:href="https:connect.facebook.net&Tab;'
+        '&#47;x.js#x"/></svg>',
+    ],
+)
+def test_a_second_base_href_after_a_first_party_one(page: str) -> None:
+    # A browser resolves against the first <base href> (here first party); the rewriter took the
+    # second, the first that is not first party, and judged 'https:connect.facebook.net/x.js' as
+    # a path on its host, where a judge that reads the first base (html5lib's, which does not
+    # know the page's host) reads the host connect.facebook.net. A URL is now judged without the
+    # base as well (found by the soup fuzzer, seeds 413441 and 438089).
+    _check(page)
