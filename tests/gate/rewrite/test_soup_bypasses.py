@@ -438,3 +438,16 @@ def test_a_second_base_href_after_a_first_party_one(page: str) -> None:
     # know the page's host) reads the host connect.facebook.net. A URL is now judged without the
     # base as well (found by the soup fuzzer, seeds 413441 and 438089).
     _check(page)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="tagging._may_name_url skips the CSS judge for text whose URL only references spell"
+)
+def test_a_style_whose_url_only_references_spell_is_judged_the_same_after_a_neutralised_end_tag() -> None:
+    # The CSS judge reads a style's text with its character references decoded too ('&sol;/' is
+    # '//'), but the filter before it looks for '//', a scheme or a backslash in the raw text: the
+    # '<\/noscript' the rewrite writes brings a backslash, and a second rewrite judged the style
+    # the first had let pass (found by the soup fuzzer, seeds 300702 and 405098).
+    document = b"<!doctype html><noscript><style>\n</noscript>&sol;/www.facebook.com</style></noscript>"
+    once = run(PLAN, document)
+    assert run(PLAN, once) == once
