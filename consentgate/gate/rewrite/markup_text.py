@@ -29,10 +29,11 @@ _DELIM = rb"(?=[\t\n\f\r />])"
 #: ``<name`` or ``</name`` followed by what ends a tag name (group 2), a start or end tag of another
 #: element that an HTML parser reads as raw text (group 3), or of one that leaves foreign content
 #: (group 4): after it (an HTML ``<p>`` in an SVG script) the rewriter reads such an element as raw
-#: text, and neutralises ``</name`` in its text.
+#: text, and neutralises ``</name`` in its text; or a CDATA section (group 5), which the rewriter
+#: ends at its first ``>``, with ``]]`` before it in foreign content (see the exact mode).
 _TAGS: Final = {
     name: re.compile(
-        rb"<(/?)(?:("
+        rb"<(?:(/?)(?:("
         + name
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
@@ -40,11 +41,13 @@ _TAGS: Final = {
         + b"|".join(sorted(BREAKOUT | {b"font"}))
         + rb"))"
         + _DELIM
+        + rb"|(!\[cdata\[))"
     )
     for name, other in ((b"script", b"style"), (b"style", b"script"))
 }
 _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
 _STYLE_END: Final = re.compile(rb"</style(?=[\t\n\f\r />])")
+_CDATA: Final = -2  # (see _tags)
 
 
 def markup_text_end(
@@ -76,13 +79,18 @@ def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes], html
     double escaped at the first ``</script`` that the markup reading sees as an end tag in
     ``low[:n]``, so that this end tag does not end the script there."""
     neutral: list[int] = []
+    brackets: list[int] = []  # (where ']]' goes before a CDATA section's first '>')
     for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, html):
         if inside >= 0:  # (every '</script' in that construct)
             neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
+            if end == _CDATA and not (low[inside - 3 : inside - 1] == b"]]" and inside - 3 >= q + 9):
+                brackets.append(inside - 1 - start)
         elif end_tag:
             text = bytearray(low[start:q])
             for at in neutral:
                 text[at] = 92  # ('<\script': neither '</script' nor '<script', as '<\/script')
+            for at in reversed(brackets):
+                text[at:at] = b"]]"
             return script_end(bytes(text) + b"</script>", 0, len(text) + 9, 0)[0] < 0
         elif end < 0:
             break
@@ -103,7 +111,8 @@ def _tags(
     it), or a tag that ends at ``end`` inside the text of an element another reading takes for raw
     text (see :data:`_TAGS`), from its start tag to the first end tag of its name that the markup
     reading sees (a ``</name`` in it is neutralised where the rewriter reads that raw text), once
-    the element is in HTML (``html``: from the start, or after a tag that leaves foreign content).
+    the element is in HTML (``html``: from the start, or after a tag that leaves foreign content);
+    ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``.
     The search stops where the buffer does not tell."""
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
@@ -127,6 +136,13 @@ def _tags(
         if inside >= 0:
             yield q, bool(found.group(1)), inside, -1
             at = pos
+            continue
+        if found.group(5) is not None:
+            end = low.find(b">", q, n) + 1
+            if end <= 0:
+                return
+            yield q, False, end, -1 if html else _CDATA
+            pos = at = end
             continue
         end = construct_end(low, q, n)
         other = found.group(3)

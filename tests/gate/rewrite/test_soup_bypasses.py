@@ -451,3 +451,16 @@ def test_a_style_whose_url_only_references_spell_is_judged_the_same_after_a_neut
     document = b"<!doctype html><noscript><style>\n</noscript>&sol;/www.facebook.com</style></noscript>"
     once = run(PLAN, document)
     assert run(PLAN, once) == once
+
+
+def test_the_brackets_the_rewrite_puts_in_a_cdata_section_count_for_the_double_escaping() -> None:
+    # '<![CDATA[<!-- c -->' in MathML ends at its first '>', where the rewrite writes ']]' to make
+    # it end there for every reader: '-->' becomes '--]]>', so script data stays escaped, and the
+    # '<script>' after it double escapes it; read without the brackets, the first rewrite put no
+    # comment before '</script>' and the second did (found by the soup fuzzer, seed 456043).
+    document = (
+        b"<math><style><SCRIPT <![CDATA[<!--<script><![CDATA[<!-- c --><script>fbq('init', '1')</script>"
+    )
+    once = run(PLAN, document)
+    assert b"<!----></script>" in once
+    assert run(PLAN, once) == once
