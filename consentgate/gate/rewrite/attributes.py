@@ -21,6 +21,7 @@ __all__ = [
     "first_value",
     "runs_script",
     "value_of",
+    "with_legacy_readings",
     "with_references_decoded",
 ]
 
@@ -83,16 +84,81 @@ def _windows_1252(byte: int) -> str:
 _WINDOWS_1252: Final = {byte: _windows_1252(byte) for byte in range(0x80, 0xA0)}
 
 
+#: The other encodings a page read as ASCII-compatible may be in (the WHATWG Encoding standard's
+#: legacy ones, as Python has them) whose characters a URL parser maps to ASCII, so that bytes the
+#: rewriter does not take for a host are one: fullwidth letters and full stops in Shift_JIS,
+#: EUC-JP (and its NEC row 13: circled digits, units), GBK/gb18030, Big5 and EUC-KR, '№' in the
+#: Cyrillic ones, ligatures in Mac Roman. (windows-1252's 'ª', '™'... are read above.)
+_LEGACY: Final = ("cp932", "euc_jp", "euc_jis_2004", "gb18030", "big5hkscs", "cp949", "cp1251", "mac_roman")
+#: A run of bytes that may be a URL and holds bytes that are not ASCII: it ends at what cannot be a
+#: trailing byte of those encodings (they all start at 0x40) and cannot be in a URL.
+_LEGACY_RUN = re.compile(rb"[^\x00-\x20\"'()<>;\x80-\xff]*+[\x80-\xff][^\x00-\x20\"'()<>;]*+")
+_AUTHORITY_END = re.compile(rb"[/?#]")
+#: At most this many runs of a script or style are read in the legacy encodings.
+_LEGACY_RUNS: Final = 256
+
+
 def decodings(raw: bytes) -> tuple[str, ...]:
     """The texts a raw value may be, its references decoded: :func:`decoded`'s, and when it holds
     bytes that are not ASCII, as windows-1252 reads them too (how browsers and html5lib read a page
-    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control)."""
+    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control), and as the
+    legacy encodings (:data:`_LEGACY`) read them: the page may be in one of those."""
     text = decoded(raw)
     if raw.isascii():
         return (text,)
-    other = raw.decode("latin-1").translate(_WINDOWS_1252)
-    other = html.unescape(other) if "&" in other else other
-    return (text,) if other == text else (text, other)
+    out = [text]
+    # (Its references decoded to find its host; one that is not latin-1 is already read above.)
+    probe = raw if raw.find(b"&") < 0 else html.unescape(raw.decode("latin-1")).encode("latin-1", "ignore")
+    legacy = _legacy(raw) if any(map(_host_not_ascii, _LEGACY_RUN.findall(probe))) else []
+    for other in (raw.decode("latin-1").translate(_WINDOWS_1252), *legacy):
+        other = html.unescape(other) if "&" in other else other
+        if other not in out:
+            out.append(other)
+    return tuple(out)
+
+
+def _legacy(raw: bytes) -> list[str]:
+    return [raw.decode(encoding, "replace") for encoding in _LEGACY]
+
+
+def _host_not_ascii(run: bytes) -> bool:
+    """Whether bytes that are not ASCII may stand in the host of a URL in ``run``: after its
+    ``//`` (backslashes and escaped slashes count, tabs and newlines do not), or after a scheme's
+    ``:``, up to the path, query or fragment (a URL with its host in ASCII, or none, is judged
+    the same in every reading)."""
+    url = run.translate(None, b"\t\n\r").replace(b"\\", b"/")
+    at = url.find(b"//")
+    if at >= 0:
+        start = at + 2
+        while url[start : start + 1] == b"/":
+            start += 1
+    else:
+        start = url.find(b":") + 1
+        if start == 0:
+            return False
+    end = _AUTHORITY_END.search(url, start)
+    return not url[start : end.start() if end is not None else len(url)].isascii()
+
+
+def with_legacy_readings(text: bytes) -> bytes:
+    """``text`` (a script's or a style's), and after it each run in it that holds bytes that are
+    not ASCII as the legacy encodings read it, one per line, in UTF-8 (a URL written in fullwidth
+    letters in a Shift_JIS page is a URL to a browser)."""
+    if text.isascii():
+        return text
+    lines = [text]
+    for n, m in enumerate(_LEGACY_RUN.finditer(text)):
+        if n >= _LEGACY_RUNS:
+            break
+        run = m.group()
+        if not _host_not_ascii(run):
+            continue
+        seen = {run.decode("utf-8", "replace")}
+        for other in _legacy(run):
+            if other not in seen:
+                seen.add(other)
+                lines.append(other.encode("utf-8", "surrogatepass"))
+    return b"\n".join(lines)
 
 
 #: A character reference (numeric, or named and ended by ``;``): ``&&`` and ``a & b`` are none.
@@ -100,9 +166,11 @@ _REFERENCE = re.compile(rb"&(?:#|[A-Za-z][A-Za-z0-9]*+;)")
 
 
 def with_references_decoded(text: bytes) -> bytes:
-    """``text``, and after it the same with its character references decoded when it holds any: a
-    script's or a style's text is markup in SVG/MathML, where a browser decodes them (in HTML it
-    does not, and a text judged both ways only errs on the safe side)."""
+    """``text`` with its legacy readings (:func:`with_legacy_readings`), and after it the same with
+    its character references decoded when it holds any: a script's or a style's text is markup in
+    SVG/MathML, where a browser decodes them (in HTML it does not, and a text judged both ways only
+    errs on the safe side)."""
+    text = with_legacy_readings(text)
     if text.find(b"&") < 0 or _REFERENCE.search(text) is None:
         return text
     return text + b"\n" + html.unescape(text.decode("utf-8", "replace")).encode("utf-8")

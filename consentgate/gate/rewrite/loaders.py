@@ -122,11 +122,16 @@ def tag_verdict(
     for attr in attrs:
         attr_name = attr[0]
         if attr_name == b"srcdoc" and name == b"iframe" and nested is not None:
-            document = html.unescape(value_of(data, attr).decode("utf-8", "replace")).encode("utf-8")
-            inner = "unclassified" if depth >= _SRCDOC_DEPTH else nested(document, depth + 1)
-            if inner is not None:
-                renames.add(attr_name)
-                srcdoc_category = inner
+            raw = value_of(data, attr)
+            # (Its text in each reading of the page's encoding: a document of its own, in UTF-8.)
+            texts = decodings(raw) if not raw.isascii() else (html.unescape(raw.decode("ascii")),)
+            for text in texts:
+                document = text.encode("utf-8", "surrogatepass")
+                inner = "unclassified" if depth >= _SRCDOC_DEPTH else nested(document, depth + 1)
+                if inner is not None:
+                    renames.add(attr_name)
+                    srcdoc_category = inner
+                    break
     if category is None:
         if refused is None and not renames:
             return None

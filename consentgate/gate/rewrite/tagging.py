@@ -56,13 +56,21 @@ _SLASHLESS = re.compile(_SLASHLESS_SRC)
 #: case-sensitive (``&NewLine;``, ``&ImaginaryI;``), so the catalog cannot be asked about the
 #: lower-cased token; the tag gets a verdict on its own bytes.
 _NAMED_REF = re.compile(rb"&(?!amp;)[a-z][a-z0-9]*+;")
+#: A ``//host`` token's part up to its path, query or fragment.
+_HOST_PART = re.compile(rb"/[\t\n\r]*+/[^/?#\\]*+")
 
 
 def _undecided(token: bytes) -> bool:
     """True when a ``//host`` token's answer from the catalog does not settle its tag: it ends in a
-    byte a browser drops (the URL may go on), or holds a named reference."""
+    byte a browser drops (the URL may go on), holds a named reference, or bytes that are not ASCII
+    before its path (in a legacy encoding they may spell a host the catalog knows: fullwidth
+    letters)."""
     # (bytes' "in" first tries the needle as an integer: find is half the cost, per URL of a page)
-    return token[-1] in URL_BREAKS or (token.find(b"&") >= 0 and _NAMED_REF.search(token) is not None)
+    return (
+        token[-1] in URL_BREAKS
+        or (token.find(b"&") >= 0 and _NAMED_REF.search(token) is not None)
+        or (not token.isascii() and not _HOST_PART.match(token).group().isascii())  # type: ignore[union-attr]
+    )
 
 
 def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
