@@ -37,7 +37,8 @@ class BodyPipeline:
     """
 
     __slots__ = (
-        "_codec", "_decided", "_escapes", "_head", "_http", "_rewriter", "_sniff", "_text", "held", "pin",
+        "_codec", "_decided", "_escapes", "_head", "_http", "_rewriter", "_size", "_sniff", "_text",
+        "_tried", "held", "pin",
     )  # fmt: skip
 
     def __init__(self, rewriter: MemoRewriter, codec: Codec | None, charset: bytes, *, sniff: bool) -> None:
@@ -46,7 +47,9 @@ class BodyPipeline:
         self._http = http_encoding(charset)
         self._sniff = sniff
         self._decided = False
-        self._head = b""
+        self._head: list[bytes] = []  # the first bytes, held until their encoding is known
+        self._size = 0
+        self._tried = 0  # how many of them there were when they were last read
         self._text: Utf16Text | Iso2022JpText | None = None
         self._escapes: EscapeGuard | None = None
         self.pin: bytes | None = None
@@ -63,11 +66,17 @@ class BodyPipeline:
             if not piece:
                 continue
             if not self._decided:
-                piece = self._head + piece
-                if not self._decide(piece, final=False):
-                    self._head = piece
+                self._head.append(piece)
+                self._size += len(piece)
+                # (Read again once the held bytes doubled: a page sent a byte at a time is read
+                # a bounded number of times, not once per byte.)
+                if self._size < 2 * self._tried:
                     continue
-                self._head = b""
+                piece = b"".join(self._head)
+                self._head = [piece]
+                if not self._decide(piece, final=False):
+                    continue
+                self._head = []
             yield self._through(piece)
         if not self._decided:
             self.held.append(body)
@@ -75,12 +84,14 @@ class BodyPipeline:
             self.held = []
         if final:
             if not self._decided and self._head:
-                head, self._head = self._head, b""
+                head = b"".join(self._head)
+                self._head = []
                 self._decide(head, final=True)
                 yield self._through(head)
             yield self._finish()
 
     def _decide(self, head: bytes, *, final: bool) -> bool:
+        self._tried = len(head)
         if self._sniff:  # on the first piece, as before anything is held back
             self._sniff = False
             if not sniffs_as_html(head):
