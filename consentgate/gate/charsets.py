@@ -9,8 +9,10 @@ The browser's choice, in its order (:func:`decide`):
 2. The ``charset`` of the HTTP ``Content-Type``, parsed as the standard parses a MIME type (the
    first ``charset`` parameter, quoted or not; ``charset = x`` with spaces is none), when it is a
    label of the standard.
-3. The page's ``<meta charset>`` or ``<meta http-equiv=content-type>`` (:mod:`.meta_scan`); one
-   that names UTF-16 means UTF-8.
+3. ``<?xml`` at the very start written in UTF-16 (Chromium reads the page as UTF-16); the page's
+   ``<meta charset>`` or ``<meta http-equiv=content-type>``, or else the ``encoding`` of that XML
+   declaration (:mod:`.meta_scan`; Chromium honours it in HTML too); one that names UTF-16 means
+   UTF-8.
 4. Otherwise a default or a guess that the gate cannot know.
 
 UTF-16 and ISO-2022-JP pages are decoded for the rewriter and its output encoded back in the same
@@ -31,7 +33,7 @@ from collections.abc import Iterable
 from typing import Final, NamedTuple
 
 from .encoding_labels import encoding_of
-from .meta_scan import meta_encoding
+from .meta_scan import meta_encoding, xml_encoding
 
 __all__ = [
     "EscapeGuard",
@@ -134,10 +136,15 @@ def decide(head: bytes, http: str | None, *, final: bool) -> PageEncoding | None
         return None
     if http is not None:
         return _BY_NAME.get(http, _CERTAIN)
+    declared, decided = xml_encoding(head, final)
+    if not decided:
+        return None
+    if declared in ("utf-16le", "utf-16be"):
+        return _BY_NAME[declared]
     found, decided = meta_encoding(head, final)
     if not decided:
         return None
-    return _BY_NAME["iso-2022-jp"] if found == "iso-2022-jp" else _UNCERTAIN
+    return _BY_NAME["iso-2022-jp"] if (found or declared) == "iso-2022-jp" else _UNCERTAIN
 
 
 def with_charset(headers: Iterable[tuple[bytes, bytes]], pin: bytes) -> list[tuple[bytes, bytes]]:

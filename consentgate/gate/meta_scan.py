@@ -17,7 +17,7 @@ from typing import Final
 
 from .encoding_labels import encoding_of
 
-__all__ = ["SCAN_LIMIT", "meta_encoding"]
+__all__ = ["SCAN_LIMIT", "meta_encoding", "xml_encoding"]
 
 #: Bytes read unconditionally, and the most ever held back to find a declaration.
 _UNCONDITIONAL: Final = 1024
@@ -40,6 +40,9 @@ _CHARSET_IN_CONTENT: Final = re.compile(
     r"charset[\t\n\f\r ]*=[\t\n\f\r ]*(?:\"([^\"]*)\"|'([^']*)'|([^\t\n\f\r ;\"']+))", re.I
 )
 _WS: Final = " \t\n\f\r"
+#: ``<?xml`` in UTF-16 without a byte order mark, which Chromium takes for UTF-16.
+_XML_UTF16: Final = {b"<\x00?\x00x\x00m\x00l\x00": "utf-16le", b"\x00<\x00?\x00x\x00m\x00l": "utf-16be"}
+_XML_ENCODING: Final = re.compile(rb"encoding[\x00-\x20]*=[\x00-\x20]*(?:\"([^\"]*)\"|'([^']*)')")
 
 
 def meta_encoding(head: bytes, final: bool) -> tuple[str | None, bool]:
@@ -141,3 +144,26 @@ def _declared(attrs: dict[bytes, str]) -> str | None:
     if found == "x-user-defined":
         return "windows-1252"
     return found
+
+
+def xml_encoding(head: bytes, final: bool) -> tuple[str | None, bool]:
+    """``(encoding, decided)`` of an XML declaration at the very start of a page, which Chromium
+    honours in HTML too (below a ``<meta>``, which wins): ``<?xml`` written in UTF-16 is UTF-16,
+    ``<?xml ... encoding="x"?>`` is ``x`` (UTF-16 there means UTF-8, as in a meta)."""
+    short = not final and len(head) < 10
+    if short and (b"<?xml".startswith(head[:5]) or any(prefix.startswith(head) for prefix in _XML_UTF16)):
+        return None, False
+    found = _XML_UTF16.get(head[:10])
+    if found is not None:
+        return found, True
+    if not head.startswith(b"<?xml"):
+        return None, True
+    end = head.find(b">")
+    if end < 0:
+        return None, final or len(head) >= SCAN_LIMIT
+    m = _XML_ENCODING.search(head, 0, end)
+    if m is None:
+        return None, True
+    label = m.group(1) if m.group(1) is not None else m.group(2)
+    found = encoding_of(label)
+    return ("utf-8" if found in ("utf-16le", "utf-16be") else found), True

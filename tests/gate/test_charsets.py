@@ -168,3 +168,26 @@ async def test_a_byte_order_mark_split_across_messages(make_gate: GateFactory, s
     page = b"\xff\xfe" + f'<!doctype html><img src="{PIXEL}">'.encode("utf-16-le")
     response = await _get(make_gate, page, b"text/html; charset=utf-8", pieces=len(page) // size)
     assert leaks(response.content[2:].decode("utf-16-le").encode(), HOSTS, ()) == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+async def test_an_xml_declaration_in_utf16_makes_a_utf16_page(make_gate: GateFactory, encoding: str) -> None:
+    # Chromium reads a page that starts with '<?xml' written in UTF-16 as UTF-16, without a byte
+    # order mark or a charset: its tags are tags (the rewriter saw NULs between the bytes).
+    page = f'<?xml version="1.0"?><html><body><img src="{PIXEL}"></body></html>'.encode(encoding)
+    response = await _get(make_gate, page, b"text/html", pieces=3)
+    assert _charset(response) == encoding.replace("-le", "le").replace("-be", "be")
+    assert leaks(response.content.decode(encoding).encode(), HOSTS, ()) == []
+
+
+async def test_an_xml_declaration_names_the_encoding_when_no_meta_does(make_gate: GateFactory) -> None:
+    # Chromium honours <?xml ... encoding="..."?> at the very start of an HTML page too.
+    page = b'<?xml version="1.0" encoding="iso-2022-jp"?>' + _jp_page(b"")
+    response = await _get(make_gate, page, b"text/html")
+    assert _charset(response) == "iso-2022-jp"
+    text = response.content.decode("iso2022_jp", "replace")
+    assert leaks(text.encode(), HOSTS, ()) == [] and text.count(JP) == 2
+    # A meta that says otherwise wins over it (Chromium's order): read as it is, escapes made inert.
+    page = b'<?xml version="1.0" encoding="iso-2022-jp"?>' + _jp_page(b"<meta charset=utf-8>")
+    response = await _get(make_gate, page, b"text/html")
+    assert _charset(response) is None and b"\x1b" not in response.content
