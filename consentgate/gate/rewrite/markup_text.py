@@ -28,9 +28,10 @@ __all__ = ["double_escaped", "markup_text_end"]
 _DELIM = rb"(?=[\t\n\f\r />])"
 #: ``<name`` or ``</name`` followed by what ends a tag name (group 2), a start or end tag of another
 #: element that an HTML parser reads as raw text (group 3), or of one that leaves foreign content
-#: (group 4): after it (an HTML ``<p>`` in an SVG script) the rewriter reads such an element as raw
-#: text, and neutralises ``</name`` in its text; or a CDATA section (group 5), which the rewriter
-#: ends at its first ``>``, with ``]]`` before it in foreign content (see the exact mode).
+#: (group 4, with ``<svg>`` and ``<math>``, which enter it again): after it (an HTML ``<p>`` in an
+#: SVG script) the rewriter reads such an element as raw text, and neutralises ``</name`` in its
+#: text; or a CDATA section (group 5), which the rewriter ends at its first ``>``, with ``]]``
+#: before it in foreign content (see the exact mode).
 _TAGS: Final = {
     name: re.compile(
         rb"<(?:(/?)(?:("
@@ -38,7 +39,7 @@ _TAGS: Final = {
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
         + rb")|("
-        + b"|".join(sorted(BREAKOUT | {b"font"}))
+        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math"}))
         + rb"))"
         + _DELIM
         + rb"|(!\[cdata\[))"
@@ -163,7 +164,8 @@ def _tags(
             if end >= 0:
                 yield q, False, end, -1
             if other is None:
-                html = html or not found.group(1)  # (a breakout start tag)
+                if not found.group(1):  # (a start tag that leaves foreign content, or enters it)
+                    html = found.group(4) not in (b"svg", b"math")
             elif not found.group(1):
                 raw = raw or (other if html else b"")
             elif other == raw and raw != b"plaintext":

@@ -464,3 +464,14 @@ def test_the_brackets_the_rewrite_puts_in_a_cdata_section_count_for_the_double_e
     once = run(PLAN, document)
     assert b"<!----></script>" in once
     assert run(PLAN, once) == once
+
+
+def test_an_svg_or_math_after_a_breakout_tag_is_foreign_content_again() -> None:
+    # After '<BODY/ >' left the <math>, a second '<math><style>' is MathML again: its text is
+    # markup (a comment that runs to the end), not raw text to the first '</style'; read as raw
+    # text, the first style's text was judged to a '</style' that the rewrite then neutralised,
+    # and a second rewrite judged it further (found by the soup fuzzer, seed 480553).
+    part = b"<math><style></iframe><!--</style></script x;</title>new Image().src='x.png';]]></style>"
+    document = part + b"<!--><BODY/ >" + part + b"//connect.&#00102;a&#x63;e&#xAD;book.net"
+    once = run(PLAN, document)
+    assert run(PLAN, once) == once
