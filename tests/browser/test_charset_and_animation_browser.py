@@ -1,6 +1,7 @@
-"""Two ways a page loaded a tracker past the rewrite, through a real gate in Chromium (marker
+"""Ways a page loaded a tracker past the rewrite, through a real gate in Chromium (marker
 ``browser``), scripting on and off: an ISO-2022-JP page, where bytes that read as ``<!--`` are
-two kanji, and SVG animation that sets an ``<image href>`` to a tracker's URL. Each page loads the
+two kanji; a UTF-16 page that only an XML declaration makes one; SVG animation that sets an
+``<image href>`` to a tracker's URL. Each page loads the
 pixel without the gate (checked first), and not one request leaves for a tracker with it."""
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ PAGES: dict[str, tuple[str, bytes, str | None]] = {
         "text/html",
         _jp(b'<script>"<meta charset=utf-8>"</script><meta charset=iso-2022-jp>'),
         "ISO-2022-JP",
+    ),
+    "/xml-decl": ("text/html", b'<?xml version="1.0" encoding="iso-2022-jp"?>' + _jp(b""), "ISO-2022-JP"),
+    "/xml-utf16": (
+        "text/html",
+        f'<?xml version="1.0"?><html><body><p>{JP}</p><img alt="" src="{PIXEL}"></body></html>'.encode(
+            "utf-16-le"
+        ),
+        "UTF-16LE",
     ),
     "/svg-set": (
         "text/html; charset=utf-8",
