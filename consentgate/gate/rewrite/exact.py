@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import attributes, decoded, first_value, runs_script
 from .loaders import all_loaders, style_verdict
-from .markup_text import double_escaped, markup_text_end
+from .markup_text import double_escaped, markup_text_end, raw_context
 from .nesting import read_nesting
 from .neutral import BACK_TO_DATA, DOUBLE_ESCAPED
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
@@ -265,12 +265,12 @@ class ExactMode:
         )
         tree = self._tree
         inside = bool(tree.stack)
-        html = not inside and tree.select  # (an HTML element read as markup: see markup_text)
+        context = raw_context(inside, tree.select, self._frameset)  # (see markup_text)
         text_end = -1
         if name in (b"style", b"script") and (inside or self._frameset or (tree.select and name == b"style")):
             # Read as markup; its text is judged up to where both readings have ended it.
             text_end = markup_text_end(
-                low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip, html
+                low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip, context
             )
             if text_end < 0 and not final and n - tag_end < self._plan.script_cap:
                 return c, True
@@ -311,7 +311,7 @@ class ExactMode:
                     and name == b"script"
                     and name in self._neutral
                     and double_escaped(
-                        low, tag_end, min(n, tag_end + self._plan.script_cap), self._skip, html
+                        low, tag_end, min(n, tag_end + self._plan.script_cap), self._skip, context
                     )
                 ):
                     self._neutral.add(DOUBLE_ESCAPED)

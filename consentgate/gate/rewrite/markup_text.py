@@ -23,7 +23,7 @@ from .script_data import script_end
 from .tokenizer import comment_end, construct_end
 from .vocabulary import BREAKOUT
 
-__all__ = ["double_escaped", "markup_text_end"]
+__all__ = ["double_escaped", "markup_text_end", "raw_context"]
 
 _DELIM = rb"(?=[\t\n\f\r />])"
 #: ``<name`` or ``</name`` followed by what ends a tag name (group 2), a start or end tag of another
@@ -39,7 +39,7 @@ _TAGS: Final = {
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
         + rb")|("
-        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math"}))
+        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math", b"input", b"keygen"}))
         + rb"))"
         + _DELIM
         + rb"|(!\[cdata\[))"
@@ -49,18 +49,33 @@ _TAGS: Final = {
 _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
 _STYLE_END: Final = re.compile(rb"</style(?=[\t\n\f\r />])")
 _CDATA: Final = -2  # (see _tags)
+_LEAVE_SELECT: Final = frozenset({b"input", b"keygen", b"textarea"})
+_ANY_RAW: Final = frozenset(
+    {b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"plaintext", b"script", b"style"}
+)
+
+
+def raw_context(foreign: bool, select: bool, frameset: bool) -> frozenset[bytes]:
+    """The elements whose text the rewriter reads as raw text (or script data) inside a script or
+    style it reads as markup: none in SVG/MathML (until a tag leaves it), a ``<script>`` in a
+    ``<select>``, a ``<noframes>`` after a ``<frameset>`` (which ignores the others)."""
+    if foreign:
+        return frozenset()
+    return (frozenset({b"script"}) if select else frozenset()) | (
+        frozenset({b"noframes"}) if frameset else frozenset()
+    )
 
 
 def markup_text_end(
-    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], html: bool = False
+    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], raw: frozenset[bytes] = frozenset()
 ) -> int:
     """Where the text of the element ``name`` whose start tag ends at ``start`` ends, in both
     readings (see the module's text): the start of the end tag that closes it in the markup
     reading; -1 when ``low[:n]`` does not tell yet. ``skip``: the rewriter's data-state reader (it
-    stops before every construct it does not complete); ``html``: the element is an HTML one read
-    as markup (in a ``<select>``), not an SVG/MathML one."""
+    stops before every construct it does not complete); ``raw``: the elements the rewriter reads
+    as raw text where this one is (:func:`raw_context`)."""
     depth = 0
-    for q, end_tag, inside, end in _tags(low, start, n, name, skip, html):
+    for q, end_tag, inside, end in _tags(low, start, n, name, skip, raw):
         if inside >= 0:
             continue
         if end_tag and depth == 0:
@@ -74,14 +89,16 @@ def markup_text_end(
     return -1
 
 
-def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes], html: bool = False) -> bool:
+def double_escaped(
+    low: bytes, start: int, n: int, skip: re.Pattern[bytes], raw: frozenset[bytes] = frozenset()
+) -> bool:
     """True when the script data of a ``<script>`` whose start tag ends at ``start``, read as the
     rewriter writes it (``</script`` inside a comment, a tag or an attribute neutralised), is
     double escaped at the first ``</script`` that the markup reading sees as an end tag in
     ``low[:n]``, so that this end tag does not end the script there."""
     neutral: list[int] = []
     brackets: list[int] = []  # (where ']]' goes before a CDATA section's first '>')
-    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, html):
+    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, raw):
         if inside >= 0:  # (every '</script' in that construct)
             neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
             if end == _CDATA and not (low[inside - 3 : inside - 1] == b"]]" and inside - 3 >= q + 9):
@@ -103,7 +120,7 @@ def double_escaped(low: bytes, start: int, n: int, skip: re.Pattern[bytes], html
 
 
 def _tags(
-    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], html: bool
+    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], context: frozenset[bytes]
 ) -> Iterator[tuple[int, bool, int, int]]:
     """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
     ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
@@ -111,8 +128,9 @@ def _tags(
     of the element: the first inside a construct that ends at ``end`` (the search goes on after
     it), or a tag that ends at ``end`` inside the text of an element another reading takes for raw
     text (see :data:`_TAGS`), from its start tag to the first end tag of its name that the markup
-    reading sees (a ``</name`` in it is neutralised where the rewriter reads that raw text), once
-    the element is in HTML (``html``: from the start, or after a tag that leaves foreign content);
+    reading sees (a ``</name`` in it is neutralised where the rewriter reads that raw text), for
+    the elements in ``context`` (:func:`raw_context`; all of them after a tag that leaves foreign
+    content, none after an ``<svg>`` or ``<math>``);
     ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``.
     The search stops where the buffer does not tell."""
     tags = _TAGS[name]
@@ -142,7 +160,7 @@ def _tags(
             end = low.find(b">", q, n) + 1
             if end <= 0:
                 return
-            yield q, False, end, -1 if html else _CDATA
+            yield q, False, end, -1 if context else _CDATA
             pos = at = end
             continue
         end = construct_end(low, q, n)
@@ -152,7 +170,7 @@ def _tags(
                 yield q, bool(found.group(1)), -1, end
             elif end >= 0:
                 yield q, bool(found.group(1)), end, -1
-            if html and not raw and not found.group(1) and end >= 0:
+            if name in context and not raw and not found.group(1) and end >= 0:
                 # An HTML script or style: its text is script data or raw text, hidden to its end.
                 close = _text_end(low, end, n, name)
                 if close < 0:
@@ -163,11 +181,14 @@ def _tags(
         else:  # (another tag: what it holds is hidden too)
             if end >= 0:
                 yield q, False, end, -1
+            leaves = bool(context) and found.group(4 if other is None else 3) in _LEAVE_SELECT
             if other is None:
-                if not found.group(1):  # (a start tag that leaves foreign content, or enters it)
-                    html = found.group(4) not in (b"svg", b"math")
+                if not found.group(1) and (leaves or found.group(4) not in _LEAVE_SELECT):
+                    # (a start tag that leaves foreign content or a select, or enters foreign content)
+                    context = frozenset() if found.group(4) in (b"svg", b"math") else _ANY_RAW
             elif not found.group(1):
-                raw = raw or (other if html else b"")
+                raw = raw or (other if other in context or leaves else b"")
+                context = _ANY_RAW if leaves else context
             elif other == raw and raw != b"plaintext":
                 raw = b""
         if end < 0:

@@ -475,3 +475,21 @@ def test_an_svg_or_math_after_a_breakout_tag_is_foreign_content_again() -> None:
     document = part + b"<!--><BODY/ >" + part + b"//connect.&#00102;a&#x63;e&#xAD;book.net"
     once = run(PLAN, document)
     assert run(PLAN, once) == once
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<frameset// /=\tga&period;js/><SCRipt\nXLINK:HREF="https://www.face\xc2\xadbook.com/tr"/ ><noframes>'
+        b"new Image().src='./x';</script //www.facebook.com",
+        b"<select><script>]]>new Image().src='\x00HTTPS://WWW.YOUTUBE.COM/embed/x';--!></script><style><input "
+        b'type="image" src="data:image&#47;p&#x0D;ng;base64,AA=="><noembed></style>https:/&#47;WWW.FaceBook.COM',
+    ],
+)
+def test_raw_text_inside_a_script_or_style_read_as_markup_in_a_frameset_or_a_select(document: bytes) -> None:
+    # After a <frameset> a <script> is read as markup, a <noframes> in it as raw text, whose
+    # '</script' the rewrite neutralises; in a <select>, an <input> ends the select, and a
+    # <noembed> after it is raw text too. The text was judged to that end tag, and a second
+    # rewrite judged further (found by the soup fuzzer, seeds 485597 and 303939).
+    once = run(PLAN, document)
+    assert run(PLAN, once) == once
