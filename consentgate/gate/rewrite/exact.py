@@ -34,6 +34,7 @@ _DATA = 0
 #: What a frameset ignores of the start tags that begin raw text (noframes and noscript are raw
 #: text there too, or followed as markup already).
 _FRAMESET_IGNORES = RAW_CAPABLE.difference((b"noframes", b"noscript")) | {b"plaintext"}
+_NO_RAW: frozenset[bytes] = frozenset()
 _RECORDED = frozenset(
     {
         b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
@@ -265,9 +266,10 @@ class ExactMode:
         )
         tree = self._tree
         inside = bool(tree.stack)
-        context = raw_context(inside, tree.select, self._frameset)  # (see markup_text)
         text_end = -1
+        context = _NO_RAW  # (what the rewriter reads as raw text in it: see markup_text)
         if name in (b"style", b"script") and (inside or self._frameset or (tree.select and name == b"style")):
+            context = raw_context(inside, tree.select, self._frameset)
             # Read as markup; its text is judged up to where both readings have ended it.
             text_end = markup_text_end(
                 low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip, context
