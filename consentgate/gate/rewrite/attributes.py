@@ -90,12 +90,18 @@ _WINDOWS_1252: Final = {byte: _windows_1252(byte) for byte in range(0x80, 0xA0)}
 #: EUC-JP (and its NEC row 13: circled digits, units), GBK/gb18030, Big5 and EUC-KR, '№' in the
 #: Cyrillic ones, ligatures in Mac Roman. (windows-1252's 'ª', '™'... are read above.)
 _LEGACY: Final = ("cp932", "euc_jp", "euc_jis_2004", "gb18030", "big5hkscs", "cp949", "cp1251", "mac_roman")
-#: A run of bytes that may be a URL and holds bytes that are not ASCII: it ends at what cannot be a
-#: trailing byte of those encodings (they all start at 0x40) and cannot be in a URL.
-_LEGACY_RUN = re.compile(rb"[^\x00-\x20\"'()<>;\x80-\xff]*+[\x80-\xff][^\x00-\x20\"'()<>;]*+")
-_AUTHORITY_END = re.compile(rb"[/?#]")
-#: At most this many runs of a script or style are read in the legacy encodings.
-_LEGACY_RUNS: Final = 256
+#: Where a URL's host holds a byte that is not ASCII: after ``//`` (or a backslash, or a scheme's
+#: ``:``, and any more slashes; tabs and newlines a URL parser drops), before its path, query or
+#: fragment. (A URL whose host is ASCII is read the same in every one of those encodings: their
+#: trailing bytes never make a ``/``, ``?``, ``#``, a quote or whitespace.)
+_HOST_CHARS = rb"[\t\n\r/\\]*+[^\x00-\x08\x0b\x0c\x0e-\x20\"'()<>;/?#\\]*?[\x80-\xff]"
+#: (Three searches that each start with a literal byte, so that the engine skims to it at C speed.)
+_HOST_NOT_ASCII: Final = tuple(re.compile(start + _HOST_CHARS) for start in (rb"/[\t\n\r]*/", rb"\\", rb":"))
+#: What ends a run that may be a URL (no trailing byte of those encodings is one of these).
+_RUN_END = re.compile(rb"[\x00-\x20\"'()<>;]")
+#: How far back a run's start is looked for, and on its end (a host is at most 253 characters).
+_BACK: Final = 256
+_ON: Final = 2048
 
 
 def decodings(raw: bytes) -> tuple[str, ...]:
@@ -109,7 +115,7 @@ def decodings(raw: bytes) -> tuple[str, ...]:
     out = [text]
     # (Its references decoded to find its host; one that is not latin-1 is already read above.)
     probe = raw if raw.find(b"&") < 0 else html.unescape(raw.decode("latin-1")).encode("latin-1", "ignore")
-    legacy = _legacy(raw) if any(map(_host_not_ascii, _LEGACY_RUN.findall(probe))) else []
+    legacy = _legacy(raw) if any(r.search(probe) is not None for r in _HOST_NOT_ASCII) else []
     for other in (raw.decode("latin-1").translate(_WINDOWS_1252), *legacy):
         other = html.unescape(other) if "&" in other else other
         if other not in out:
@@ -121,38 +127,29 @@ def _legacy(raw: bytes) -> list[str]:
     return [raw.decode(encoding, "replace") for encoding in _LEGACY]
 
 
-def _host_not_ascii(run: bytes) -> bool:
-    """Whether bytes that are not ASCII may stand in the host of a URL in ``run``: after its
-    ``//`` (backslashes and escaped slashes count, tabs and newlines do not), or after a scheme's
-    ``:``, up to the path, query or fragment (a URL with its host in ASCII, or none, is judged
-    the same in every reading)."""
-    url = run.translate(None, b"\t\n\r").replace(b"\\", b"/")
-    at = url.find(b"//")
-    if at >= 0:
-        start = at + 2
-        while url[start : start + 1] == b"/":
-            start += 1
-    else:
-        start = url.find(b":") + 1
-        if start == 0:
-            return False
-    end = _AUTHORITY_END.search(url, start)
-    return not url[start : end.start() if end is not None else len(url)].isascii()
-
-
 def with_legacy_readings(text: bytes) -> bytes:
-    """``text`` (a script's or a style's), and after it each run in it that holds bytes that are
-    not ASCII as the legacy encodings read it, one per line, in UTF-8 (a URL written in fullwidth
-    letters in a Shift_JIS page is a URL to a browser)."""
+    """``text`` (a script's or a style's), and after it, one per line in UTF-8, each run in it whose
+    URL host holds bytes that are not ASCII as the legacy encodings read it (a URL written in
+    fullwidth letters in a Shift_JIS page is a URL to a browser)."""
     if text.isascii():
         return text
     lines = [text]
-    for n, m in enumerate(_LEGACY_RUN.finditer(text)):
-        if n >= _LEGACY_RUNS:
-            break
-        run = m.group()
-        if not _host_not_ascii(run):
+    done = 0
+    found = sorted((m.start(), m.end()) for r in _HOST_NOT_ASCII for m in r.finditer(text))
+    for at, to in found:
+        if at < done:
             continue
+        # The run around it: back to what ends a URL (its scheme is near), on to the same.
+        start = at
+        window = text[max(0, start - _BACK) : start]
+        before = _RUN_END.findall(window)
+        if before:
+            start -= len(window) - window.rfind(before[-1]) - 1
+        else:
+            start -= len(window)
+        end = _RUN_END.search(text, to, to + _ON)
+        done = end.start() if end is not None else min(len(text), to + _ON)
+        run = text[start:done]
         seen = {run.decode("utf-8", "replace")}
         for other in _legacy(run):
             if other not in seen:
