@@ -69,3 +69,10 @@ def test_a_page_with_no_fullwidth_host_is_left_as_it_is() -> None:
     page = '<!doctype html><meta charset=shift_jis><p>日本語</p><img src="/画像.png"><a href="https://example.jp/ページ">x</a>'
     document = page.encode("cp932")
     assert run(PLAN, document) == document
+
+
+def test_a_fullwidth_host_after_many_runs_of_other_text() -> None:
+    # However much text that is not ASCII comes first, the host is read in every encoding.
+    words = ", ".join(f"'日本語{i}'" for i in range(400))
+    page = f"<!doctype html><meta charset=shift_jis><script>var w = [{words}]; new Image().src = 'https://{FULLWIDTH_DOT}/tr'</script>"
+    _check(page.encode("cp932"))
