@@ -185,7 +185,9 @@ def _ordinary_groups(leaves: bool) -> re.Pattern[bytes]:
     name = rb"[a-z][a-z0-9_:-]*+"
     return re.compile(
         first + rb"++"
-        rb"|(?P<unit>(?:" + tag + quiet + rb"*+){1,4}?)(?P=unit)++"
+        # (A unit that ends in a '<' of text, read so for the '<' after it, is no unit when its
+        # last copy is followed by a tag: a copy repeats the bytes, not the lookahead.)
+        rb"|(?P<unit>(?:" + tag + quiet + rb"*+){1,4}?)(?P=unit)++(?<!<)"
         rb"|" + ordinary + rb"(?P<starts>" + name + rb")" + plain + rb">(?:[^<]*+<(?P=starts)" + plain + rb">)++"
         rb"|" + end + rb"(?P<ends>" + name + rb")" + _WS + rb"*+>(?:[^<]*+</(?P=ends)" + _WS + rb"*+>)++"
         rb"|(?P<closes>(?:" + end + _NAME + _WS + rb"*+>[^<]*+){2,}+)"

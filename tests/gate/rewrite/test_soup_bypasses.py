@@ -493,3 +493,19 @@ def test_raw_text_inside_a_script_or_style_read_as_markup_in_a_frameset_or_a_sel
     # rewrite judged further (found by the soup fuzzer, seeds 485597 and 303939).
     once = run(PLAN, document)
     assert run(PLAN, once) == once
+
+
+def test_a_repeated_unit_of_ordinary_markup_that_ends_in_a_lt_of_text() -> None:
+    # '</scripts><' is a unit (an end tag, then a '<' of text, as the next '<' makes it) and its
+    # copy '</scripts><' matched again before '<SCRIPT ...>' (a copy repeats the bytes, not the
+    # lookahead): the start tag was read as text, its '<!--' as a comment to the end of the page,
+    # and the HTML script after '<SpAN>' (a breakout) ran gtag unjudged (found by the soup
+    # fuzzer, seed 597765).
+    document = (
+        b"<math><style></StYLe><script>--></scripts><</scripts><SCRIPT <!--new Image().src='\t#a';</script>"
+        b'<SpAN\t"><script href="https://cdn.example.com/x.png">gtag('
+    )
+    assert leaks(document, HOSTS, ("gtag(",))
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("gtag(",)) == []
+    assert run(PLAN, out) == out
