@@ -31,6 +31,10 @@ _RAW_END: Final = {
     name: re.compile(rb"</" + name + rb"[\t\n\f\r />]", re.I)
     for name in (b"script", b"style", b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes")
 }
+#: A start tag that ends the head for the scan (one not in :data:`_HEAD_TAGS`).
+_LEAVES_HEAD: Final = re.compile(
+    rb"<(?!(?:script|noscript|style|link|meta|object|title|base|html|head)[\t\n\f\r />])[a-z]"
+)
 _TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*)")
 _SPACE_OR_SLASH: Final = re.compile(rb"[\t\n\f\r /]*")
 _ATTR: Final = re.compile(
@@ -51,6 +55,14 @@ def meta_encoding(head: bytes, final: bool) -> tuple[str | None, bool]:
     :data:`SCAN_LIMIT` long."""
     n = min(len(head), SCAN_LIMIT)
     done = final or len(head) >= SCAN_LIMIT
+    low = head[:n].lower()
+    if low.find(b"<meta") < 0 or (low.find(b"charset") < 0 and low.find(b"&") < 0):
+        # No meta that could name an encoding yet (the common page): where the scan would stop
+        # is all that is left to tell, from the first tag that leaves the head (text that only
+        # looks like one, in a script, makes it stop sooner: no meta there is found then either).
+        leaves = _LEAVES_HEAD.search(low)
+        stop = max(_UNCONDITIONAL, leaves.start() if leaves is not None else n + 1)
+        return None, done or stop <= n
     pos = 0
     in_head = True
     while True:
