@@ -42,7 +42,10 @@ def script_verdict(
     """The inert form of a script tag, None to leave it, or INLINE when its text decides
     (speculation rules and import maps are not run, but the URLs in their JSON are fetched)."""
     code, by_code = code_renames(plan, blocked, data, attrs, base)
-    if code and explicit_category(data, attrs) is None:  # a handler or style naming a refused URL
+    explicit = explicit_category(data, attrs)
+    # A handler or style naming a refused URL (a script that does not run applies its style
+    # whatever category it carries: only 'necessary' keeps it).
+    if code and (explicit is None or (explicit != "necessary" and not runs_script(data, attrs))):
         assert by_code is not None
         renames = SCRIPT_RENAMES | code
         return plan.inert.tag(data, c, name_end, tag_end, attrs, renames, by_code.category, by_code)

@@ -509,3 +509,12 @@ def test_a_repeated_unit_of_ordinary_markup_that_ends_in_a_lt_of_text() -> None:
     out = run(PLAN, document)
     assert leaks(out, HOSTS, ("gtag(",)) == []
     assert run(PLAN, out) == out
+
+
+def test_a_script_that_does_not_run_applies_its_style_whatever_category_it_names() -> None:
+    # A <script> whose type is no script type (here a URL) does not run, but its style attribute
+    # applies like any element's; one carrying a data-cg-category of its own (not 'necessary') was
+    # left whole, style and all (found by the soup fuzzer, seed 593634).
+    _check(
+        '<script data-cg-category="x" style="background:url(/\\2fwww.facebook.com/tr)" type="text/x"></script>'
+    )
