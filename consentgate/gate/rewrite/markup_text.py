@@ -39,7 +39,7 @@ _TAGS: Final = {
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
         + rb")|("
-        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math", b"input", b"keygen"}))
+        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math", b"input", b"keygen", b"select"}))
         + rb"))"
         + _DELIM
         + rb"|(!\[cdata\[))"
@@ -98,7 +98,7 @@ def double_escaped(
     ``low[:n]``, so that this end tag does not end the script there."""
     neutral: list[int] = []
     brackets: list[int] = []  # (where ']]' goes before a CDATA section's first '>')
-    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, raw):
+    for q, end_tag, inside, end in _tags(low, start, n, b"script", skip, raw, select_ends=True):
         if inside >= 0:  # (every '</script' in that construct)
             neutral.extend(m.start() + 1 - start for m in _SCRIPT_END.finditer(low, q, inside))
             if end == _CDATA and not (low[inside - 3 : inside - 1] == b"]]" and inside - 3 >= q + 9):
@@ -120,7 +120,13 @@ def double_escaped(
 
 
 def _tags(
-    low: bytes, start: int, n: int, name: bytes, skip: re.Pattern[bytes], context: frozenset[bytes]
+    low: bytes,
+    start: int,
+    n: int,
+    name: bytes,
+    skip: re.Pattern[bytes],
+    context: frozenset[bytes],
+    select_ends: bool = False,
 ) -> Iterator[tuple[int, bool, int, int]]:
     """Each ``<name`` and ``</name`` from ``start`` as the markup reading meets it, in ``low[:n]``:
     ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
@@ -132,11 +138,14 @@ def _tags(
     the elements in ``context`` (:func:`raw_context`; all of them after a tag that leaves foreign
     content, none after an ``<svg>`` or ``<math>``);
     ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``.
-    The search stops where the buffer does not tell."""
+    A ``</name`` in a ``<select>`` is one of those too (html5lib ignores it there), unless
+    ``select_ends`` (where the rewriter takes it for an end tag). The search stops where the
+    buffer does not tell."""
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
     at = start  # (where the search for the next tag goes on)
     raw = b""  # (the element whose text another reading takes for raw text, if any)
+    select = False  # (in a <select>, where html5lib ignores '</name>')
     while True:
         found = tags.search(low, at, n)
         if found is None or found.end() >= n:
@@ -166,7 +175,7 @@ def _tags(
         end = construct_end(low, q, n)
         other = found.group(3)
         if found.group(2) is not None:
-            if not raw:
+            if not raw and not (select and found.group(1) and not select_ends):
                 yield q, bool(found.group(1)), -1, end
             elif end >= 0:
                 yield q, bool(found.group(1)), end, -1
@@ -182,7 +191,9 @@ def _tags(
             if end >= 0:
                 yield q, False, end, -1
             leaves = bool(context) and found.group(4 if other is None else 3) in _LEAVE_SELECT
-            if other is None:
+            if found.group(4) == b"select":  # (a select ignores the end tags of other elements)
+                select = not found.group(1)
+            elif other is None:
                 if not found.group(1) and (leaves or found.group(4) not in _LEAVE_SELECT):
                     # (a start tag that leaves foreign content or a select, or enters foreign content)
                     context = frozenset() if found.group(4) in (b"svg", b"math") else _ANY_RAW

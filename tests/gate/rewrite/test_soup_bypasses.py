@@ -518,3 +518,17 @@ def test_a_script_that_does_not_run_applies_its_style_whatever_category_it_names
     _check(
         '<script data-cg-category="x" style="background:url(/\\2fwww.facebook.com/tr)" type="text/x"></script>'
     )
+
+
+def test_end_tags_in_a_select_do_not_end_the_text_of_a_script_read_as_markup() -> None:
+    # html5lib ignores '</script>' in a <select> (here in a foreignObject in an SVG script), so the
+    # SVG script stays open and the text after the select is its text: judged only to that end
+    # tag, fbq ran (found by the soup fuzzer, seed 640147).
+    document = (
+        b"<svg><script>x</script></script </SCRIPT><script>\n</scripts>-<script></script>"
+        b"<ForeignobJEct/ ><select><script></script </script></scripts></SCRIPT>fbq("
+    )
+    assert leaks(document, HOSTS, ("fbq(",))
+    out = run(PLAN, document)
+    assert leaks(out, HOSTS, ("fbq(",)) == []
+    assert run(PLAN, out) == out
