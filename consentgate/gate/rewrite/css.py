@@ -70,15 +70,25 @@ def script_urls(text: str) -> list[str]:
     r"""The absolute and protocol-relative URLs a script, a handler or JSON ``text`` names, read in
     its strings as the engine reads them: JavaScript's and JSON's escapes decoded
     (``https:\/\/www.f\u0061cebook.com``), and CSS's too (a handler may set a style). A string can
-    hold a tab (a template literal a newline too, an escape any of them), which a URL parser drops:
-    then the URLs of the text without them count as well. A URL built from pieces at run time
-    (``"//www." + host``) is not seen."""
-    decoded = _JS_ESCAPE.sub(_js_unescape, text) if text.find("\\") >= 0 else text
+    hold a tab, an escape a newline (a template literal a raw one), which a URL parser drops: then
+    the URLs of the text without them count as well. A URL built from pieces at run time
+    (``"//www." + host``) is not seen.
+
+    What decides whether a text is read without its newlines does not change when the rewriter
+    neutralises an end tag in it (``<\/script``, whose escape makes no newline): a second rewrite
+    judges the text as the first did."""
+    if text.find("\\") < 0:
+        decoded, css = text, None
+    else:
+        decoded = _JS_ESCAPE.sub(_js_unescape, text)
+        css = _ESCAPE.sub(_unescape, text)
     urls = URL_IN_TEXT.findall(decoded)
-    if decoded.find("\t") >= 0 or (
-        (decoded.find("\n") >= 0 or decoded.find("\r") >= 0) and (decoded is not text or text.find("`") >= 0)
-    ):
+    if css is not None:
+        urls += URL_IN_TEXT.findall(css)
+    if decoded.find("\t") >= 0 or text.find("`") >= 0 or _lines(decoded) > _lines(text):
         urls += URL_IN_TEXT.findall(decoded.translate(_URL_DROPS))
-    if decoded is not text:
-        urls += css_urls(text)
     return urls
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + text.count("\r")

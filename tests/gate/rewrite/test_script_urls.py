@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from consentgate.gate.rewrite.css import script_urls
-from tests.support.rewriter import run, tiny_plan
+from tests.support.rewriter import fake_injection, run, tiny_plan
 
 PLAN = tiny_plan()
 INERT = b'type="text/plain"'
@@ -64,3 +64,13 @@ def test_escapes_decode_as_the_engine_decodes_them() -> None:
     # \0 is NUL, \8 is "8", an escaped quote ends no string, a lone backslash at the end is kept.
     assert "//b.example/8" in script_urls(r'"\/\/b.example\/\8"')
     assert script_urls("\\") == []
+
+
+def test_a_second_rewrite_reads_a_script_as_the_first_did() -> None:
+    # The first rewrite neutralises the '</script' in the comment ('<\/script'); that backslash must
+    # not make the second read the text without its newlines, where 'https:conn\ne\nct.facebo...'
+    # (raw newlines, in no string) would become a tracker's URL (the soup fuzzer's seed 6170).
+    page = b"<svg><script>new Image().src='./x';---!><!--</script https:conn&#10;e&NewLine;c&#00116;.&#102;acebo&#10;o\rk.net"
+    plan = tiny_plan(injection=fake_injection)
+    once = run(plan, page)
+    assert run(plan, once) == once
