@@ -107,8 +107,9 @@ _ON: Final = 2048
 def decodings(raw: bytes) -> tuple[str, ...]:
     """The texts a raw value may be, its references decoded: :func:`decoded`'s, and when it holds
     bytes that are not ASCII, as windows-1252 reads them too (how browsers and html5lib read a page
-    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control), and as the
-    legacy encodings (:data:`_LEGACY`) read them: the page may be in one of those."""
+    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control), as UTF-8
+    with U+FFFD for a byte that is not (a UTF-8 page), and as the legacy encodings (:data:`_LEGACY`)
+    read them: the page may be in one of those."""
     text = decoded(raw)
     if raw.isascii():
         return (text,)
@@ -116,7 +117,9 @@ def decodings(raw: bytes) -> tuple[str, ...]:
     # (Its references decoded to find its host; one that is not latin-1 is already read above.)
     probe = raw if raw.find(b"&") < 0 else html.unescape(raw.decode("latin-1")).encode("latin-1", "ignore")
     legacy = _legacy(raw) if any(r.search(probe) is not None for r in _HOST_NOT_ASCII) else []
-    for other in (raw.decode("latin-1").translate(_WINDOWS_1252), *legacy):
+    # A UTF-8 page with a stray byte in a value: browsers read U+FFFD for it, and the rest as UTF-8.
+    utf8 = raw.decode("utf-8", "replace")
+    for other in (raw.decode("latin-1").translate(_WINDOWS_1252), utf8, *legacy):
         other = html.unescape(other) if "&" in other else other
         if other not in out:
             out.append(other)

@@ -375,9 +375,6 @@ def test_the_text_of_a_script_or_style_read_as_markup_runs_past_raw_text_inside_
         assert run(PLAN, document, chunks=[size] * (len(document) // size)) == once
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attributes.decodings reads a value that is not all UTF-8 as windows-1252 only"
-)
 @pytest.mark.parametrize(
     "tag",
     [
@@ -390,7 +387,7 @@ def test_a_value_that_is_utf8_but_for_one_byte_is_read_as_a_browser_reads_a_utf8
     # page with U+FFFD for that byte, so the soft hyphen ('\xc2\xad', which a host drops) stays one
     # and the host is facebook.com; the rewriter reads a value that does not decode whole as one
     # character per byte ('Â­'), a host that is not the tracker's (found by the soup fuzzer,
-    # seed 402153). Its fix belongs to the attributes' decodings (a reading with U+FFFD).
+    # seed 402153).
     document = b'<!doctype html><meta charset="utf-8"><body>' + tag
     assert leaks(document, HOSTS, ())
     assert leaks(run(PLAN, document), HOSTS, ()) == []
@@ -440,9 +437,6 @@ def test_a_second_base_href_after_a_first_party_one(page: str) -> None:
     _check(page)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="tagging._may_name_url skips the CSS judge for text whose URL only references spell"
-)
 def test_a_style_whose_url_only_references_spell_is_judged_the_same_after_a_neutralised_end_tag() -> None:
     # The CSS judge reads a style's text with its character references decoded too ('&sol;/' is
     # '//'), but the filter before it looks for '//', a scheme or a backslash in the raw text: the
