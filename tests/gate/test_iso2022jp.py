@@ -80,9 +80,12 @@ def _standard(data: bytes) -> str:
                 out.append("\ufffd")
         else:  # escape
             leading, lead = lead, 0
-            new = {(0x28, 0x42): "ascii", (0x28, 0x4A): "roman", (0x28, 0x49): "katakana"}.get(
-                (leading, byte)
-            )
+            switches: dict[tuple[int, int | None], str] = {
+                (0x28, 0x42): "ascii",
+                (0x28, 0x4A): "roman",
+                (0x28, 0x49): "katakana",
+            }
+            new = switches.get((leading, byte))
             if leading == 0x24 and byte in (0x40, 0x42):
                 new = "lead"
             if new is not None:
