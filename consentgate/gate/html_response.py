@@ -42,12 +42,12 @@ from starlette.types import Message, Scope, Send
 from ..config import Config
 from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
-from .charsets import read_as_it_is, with_charset
+from .charsets import charset_param, read_as_it_is, with_charset
 from .codings import Codec, Undecodable, codec_for
 from .first_party import PlansByHost
 from .page_cache import PageCache, PageKey
 from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
-from .response_heads import ContentTypes, charset_of, read_heads
+from .response_heads import ContentTypes, read_heads
 from .rewrite import CatalogLike, MemoRewriter, RewritePlan
 from .sniff import is_html_type
 
@@ -233,7 +233,7 @@ class _HtmlResponder:
                 else:
                     self._sniff = True
             if params.find(b"charset") >= 0:
-                self._charset = charset_of(params)
+                self._charset = charset_param(params)
         self._codec = None
         self._coding = b""
         if coding and coding != b"identity" and not self._refuse:

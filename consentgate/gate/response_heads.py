@@ -12,7 +12,7 @@ from typing import Final
 
 from .charsets import charset_param
 
-__all__ = ["ContentTypes", "charset_of", "read_heads"]
+__all__ = ["ContentTypes", "read_heads"]
 
 #: The header names read (1 type, 2 coding, 3 CSP), and common ones skipped (0) without asking
 #: whether they are lower-case: one dict look-up per header.
@@ -64,12 +64,6 @@ def read_heads(
     return content_type, more_types, coding, csp
 
 
-def charset_of(params: bytes) -> bytes:
-    """The charset label of a Content-Type's parameters (lower-cased by the caller), or b"", as
-    browsers read it (the first ``charset``, unquoted; see :func:`.charsets.charset_param`)."""
-    return charset_param(params)
-
-
 class ContentTypes:
     """``parse(value)``: (it is text/html, its charset label lower-cased), kept per value."""
 
@@ -83,7 +77,10 @@ class ContentTypes:
         if parsed is not None:
             return parsed
         media, _, params = content_type.lower().partition(b";")
-        parsed = (media.strip() == b"text/html", charset_of(params) if params.find(b"charset") >= 0 else b"")
+        parsed = (
+            media.strip() == b"text/html",
+            charset_param(params) if params.find(b"charset") >= 0 else b"",
+        )
         if len(self._parsed) >= _TYPES_KEPT:
             self._parsed.clear()
         self._parsed[content_type] = parsed

@@ -85,7 +85,11 @@ def script_urls(text: str) -> list[str]:
     urls = URL_IN_TEXT.findall(decoded)
     if css is not None:
         urls += URL_IN_TEXT.findall(css)
-    if decoded.find("\t") >= 0 or text.find("`") >= 0 or _lines(decoded) > _lines(text):
+    if (
+        decoded.find("\t") >= 0
+        or text.find("`") >= 0
+        or (decoded is not text and _lines(decoded) > _lines(text))
+    ):
         urls += URL_IN_TEXT.findall(decoded.translate(_URL_DROPS))
     return urls
 
