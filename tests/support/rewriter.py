@@ -117,6 +117,14 @@ def run(
     return b"".join(out)
 
 
+def same_at_every_cut(plan: RewritePlan, document: bytes) -> bytes:
+    """The rewrite of ``document``, after checking that cutting it in two at any byte gives the same."""
+    whole = run(plan, document)
+    for cut in range(1, len(document)):
+        assert run(plan, document, chunks=[cut]) == whole, cut
+    return whole
+
+
 # --- the corpus -----------------------------------------------------------------------------------
 
 
