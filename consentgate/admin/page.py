@@ -40,7 +40,7 @@ from .dashboard import consent_body
 from .layout import esc, shell, signin_page
 from .operations import operations_body
 from .period import consent_period, request_period
-from .session import Sessions, check_same_origin
+from .session import Sessions, check_same_origin, nonce_hash
 from .signin import FailedSignins, KeyVerifier, key_scope, presented_key
 
 __all__ = ["ADMIN_PATH", "STATS_PATH", "AdminPage"]
@@ -117,7 +117,10 @@ class AdminPage:
         session = self.sessions.read(headers)
         if session is None or session.key_id is None:
             return None
-        stored = await (await self._store()).api_key(session.key_id)
+        store = await self._store()
+        if await store.signed_out(nonce_hash(session), now=self._clock()):
+            return None
+        stored = await store.api_key(session.key_id)
         if stored is None or stored[0].revoked_at is not None or not scope_includes(stored[0].scope, "admin"):
             return None
         return Viewer(stored[0].scope, session)
@@ -270,7 +273,10 @@ class AdminPage:
     async def sign_out(self, scope: Scope, receive: Receive, send: Send) -> None:
         viewer, _ = await self._form_viewer(scope, receive)
         if viewer.session is not None:
-            self.sessions.sign_out(viewer.session)
+            store = await self._store()
+            await store.add_sign_out(
+                nonce_hash(viewer.session), until=self.sessions.expiry(), now=self._clock()
+            )
         cookie = self.sessions.clear_cookie(https=scope.get("scheme") == "https")
         await redirect(scope, receive, send, ADMIN_PATH, cookie=cookie)
 

@@ -5,7 +5,8 @@ from the consent cookie); it is ``HttpOnly``, ``SameSite=Strict``, ``Path=/conse
 ``Secure`` on https, and lasts ``[admin] session_minutes``. A visitor who has not signed in gets one
 without a key id, so the sign-in form has a CSRF token too; signing in makes a fresh nonce (no
 session fixation). A form's CSRF token is an HMAC of the session's nonce, so it is valid for that
-session only. Signing out forgets the nonce in this process until the cookie would have expired.
+session only. Signing out stores the SHA-256 of the nonce (``admin_signouts``, schema v7) until the
+cookie would have expired, so every process of the site refuses the cookie from then on.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..errors import HTTPError
 
-__all__ = ["COOKIE_NAME", "Session", "Sessions", "check_same_origin"]
+__all__ = ["COOKIE_NAME", "Session", "Sessions", "check_same_origin", "nonce_hash"]
 
 COOKIE_NAME = "consentgate_admin"
 _PATH = "/consentgate/admin/"
-#: Signed-out nonces remembered at most (the oldest are forgotten first; they expire anyway).
-_MAX_SIGNED_OUT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,6 @@ class Sessions:
         self._csrf_key = hashlib.sha256(b"consentgate.admin.csrf\0" + keys[0].encode()).digest()
         self.max_age = minutes * 60
         self._clock = clock
-        self._signed_out: dict[str, float] = {}
 
     def read(self, headers: Mapping[bytes, bytes]) -> Session | None:
         """The session of a request's ``Cookie`` header, if it has a valid, unexpired one."""
@@ -77,11 +75,8 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("n"), str):
             return None
-        nonce: str = data["n"]
-        if nonce in self._signed_out:
-            return None
         key_id = data.get("k")
-        return Session(nonce, key_id if isinstance(key_id, str) else None)
+        return Session(data["n"], key_id if isinstance(key_id, str) else None)
 
     def new(self, key_id: str | None = None) -> Session:
         """A fresh session (signed in with ``key_id``, or anonymous)."""
@@ -100,14 +95,9 @@ class Sessions:
         secure = "; Secure" if https else ""
         return f"{COOKIE_NAME}=; Max-Age=0; Path={_PATH}; HttpOnly; SameSite=Strict{secure}"
 
-    def sign_out(self, session: Session) -> None:
-        """Refuse ``session`` from now on (in this process), until its cookie would have expired."""
-        now = self._clock()
-        self._signed_out = {n: t for n, t in self._signed_out.items() if t > now}
-        if len(self._signed_out) >= _MAX_SIGNED_OUT:
-            oldest = min(self._signed_out, key=self._signed_out.__getitem__)
-            del self._signed_out[oldest]
-        self._signed_out[session.nonce] = now + self.max_age
+    def expiry(self) -> float:
+        """When a cookie made now would expire: until then a signed-out session must be refused."""
+        return self._clock() + self.max_age
 
     def csrf_token(self, session: Session) -> str:
         """The token every form of ``session`` carries."""
@@ -121,6 +111,11 @@ class Sessions:
                 "csrf",
                 "The form's security token does not match this session; reload the page and try again.",
             )
+
+
+def nonce_hash(session: Session) -> str:
+    """How a signed-out session is stored: the SHA-256 of its nonce, never the nonce itself."""
+    return hashlib.sha256(session.nonce.encode()).hexdigest()
 
 
 def check_same_origin(headers: Mapping[bytes, bytes], scheme: str) -> None:

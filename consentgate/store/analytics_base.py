@@ -104,3 +104,11 @@ class AnalyticsStore(abc.ABC):
     @abc.abstractmethod
     async def last_verify_run(self) -> VerifyRun | None:
         """The latest ``verify`` run kept, if any."""
+
+    @abc.abstractmethod
+    async def add_sign_out(self, nonce_hash: str, *, until: float, now: float) -> None:
+        """Refuse the dashboard session of ``nonce_hash`` until ``until`` (forgetting expired ones)."""
+
+    @abc.abstractmethod
+    async def signed_out(self, nonce_hash: str, *, now: float) -> bool:
+        """Whether the dashboard session of ``nonce_hash`` was signed out (and is not yet expired)."""

@@ -97,6 +97,12 @@ class AnalyticsStatements:
         "SELECT started_at, finished_at, records, chains, problems, detail, source FROM verify_runs"
         " ORDER BY id DESC LIMIT 1"
     )
+    # A session signed out twice (two tabs) keeps its first row.
+    add_sign_out: str = (
+        "INSERT INTO admin_signouts (nonce_hash, until) VALUES (?1, ?2) ON CONFLICT (nonce_hash) DO NOTHING"
+    )
+    prune_sign_outs: str = "DELETE FROM admin_signouts WHERE until <= ?1"
+    signed_out: str = "SELECT 1 FROM admin_signouts WHERE nonce_hash = ?1 AND until > ?2"
 
     def rendered(self, dialect: Dialect) -> AnalyticsStatements:
         """Every statement in ``dialect``'s SQL."""

@@ -155,6 +155,17 @@ class SqlAnalytics(AnalyticsStore):
             float(row[0]), float(row[1]), int(row[2]), int(row[3]), int(row[4]), str(row[5]), str(row[6])
         )
 
+    async def add_sign_out(self, nonce_hash: str, *, until: float, now: float) -> None:
+        await self._write_many(
+            [
+                (self._analytics.prune_sign_outs, [(now,)]),
+                (self._analytics.add_sign_out, [(nonce_hash, until)]),
+            ]
+        )
+
+    async def signed_out(self, nonce_hash: str, *, now: float) -> bool:
+        return bool(await self._read_rows(self._analytics.signed_out, nonce_hash, now))
+
 
 def _runs(days: list[int], most: int) -> list[tuple[int, int]]:
     """The runs of consecutive days in ``days`` (sorted), at most ``most`` days each, as ``(first, last)``."""

@@ -295,6 +295,17 @@ _DASHBOARD_POSTGRES = _dashboard(
     "BIGINT", "DOUBLE PRECISION", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
 )
 
+
+# Dashboard sessions ended by signing out, so that every process refuses them (the cookie itself
+# stays valid until it expires): the SHA-256 of the session's nonce, and when its cookie would have
+# expired anyway (rows past that are deleted as new ones are added).
+def _signouts(real: str) -> tuple[str, ...]:
+    return (
+        f"CREATE TABLE IF NOT EXISTS admin_signouts (nonce_hash TEXT PRIMARY KEY, until {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS admin_signouts_until ON admin_signouts (until)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "consent ledger: records, chain heads, shown texts", _LEDGER_SQLITE, _LEDGER_POSTGRES),
     Migration(2, "request-log hourly roll-ups", _LOG_ROLLUPS_SQLITE, _LOG_ROLLUPS_POSTGRES),
@@ -314,6 +325,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _DASHBOARD_SQLITE,
         _DASHBOARD_POSTGRES,
     ),
+    Migration(7, "dashboard sessions ended by signing out", _signouts("REAL"), _signouts("DOUBLE PRECISION")),
 )
 
 #: The version a fully migrated database is at.

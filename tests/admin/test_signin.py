@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
+
+import pytest
 
 from tests.support.admin_client import ADMIN, client, create_key, csrf_of, make_gate, sign_in
 from tests.support.site import ORIGIN
+from tests.support.stores import postgres_schema, postgres_url
 
 
 async def test_an_admin_key_signs_in_once_and_gets_a_strict_session_cookie(tmp_path: Path) -> None:
@@ -104,6 +108,43 @@ async def test_sign_out_ends_the_session_even_for_a_copied_cookie(tmp_path: Path
         again = await c.get(ADMIN)
         assert "Sign in to the consent dashboard" in again.text
     await gate.aclose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_signing_out_on_one_server_ends_the_session_on_the_others(tmp_path: Path, backend: str) -> None:
+    # Two gates on one database are two app servers of one site (a load balancer may send the
+    # copied cookie to either): the sign-out must hold on the server that did not see it.
+    with ExitStack() as stack:
+        if backend == "postgres":
+            database = postgres_url(stack.enter_context(postgres_schema()))
+        else:
+            database = f"sqlite:///{tmp_path / 'shared.db'}"
+        first = make_gate(tmp_path / "a", database=database)
+        second = make_gate(tmp_path / "b", database=database)
+        key = await create_key(first, "admin")
+        async with client(first) as a, client(second) as b:
+            await sign_in(a, key)
+            copied = a.cookies["consentgate_admin"]
+            b.cookies.set("consentgate_admin", copied)
+            assert "Choices per day" in (await b.get(ADMIN)).text  # the session works on both
+            page = await a.get(ADMIN)
+            out = await a.post(
+                ADMIN + "signout", data={"csrf": csrf_of(page.text)}, headers={"origin": ORIGIN}
+            )
+            assert out.status_code == 303
+            assert "Sign in to the consent dashboard" in (await b.get(ADMIN)).text
+            # A second sign-out of the same session (another tab) is no error.
+            b.cookies.set("consentgate_admin", copied)
+            again = await b.post(
+                ADMIN + "signout", data={"csrf": csrf_of(page.text)}, headers={"origin": ORIGIN}
+            )
+            assert again.status_code in (303, 401)
+            # A new sign-in gets a new session, which works on the other server.
+            b.cookies.clear()
+            await sign_in(b, key)
+            assert "Choices per day" in (await b.get(ADMIN)).text
+        await first.aclose()
+        await second.aclose()
 
 
 async def test_a_revoked_key_ends_its_sessions(tmp_path: Path) -> None:
