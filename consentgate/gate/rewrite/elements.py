@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MATH_IPS", "RAW_CAPABLE", "SPECIAL", "SVG_IPS", "VOID"]
+__all__ = ["MATH_IPS", "RAW_CAPABLE", "SPECIAL", "SVG_IPS", "TABLE_PARTS", "VOID"]
 
 #: Start tags that make an HTML parser read raw text (or script data) up to their end tag.
 RAW_CAPABLE: Final = frozenset(
@@ -36,3 +36,6 @@ SPECIAL: Final = frozenset(
         b"script", b"style", b"title",
     }
 )  # fmt: skip
+#: The start and end tags that end a ``<select>`` in a table (html5lib's "in select in table"; a
+#: current parser's table insertion modes close it as well).
+TABLE_PARTS: Final = frozenset({b"caption", b"table", b"tbody", b"tfoot", b"thead", b"tr", b"td", b"th"})

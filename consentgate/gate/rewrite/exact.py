@@ -20,6 +20,7 @@ from .nesting import read_nesting
 from .neutral import BACK_TO_DATA, DOUBLE_ESCAPED
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .quiet_region import QUIET, quiet_region
+from .select_readings import OPEN
 from .tagging import HOT, next_trigger
 from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
 from .tree import RAW_CAPABLE, Tree
@@ -113,10 +114,11 @@ class ExactMode:
                 stop = min(hot, pos + cap)  # (no tag in it over the cap)
                 if self._tree.stack and not self._tree.lost:
                     end = self._ordinary(low, pos, stop)
-                elif self._tree.stack or self._record is not None:
+                elif self._tree.stack:
                     end = run.match(low, pos, stop).end()  # type: ignore[union-attr]
-                else:  # (a raw-text element closed right away leaves no trace here)
-                    leaves = ordinary_run(RAW_LEAVES.difference(self._neutral))
+                else:  # (a raw-text element closed right away leaves no trace here; table: see quiet)
+                    raw = RAW_LEAVES.difference(self._neutral) if self._record is None else _NO_RAW
+                    leaves = ordinary_run(raw, self._tree.select == OPEN)
                     end = leaves.match(low, pos, stop).end()  # type: ignore[union-attr]
                 if end > pos:
                     pos = end
@@ -251,7 +253,7 @@ class ExactMode:
         if (
             name in QUIET
             and low[tag_end - 2] != 47
-            and not (self._tree.stack or self._neutral or self._base_url)
+            and not (self._tree.stack or self._tree.select or self._neutral or self._base_url)
         ):
             quiet = quiet_region(low, name, tag_end, n, self._skip)
             if quiet is not None and not self._may_load_third_party(low, tag_end, quiet[0]):

@@ -55,7 +55,7 @@ _ANY_RAW: Final = frozenset(
 )
 
 
-def raw_context(foreign: bool, select: bool, frameset: bool) -> frozenset[bytes]:
+def raw_context(foreign: bool, select: int, frameset: bool) -> frozenset[bytes]:
     """The elements whose text the rewriter reads as raw text (or script data) inside a script or
     style it reads as markup: none in SVG/MathML (until a tag leaves it), a ``<script>`` in a
     ``<select>``, a ``<noframes>`` after a ``<frameset>`` (which ignores the others)."""

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
+from .elements import TABLE_PARTS
 from .tree import VOID
 from .vocabulary import BREAKOUT, PAGE_ELEMENTS, PASSIVE_LOADERS, RAW_TEXT_ELEMENTS
 
@@ -125,7 +126,7 @@ RAW_LEAVES: Final = frozenset({b"xmp", b"title", b"iframe", b"noembed", b"nofram
 
 
 @functools.lru_cache(maxsize=64)
-def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
+def ordinary_run(leaves: frozenset[bytes] = frozenset(), table: bool = False) -> re.Pattern[bytes]:
     """Ordinary markup: text, ``<`` of text, comments, and start and end tags that change
     nothing but the tree's stack (see :meth:`~.tree.Tree.ordinary`). Matched at a data-state
     position, it stops at the first construct that may matter or that the buffer does not
@@ -136,14 +137,17 @@ def ordinary_run(leaves: frozenset[bytes] = frozenset()) -> re.Pattern[bytes]:
 
     ``leaves`` (some of :data:`RAW_LEAVES`): those elements too, when their end tag follows their
     start tag with only text between -- for the caller to give only where that is so (with an
-    empty stack, outside raw text, the name not among the end tags being neutralised)."""
+    empty stack, outside raw text, the name not among the end tags being neutralised). ``table``:
+    no start or end tag of a table's parts either (in a ``<select>``, they may end it)."""
     attributes = (
         rb"(?:" + _WS + rb"++" + _ATTR_NAME + rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + _ATTR_VALUE + rb")?+)*+"
         + _WS + rb"*+/?>"
     )  # fmt: skip
-    start = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(SPECIAL_START) + _NAME + attributes
+    parts = tuple(sorted(TABLE_PARTS)) if table else ()
+    starts, ends = (*SPECIAL_START, *parts), (*SPECIAL_END, *parts)
+    start = rb"<(?=[a-z])(?!%s[\t\n\f\r />])" % _factored(starts) + _NAME + attributes
     other = rb"<(?:<*(?=<)|(?=[^a-z!?/])|" + _COMMENT[1:]  # (a run of '<' before a '<' is text)
-    other += rb"|/(?!%s[\t\n\f\r />])" % _factored(SPECIAL_END) + _NAME + _WS + rb"*+>"
+    other += rb"|/(?!%s[\t\n\f\r />])" % _factored(ends) + _NAME + _WS + rb"*+>"
     if leaves:
         other += (
             rb"|(%s)(?=[\t\n\f\r />])" % b"|".join(sorted(leaves))

@@ -23,6 +23,7 @@ from operator import itemgetter
 from typing import Final
 
 from .elements import MATH_IPS, RAW_CAPABLE, SPECIAL, SVG_IPS, VOID
+from .select_readings import OPEN, select_after_end, select_after_start
 from .vocabulary import BREAKOUT, SELECT_KEEPS
 
 __all__ = ["RAW_CAPABLE", "VOID", "Tree"]
@@ -58,7 +59,7 @@ class Tree:
         self._html: list[int] = []  # the HTML entries
         self._barriers: list[int] = []  # the entries HTML's end tag stops at: IPs, special HTML
         self._low = 0  # the lowest length the stack was cut to since it was last set (see repeat)
-        self.select = False
+        self.select = 0  # (which readings have a <select> open: see select_readings)
 
     @property
     def stack(self) -> list[tuple[bytes, int]]:
@@ -85,6 +86,9 @@ class Tree:
     def start(self, name: bytes, low_tag: bytes, self_closing: bool) -> bool:
         """A start tag; True when it is read as an SVG/MathML element (so no raw text after it)."""
         stack = self._stack
+        select = self.select
+        if select:
+            self.select = select_after_start(select, name, bool(stack))
         if stack:
             top = stack[-1][1]
             if top == _LOST:  # (a breakout tag is an HTML element wherever it stands)
@@ -101,15 +105,10 @@ class Tree:
                 if not self_closing:
                     self._push(name, _IP if name in self._ips() else _FOREIGN)
                 return True
-        elif self.select:
-            if name == b"select":  # (ends the select, and is ignored: it opens none)
-                self.select = False
-                return False
-            if name in (b"input", b"keygen", b"textarea"):
-                self.select = False
-            elif name not in SELECT_KEEPS and name not in (b"svg", b"math"):
-                return False  # ignored by older parsers, parsed by current ones: data either way
-            # (Current parsers read <svg>/<math> in a select as foreign content, which can load.)
+        elif select and name not in SELECT_KEEPS and name not in (b"svg", b"math"):
+            # Ignored by older parsers, parsed by current ones: data either way. (Current parsers
+            # read <svg>/<math> in a select as foreign content, which can load.)
+            return False
         if name in (b"svg", b"math"):
             if not self_closing:
                 self._push(name, _FOREIGN)
@@ -117,15 +116,15 @@ class Tree:
         if stack:
             if not self_closing and name not in VOID:
                 self._push(name, _HTML)
-        elif name == b"select":
-            self.select = True
+        elif name == b"select" and not select:
+            self.select = OPEN
         return False
 
     def end(self, name: bytes) -> None:
         """An end tag."""
+        if self.select:
+            self.select = select_after_end(self.select, name, bool(self._stack))
         if not self._stack:
-            if name == b"select":
-                self.select = False
             return
         if self._stack[-1][1] == _LOST:
             return
