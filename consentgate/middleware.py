@@ -32,6 +32,7 @@ from .gate.cookie_filter import CookieFilter
 from .gate.header_loads import LINK, REFRESH, gated_header_loads
 from .gate.html_response import HtmlRewriting
 from .gate.injection import Injection
+from .gate.xml import XmlRewriting
 from .ledger.retention import start_background
 from .logs.request_log import RequestLog
 from .scan.declaration import DeclarationRoute
@@ -60,7 +61,7 @@ _NOT_HTML: Final = frozenset(
     (
         b"application/json", b"application/json; charset=utf-8", b"text/plain; charset=utf-8",
         b"text/plain", b"application/javascript", b"text/javascript; charset=utf-8",
-        b"text/css; charset=utf-8", b"text/css", b"image/png", b"image/jpeg", b"image/svg+xml",
+        b"text/css; charset=utf-8", b"text/css", b"image/png", b"image/jpeg",
         b"image/webp", b"image/gif", b"image/x-icon", b"font/woff2", b"application/octet-stream",
     )
 )  # fmt: skip
@@ -108,6 +109,10 @@ class ConsentMiddleware:
         # The response path: text/html with refused categories made inert and the banner injected.
         self.injection = Injection(config, self.catalog)
         self.html = HtmlRewriting(config, self.catalog, self.injection.render)
+        # XML documents a browser renders (XHTML, SVG): the same plans, rewritten by reading XML.
+        self.xml = XmlRewriting(
+            self.html.plans, self.html.blocked, self.html.codec, per_visitor=self.html.per_visitor
+        )
         # One minimal log line per request (None when logging is off).
         self.request_log = RequestLog.from_config(config.logging, self._store)
         # The in-app webhook worker (None when webhooks are delivered by `consentgate worker`).
@@ -236,7 +241,7 @@ class _Responder:
         # only rules out: one Content-Type that is not HTML rules it out; none, or several, leave
         # it to the body, sniffed), and whether it sets cookies (for the cookie filter).
         types = 0
-        html = cookies = loads = False
+        html = xml = cookies = loads = False
         try:
             for name, value in headers:
                 kind = _HEADS.get(name)
@@ -246,19 +251,32 @@ class _Responder:
                     kind = _HEADS.get(bytes(name.lower()))
                 if kind == 1:
                     types += 1
-                    html = html or (value not in _NOT_HTML and value.lower().find(b"text/html") >= 0)
+                    if value not in _NOT_HTML:
+                        low = value.lower()
+                        html = html or low.find(b"text/html") >= 0
+                        # (gate/xml/types.py decides exactly: XML types, and text/xsl)
+                        xml = xml or low.find(b"xml") >= 0 or low.find(b"xsl") >= 0
                 elif kind == 2:
                     cookies = True
                 elif kind == 3:
                     loads = True
         except TypeError:  # a bytearray name or value (unhashable): the same headers as bytes
             return self.send({**message, "headers": [(bytes(n), bytes(v)) for n, v in headers]})
-        if cookies or html or loads or types != 1:
-            return self._gate(message, headers, cookies=cookies, html=html or types != 1, loads=loads)
+        if cookies or html or xml or loads or types != 1:
+            return self._gate(
+                message, headers, cookies=cookies, html=html or types != 1, loads=loads, xml=xml or not types
+            )
         return self.send_on(message)
 
     def _gate(
-        self, message: Message, headers: Any, *, cookies: bool, html: bool, loads: bool = False
+        self,
+        message: Message,
+        headers: Any,
+        *,
+        cookies: bool,
+        html: bool,
+        loads: bool = False,
+        xml: bool = False,
     ) -> Awaitable[None]:
         # The start of a response that sets cookies, may be HTML, or has headers that load.
         gate = self.gate
@@ -287,6 +305,11 @@ class _Responder:
                         kept = [*kept, variant]
             # response path: text/html bodies are rewritten as they stream (html_response.py).
             self.send_on = gate.html.wrap(self.scope, consent, self.send_on)
+        if xml:
+            # An XML document (XHTML, SVG...; or no type, whose body may start '<?xml'): expat reads
+            # it and its tags of refused categories are made inert (gate/xml/). Put before the HTML
+            # path, which then sees the XML responses as what they are, not HTML.
+            self.send_on = gate.xml.wrap(self.scope, consent, self.send_on)
         if kept is not headers:
             message = {**message, "headers": kept}
         return self.send_on(message)

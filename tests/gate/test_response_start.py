@@ -57,7 +57,8 @@ async def test_html_in_any_case_is_rewritten_and_gets_the_state_cookie_check(mak
 
 
 async def test_a_type_that_is_not_html_passes_untouched(make_gate: GateFactory) -> None:
-    for value in (b"application/json", b"Application/JSON", b"text/plain; charset=utf-8", b"image/svg+xml"):
+    # (image/svg+xml and the other XML document types are read as XML: tests/gate/test_xml_documents.py)
+    for value in (b"application/json", b"Application/JSON", b"text/plain; charset=utf-8", b"image/png"):
         response = await _get(make_gate, [(b"content-type", value)], cookie=STATE)
         assert response.content == PAGE, value
         assert "set-cookie" not in response.headers
