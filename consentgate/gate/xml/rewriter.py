@@ -277,7 +277,7 @@ class XmlRewriter:
                     self._decide(pending)
         if self._pending and self._pending[0].size < 0:
             # The outermost held tag is decided: output may pass it (a later one may still hold).
-            self._pending = [p for p in self._pending if p.size >= 0 or p.depth < self._depth]
+            self._pending = [p for p in self._pending if p.size >= 0]
 
     def _skipped(self, name: str, is_parameter: bool) -> None:
         # An entity expat does not know (the document names an external DTD): Chromium knows
