@@ -47,12 +47,13 @@ _TAGS: Final = {
     for name, other in ((b"script", b"style"), (b"style", b"script"))
 }
 _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
-_STYLE_END: Final = re.compile(rb"</style(?=[\t\n\f\r />])")
 _CDATA: Final = -2  # (see _tags)
 _LEAVE_SELECT: Final = frozenset({b"input", b"keygen", b"textarea"})
+_ROOTS: Final = (b"svg", b"math")
 _ANY_RAW: Final = frozenset(
     {b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"plaintext", b"script", b"style"}
 )
+_RAW_ENDS: Final = {name: re.compile(b"</" + name + _DELIM) for name in _ANY_RAW}
 
 
 def raw_context(foreign: bool, select: int, frameset: bool) -> frozenset[bytes]:
@@ -132,11 +133,11 @@ def _tags(
     ``(where, an end tag, -1, where the tag ends or -1)`` for a tag (the search goes on after it
     only when it is complete); ``(where, _, end, _)`` for one that no reading may take for a tag
     of the element: the first inside a construct that ends at ``end`` (the search goes on after
-    it), or a tag that ends at ``end`` inside the text of an element another reading takes for raw
-    text (see :data:`_TAGS`), from its start tag to the first end tag of its name that the markup
-    reading sees (a ``</name`` in it is neutralised where the rewriter reads that raw text), for
-    the elements in ``context`` (:func:`raw_context`; all of them after a tag that leaves foreign
-    content, none after an ``<svg>`` or ``<math>``);
+    it), another tag, or the text of an element the rewriter reads as raw text (see :data:`_TAGS`),
+    from its start tag to its first end tag as the rewriter's raw-text reading finds it (a
+    ``</name`` in it is neutralised there), for the elements in ``context`` (:func:`raw_context`;
+    all of them after a tag that leaves foreign content, or an ``</svg>`` or ``</math>`` that may
+    close one the element is in, none after an ``<svg>`` or ``<math>``);
     ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``.
     A ``</name`` in a ``<select>`` is one of those too (html5lib ignores it there), unless
     ``select_ends`` (where the rewriter takes it for an end tag). The search stops where the
@@ -144,8 +145,8 @@ def _tags(
     tags = _TAGS[name]
     pos = start  # (a data-state position of the markup reading)
     at = start  # (where the search for the next tag goes on)
-    raw = b""  # (the element whose text another reading takes for raw text, if any)
     select = False  # (in a <select>, where html5lib ignores '</name>')
+    opened = [0, 0]  # (the <svg>, <math> opened in foreign content in the text, not closed since)
     while True:
         found = tags.search(low, at, n)
         if found is None or found.end() >= n:
@@ -175,11 +176,11 @@ def _tags(
         end = construct_end(low, q, n)
         other = found.group(3)
         if found.group(2) is not None:
-            if not raw and not (select and found.group(1) and not select_ends):
+            if not (select and found.group(1) and not select_ends):
                 yield q, bool(found.group(1)), -1, end
             elif end >= 0:
                 yield q, bool(found.group(1)), end, -1
-            if name in context and not raw and not found.group(1) and end >= 0:
+            if name in context and not found.group(1) and end >= 0:
                 # An HTML script or style: its text is script data or raw text, hidden to its end.
                 close = _text_end(low, end, n, name)
                 if close < 0:
@@ -190,27 +191,44 @@ def _tags(
         else:  # (another tag: what it holds is hidden too)
             if end >= 0:
                 yield q, False, end, -1
-            leaves = bool(context) and found.group(4 if other is None else 3) in _LEAVE_SELECT
-            if found.group(4) == b"select":  # (a select ignores the end tags of other elements)
+            kind = found.group(4)
+            if kind == b"select":  # (a select ignores the end tags of other elements)
                 select = not found.group(1)
-            elif other is None:
-                if not found.group(1) and (leaves or found.group(4) not in _LEAVE_SELECT):
-                    # (a start tag that leaves foreign content or a select, or enters foreign content)
-                    context = frozenset() if found.group(4) in (b"svg", b"math") else _ANY_RAW
-            elif not found.group(1):
-                raw = raw or (other if other in context or leaves else b"")
-                context = _ANY_RAW if leaves else context
-            elif other == raw and raw != b"plaintext":
-                raw = b""
+            elif other is not None:
+                if not found.group(1) and end >= 0:
+                    if b"script" in context and other in _LEAVE_SELECT:  # (a textarea, in a select)
+                        context = _ANY_RAW
+                    if other in context:  # raw text, as the rewriter reads it: hidden to its end
+                        close = _text_end(low, end, n, other)
+                        if close < 0:
+                            return
+                        yield end, False, close, -1
+                        pos = at = close
+                        continue
+            elif found.group(1):
+                if kind in _ROOTS and not context:  # (in foreign content)
+                    if opened[kind == b"math"]:
+                        opened[kind == b"math"] -= 1
+                    else:  # (it may close what the element is in: out of foreign content)
+                        context = _ANY_RAW
+            elif kind in _ROOTS:  # (into foreign content, or one more of them in it)
+                if context:
+                    opened = [0, 0]
+                elif end >= 0 and low[end - 2] != 47:
+                    opened[kind == b"math"] += 1
+                context = frozenset()
+            elif (b"script" in context and kind in _LEAVE_SELECT) if context else kind not in _LEAVE_SELECT:
+                context = _ANY_RAW  # (a breakout tag in foreign content, an <input> in a select)
         if end < 0:
             return
         pos = at = end
 
 
 def _text_end(low: bytes, start: int, n: int, name: bytes) -> int:
-    """Where the text of an HTML ``<script>`` (``</script`` being neutralised) or ``<style>`` whose
-    start tag ends at ``start`` ends in ``low[:n]``; -1 when it does not tell."""
+    """Where the text of an HTML ``<script>`` (``</script`` being neutralised) or of another element
+    read as raw text whose start tag ends at ``start`` ends in ``low[:n]`` (at its first end tag; a
+    ``<plaintext>`` never ends); -1 when it does not tell."""
     if name == b"script":
         return script_end(low, start, n, 0, True)[0]
-    found = _STYLE_END.search(low, start, n)
+    found = _RAW_ENDS[name].search(low, start, n) if name != b"plaintext" else None
     return found.start() if found is not None and found.end() < n else -1

@@ -551,3 +551,31 @@ def test_a_select_that_one_reading_has_ended_and_another_has_not(document: bytes
     assert leaks(document, HOSTS, ("gtag(", "fbq("))
     out = _same_again_and_in_chunks(document)
     assert leaks(out, HOSTS, ("gtag(", "fbq(")) == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # (seed 859461) '</MATH>' closes the MathML script and the math: the <textarea> after it is
+        # raw text, whose '</script' the rewrite neutralises.
+        b"<math\n><SCRIPT </title></MATH\t><textarea></script https://connect.facebook.net",
+        # (seed 899817) the <math> is text of the HTML script in the style read as markup.
+        b"<select><style><script><math></script><script></style>http:www.facebook.com",
+        # (seed 864428) after a <frameset> an <embed> leaves nothing: the <script> in the script
+        # is read as markup, and the '</scriPT' in the tag '<S</scriPT>' is neutralised.
+        b'<frameset><SCRIPT ><embed src="/local.js"><script><S</scriPT></script>https:connect.facebook.net',
+        # (seed 710067) the <iframe> is raw text to its first '</iframe', though a markup reading
+        # takes '</script </iframe>' for one tag.
+        b'<math><SCRIPT ><pre><iframe></script </iframe><!-- x --!><script src="//www.facebook.com/tr?id=1">'
+        b"</script>",
+    ],
+)
+def test_the_text_of_a_script_read_as_markup_ends_where_the_rewriters_own_reading_ends_it(
+    document: bytes,
+) -> None:
+    # Where the text of a script or style read as markup ends was worked out with raw text the
+    # rewriter does not read (a tag that leaves no foreign content, a tag inside raw text, an
+    # <iframe>'s text read as markup) or without raw text it does (after '</math>'): the first
+    # rewrite judged it to a '</script' that it then neutralised, and a second judged further
+    # (found by the soup fuzzer as idempotence breaks).
+    _same_again_and_in_chunks(document)
