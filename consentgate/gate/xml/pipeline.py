@@ -8,7 +8,8 @@ from ..codings import Codec, Utf16Text
 from ..meta_scan import SCAN_LIMIT
 from ..rewrite import RewritePlan
 from .encoding import Reading, decide_xml
-from .rewriter import Stop, XmlRewriter
+from .rewriter import XmlRewriter
+from .stop import Stop
 
 __all__ = ["XmlPipeline"]
 

@@ -26,7 +26,7 @@ from ..first_party import PlansByHost
 from ..page_headers import page_headers
 from ..response_heads import read_heads
 from .pipeline import XmlPipeline
-from .rewriter import Stop
+from .stop import Stop
 from .types import is_xml_type, starts_as_xml
 
 __all__ = ["XmlRewriting"]

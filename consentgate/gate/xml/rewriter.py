@@ -28,8 +28,11 @@ from typing import Final
 
 from ..rewrite import RewritePlan
 from ..rewrite.attributes import Attr, attributes
+from ..rewrite.caches import UNKNOWN
 from ..rewrite.tagging import HOT
-from .judge import HTML, OTHER, SVG, TEXT, XLINK, Judge, namespace_of
+from .dtd import Dtd
+from .judge import HTML, MATHML_NS, OTHER, SVG, SVG_NS, TEXT, XHTML_NS, XLINK, Judge, namespace_of
+from .stop import Stop
 
 __all__ = ["HOLD_CAP", "Stop", "XmlRewriter"]
 
@@ -38,17 +41,14 @@ HOLD_CAP: Final = 8 * 1024 * 1024
 #: A start tag from its ``<`` to its ``>`` (expat has checked it: every value is quoted).
 _TAG: Final = re.compile(rb"(?:[^\"'>]++|\"[^\"]*+\"|'[^']*+')*+>")
 _NAME: Final = re.compile(rb"<[^\t\n\r />]++")
-_REFERENCE: Final = re.compile(rb"&([^\s&;<>\"']++);")
-
-
-class Stop(Exception):
-    """The rewrite stopped: ``reason`` says why; ``refused`` when the whole document should be
-    refused (a 502) if nothing of it went out yet, else it was malformed (its output ends there)."""
-
-    def __init__(self, reason: str, *, refused: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.refused = refused
+#: The expat names of the elements whose text decides their verdict (a script, a style).
+_TEXT_ELEMENTS: Final = frozenset(
+    f"{ns} {name}" for ns in (XHTML_NS, SVG_NS, MATHML_NS) for name in ("script", "style")
+)
+#: What makes a tag worth reading, in its decoded values: what takes a URL off the page's own host
+#: (``//``, with tabs or newlines between, which a URL parser drops; a scheme's colon; a
+#: backslash), the site's own category.
+_WORTH: Final = re.compile(r"/[\t\n\r]*/|[:\\]|data-cg-category")
 
 
 class _Pending:
@@ -71,36 +71,40 @@ class XmlRewriter:
     rewrite, if any (nothing more comes out after it)."""
 
     __slots__ = (
-        "_buf", "_cap", "_codec", "_depth", "_edits", "_entities", "_frontier", "_judge", "_ns",
-        "_parser", "_pending", "_start", "_text_cap", "stopped",
+        "_blocked", "_buf", "_caches", "_cap", "_careful", "_codec", "_depth", "_dtd", "_edits",
+        "_frontier", "_judge", "_ns", "_parser", "_pending", "_start", "_text_cap", "_xlink", "stopped",
     )  # fmt: skip
 
     def __init__(
         self, plan: RewritePlan, blocked: frozenset[str], *, ascii: bool = False, cap: int = HOLD_CAP
     ) -> None:
         self._judge = Judge(plan, blocked)
+        self._blocked = blocked
+        self._caches = plan.caches
+        self._xlink = b"\x00\x00"  # the prefixes bound to XLink
         self._codec = "latin-1" if ascii else "utf-8"
         parser = expat.ParserCreate("ISO-8859-1" if ascii else "UTF-8", namespace_separator=" ")
         parser.ordered_attributes = True
         parser.StartElementHandler = self._start_element
-        parser.EndElementHandler = self._end_element
-        parser.CharacterDataHandler = self._text
         parser.ProcessingInstructionHandler = self._instruction
         parser.StartNamespaceDeclHandler = self._bind
         parser.EndNamespaceDeclHandler = self._unbind
         parser.EntityDeclHandler = self._entity
         parser.AttlistDeclHandler = self._attribute_default
         parser.SkippedEntityHandler = self._skipped
-        parser.DefaultHandlerExpand = self._other
+        parser.StartDoctypeDeclHandler = self._doctype
         self._parser = parser
         self._buf = bytearray()
         self._start = 0  # the offset of _buf[0] in the document
         self._frontier = 0  # output may go up to here
         self._edits: list[tuple[int, int, bytes]] = []
         self._pending: list[_Pending] = []
-        self._depth = 0
+        self._depth = 0  # of elements, counted from the outermost held one
+        #: The tags' decoded values do not tell (the DTD declares entities or defaults, or an external
+        #: DTD may name entities expat skips): every tag is read from its bytes.
+        self._careful = False
         self._ns: dict[str | None, list[str]] = {}
-        self._entities: dict[bytes, bytes] = {}
+        self._dtd = Dtd(self._judge, self._codec)
         self._cap = cap
         self._text_cap = plan.script_cap
         self.stopped: Stop | None = None
@@ -182,11 +186,26 @@ class XmlRewriter:
         if at > self._frontier:
             self._frontier = at
 
-    def _other(self, data: str) -> None:
+    def _doctype(self, name: str, system_id: str | None, public_id: str | None, internal: int) -> None:
         self._seen()
+        if system_id is not None or internal:
+            self._careful = True
 
     def _start_element(self, name: str, values: list[str]) -> None:
         at = self._parser.CurrentByteIndex
+        if self._pending:
+            self._depth += 1
+        if (
+            name not in _TEXT_ELEMENTS
+            and not self._careful
+            and self._judge.base is None
+            and (not values or _WORTH.search("\x00".join(values)) is None)
+        ):
+            # The common tag: no value holds a URL's slash or a scheme's colon (decoded: a
+            # reference that makes one counts), and no explicit category: nothing to judge.
+            if at > self._frontier:
+                self._frontier = at
+            return
         rel = at - self._start
         buf = self._buf
         m = _TAG.match(buf, rel)
@@ -194,7 +213,6 @@ class XmlRewriter:
             raise Stop("a start tag the gate could not find", refused=True)
         tag = bytes(buf[rel : m.end()])
         self._frontier = max(self._frontier, at + len(tag))
-        self._depth += 1
         uri, _, local = name.rpartition(" ")
         kind = namespace_of(uri)
         if kind == OTHER:
@@ -208,18 +226,30 @@ class XmlRewriter:
             raw_local not in (b"script", b"style")
             and judge.base is None
             and HOT.search(low) is None
-            and (not self._entities or low.find(b"&") < 0)
+            and (not self._dtd.entities or low.find(b"&") < 0)
         ):
             return
         name_end = _NAME.match(tag).end()  # type: ignore[union-attr]
         attrs = self._attributes(tag, low, name_end)
-        verdict = judge.start_tag(tag, name_end, raw_local, kind, attrs)
+        # Cached by its bytes, as the HTML rewriter caches its verdicts (a site's tags repeat), and
+        # by how it is read here: an HTML tag's key ends in '>', this one in a NUL.
+        key = (tag + b"\x00%d " % kind + raw_local + self._xlink, self._blocked, judge.base, kind == SVG)
+        caches = self._caches
+        verdict = caches.tag.get(key, UNKNOWN)
+        if verdict is UNKNOWN:
+            verdict = judge.start_tag(tag, name_end, raw_local, kind, attrs)
+            if verdict is not TEXT and not (kind == HTML and raw_local == b"base"):
+                caches.remember_tag(key, verdict)
         if verdict is TEXT:
+            if not self._pending:  # its text and end tag are now of interest
+                self._depth = 1
+                self._parser.CharacterDataHandler = self._text
+                self._parser.EndElementHandler = self._end_element
             self._pending.append(_Pending(at, self._depth, tag, name_end, raw_local, kind, attrs))
             return
         new = verdict if isinstance(verdict, bytes) else None
-        if self._entities and tag.find(b"&") >= 0:
-            self._expanded_check(new or tag, raw_local, kind)
+        if self._dtd.entities and tag.find(b"&") >= 0:
+            self._dtd.check_expanded(new or tag, raw_local, kind, self._attributes)
         if new is not None:
             self._edits.append((at, at + len(tag), new))
 
@@ -235,26 +265,20 @@ class XmlRewriter:
                     attrs[i] = (b"xlink:" + local, *attr[1:])
         return attrs
 
-    def _expanded_check(self, out: bytes, local: bytes, kind: int) -> None:
-        """A tag that refers to the DTD's entities, as the browser reads it once they are expanded,
-        must load nothing refused."""
-        expanded = _REFERENCE.sub(lambda m: self._entities.get(m.group(1), m.group(0)), out)
-        if expanded == out:
-            return
-        low = expanded.lower()
-        name_end = _NAME.match(expanded).end()  # type: ignore[union-attr]
-        verdict = self._judge.start_tag(
-            expanded, name_end, local, kind, self._attributes(expanded, low, name_end)
-        )
-        if isinstance(verdict, bytes):
-            raise Stop("an entity of the DTD puts a refused URL in a tag", refused=True)
-
     def _end_element(self, name: str) -> None:
         self._seen()
         pending = self._pending
         if pending and pending[-1].depth == self._depth:
             self._decide(pending.pop())
         self._depth -= 1
+        if not pending:
+            self._quiet()
+
+    def _quiet(self) -> None:
+        """No tag is held: text and end tags are passed over in C."""
+        self._parser.CharacterDataHandler = None
+        self._parser.EndElementHandler = None
+        self._depth = 0
 
     def _decide(self, pending: _Pending) -> None:
         if pending.size < 0:
@@ -278,11 +302,14 @@ class XmlRewriter:
         if self._pending and self._pending[0].size < 0:
             # The outermost held tag is decided: output may pass it (a later one may still hold).
             self._pending = [p for p in self._pending if p.size >= 0]
+            if not self._pending:
+                self._quiet()
 
     def _skipped(self, name: str, is_parameter: bool) -> None:
         # An entity expat does not know (the document names an external DTD): Chromium knows
         # XHTML's (&sol; is '/'), so a text holds it by name, which the judge decodes.
-        self._text("&" + name + ";")
+        if self._pending:
+            self._text("&" + name + ";")
 
     def _instruction(self, target: str, data: str) -> None:
         at = self._parser.CurrentByteIndex
@@ -298,48 +325,31 @@ class XmlRewriter:
 
     def _bind(self, prefix: str | None, uri: str) -> None:
         self._ns.setdefault(prefix, []).append(uri)
+        self._xlinks()
 
     def _unbind(self, prefix: str | None) -> None:
         self._ns[prefix].pop()
+        self._xlinks()
+
+    def _xlinks(self) -> None:
+        """The prefixes bound to XLink now (a tag's verdict depends on them)."""
+        bound = sorted(
+            (p or "").encode(self._codec) for p, uris in self._ns.items() if uris and uris[-1] == XLINK
+        )
+        self._xlink = b"\x00" + b" ".join(bound) + b"\x00"
 
     def _entity(
         self, name: str, is_parameter: bool, value: str | None, base: str | None,
         system_id: str | None, public_id: str | None, notation: str | None,
     ) -> None:  # fmt: skip
         self._seen()
-        if is_parameter:
-            raise Stop("the DTD declares a parameter entity", refused=True)
-        if value is None:
-            if notation is None:
-                raise Stop("the DTD declares an external entity", refused=True)
-            return  # an unparsed entity: nothing in a browser reads it
-        if value.find("<") >= 0 or value.find("&") >= 0:
-            raise Stop("an entity of the DTD holds markup", refused=True)
-        escaped = value.replace('"', "&quot;").replace("'", "&#39;")
-        self._entities[name.encode(self._codec)] = escaped.encode(self._codec, "surrogatepass")
+        self._careful = True
+        self._dtd.entity(name, is_parameter, value, notation)
 
     def _attribute_default(
         self, element: str, attribute: str, kind: str | None, default: str | None, required: int
     ) -> None:
         self._seen()
-        if default is None:
-            return
-        local = element.rpartition(":")[2].encode(self._codec)
-        value = default.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-        tag = (
-            b"<"
-            + local
-            + b" "
-            + attribute.encode(self._codec)
-            + b'="'
-            + value.encode(self._codec, "surrogatepass")
-            + b'">'
-        )
-        low = tag.lower()
-        name_end = 1 + len(local)
-        for reading in (HTML, SVG):
-            verdict = self._judge.start_tag(
-                tag, name_end, local, reading, attributes(low, name_end, len(tag) - 1)
-            )
-            if verdict is not None:
-                raise Stop("a default attribute of the DTD loads or runs something refused", refused=True)
+        if default is not None:
+            self._careful = True
+            self._dtd.attribute_default(element, attribute, default)
