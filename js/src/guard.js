@@ -46,7 +46,7 @@ export function sleep(el, attr, url) {
  * replaceChild/append/prepend/before/after/replaceWith/replaceChildren/Range.insertNode (before the
  * browser starts loading them), and HTML strings given to innerHTML/outerHTML/insertAdjacentHTML/
  * document.write before they are parsed. `cg` is the bootstrap's shared object: `cats`, `held()`;
- * the guard adds `q` (pending [element, url]), `h(el)` (hold one), `c(node)` (hold a subtree);
+ * the guard adds `q` (the pending elements), `h(el)` (hold one), `c(node)` (hold a subtree);
  * rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js once.
  * Returns `cg.c`.
  */
@@ -55,9 +55,11 @@ export function guard(w, cg, load) {
   const site = siteOf(w.location.hostname);
   cg.q = [];
   let held = 0; // how many tags were held so far
+  // A tag marked with a granted category (by the site, or let through) passes; a held one has no
+  // loading attribute left. A marked tag given a URL while its category is refused is judged anew.
   const hold = (cg.h = (el) => {
     const attr = ATTR[el.tagName];
-    if (!attr || el.hasAttribute('data-cg-category') || el.hasAttribute('data-cg-pending')) return 0;
+    if (!attr || cg.cats[el.getAttribute('data-cg-category')]) return 0;
     const url = el.getAttribute(attr);
     let c;
     if (!url) return 0;
@@ -71,7 +73,7 @@ export function guard(w, cg, load) {
     held++;
     if (!c[1]) {
       el.setAttribute('data-cg-pending', '');
-      cg.q.push([el, url]);
+      cg.q.push(el);
       load();
       return 0;
     }
@@ -109,9 +111,19 @@ export function guard(w, cg, load) {
     check(tpl.content);
     return n === held ? html : inner.get.call(tpl);
   };
-  for (const name of ['innerHTML', 'outerHTML']) {
-    const d = Object.getOwnPropertyDescriptor(E, name);
-    if (d && d.set) Object.defineProperty(E, name, { ...d, set(html) { d.set.call(this, safe(html)); } });
+  // And `new Image().src = url`, which fetches at once, detached, where no insertion is checked.
+  for (const [proto, name] of [[E, 'innerHTML'], [E, 'outerHTML'], [w.HTMLImageElement.prototype, 'src']]) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d && d.set) {
+      Object.defineProperty(proto, name, {
+        ...d,
+        set(v) {
+          if (name !== 'src') return d.set.call(this, safe(v));
+          d.set.call(this, v);
+          hold(this);
+        },
+      });
+    }
   }
   for (const [proto, name] of [[E, 'insertAdjacentHTML'], [E, 'setHTMLUnsafe'], [w.Document.prototype, 'write'], [w.Document.prototype, 'writeln']]) {
     const orig = proto[name];

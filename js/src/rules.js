@@ -12,7 +12,7 @@ import { restore } from './inert.js';
   cg.k = classifier(t, w.location.hostname, () => doc.baseURI);
   let held = 0;
   // The pending tags: those held on insertion, and the copies HTML strings made of held ones.
-  const pending = new Set(cg.q.splice(0).map(([el]) => el));
+  const pending = new Set(cg.q.splice(0));
   for (const el of doc.querySelectorAll('[data-cg-pending]')) pending.add(el);
   for (const el of pending) {
     el.removeAttribute('data-cg-pending');

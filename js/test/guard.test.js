@@ -119,8 +119,38 @@ test('guard before the table: every third-party insertion is held pending and th
   d.body.append(own);
   assert.equal(d.querySelector('img').getAttribute('data-cg-src'), 'https://img.anything.example/a.png');
   assert.equal(s.getAttribute('type'), 'text/plain');
-  assert.deepEqual(cg.q.map(([, url]) => url), ['https://img.anything.example/a.png', 'https://cdn.jsdelivr.net/x.js']);
+  assert.deepEqual(cg.q.map((el) => el.getAttribute('data-cg-src')), ['https://img.anything.example/a.png', 'https://cdn.jsdelivr.net/x.js']);
   assert.equal(own.getAttribute('src'), 'https://img.shop.example.com/own.png');
   assert.ok(asked >= 1);
   await until(() => true);
+});
+
+test('guard: new Image().src to a refused host is held though the image is never inserted; granted, own and re-set URLs judged anew', () => {
+  const w = dom('<div id="box"></div>');
+  const d = w.document;
+  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held: null };
+  cg.k = classifier(TABLE, w.location.hostname, () => d.baseURI);
+  guard(w, cg, () => assert.fail('no table needed'));
+  const pixel = new w.Image();
+  pixel.src = 'https://connect.facebook.net/en_US/fbevents.js';
+  assert.equal(pixel.hasAttribute('src'), false);
+  assert.equal(pixel.getAttribute('data-cg-src'), 'https://connect.facebook.net/en_US/fbevents.js');
+  assert.equal(pixel.getAttribute('data-cg-category'), 'advertising');
+  // Set again on the held image: still held, under the new URL's category.
+  pixel.src = 'https://www.youtube.com/t.gif';
+  assert.equal(pixel.hasAttribute('src'), false);
+  assert.equal(pixel.getAttribute('data-cg-src'), 'https://www.youtube.com/t.gif');
+  assert.equal(pixel.getAttribute('data-cg-category'), 'social');
+  const ga = d.createElement('img');
+  ga.src = 'https://www.google-analytics.com/collect?v=2';
+  assert.equal(ga.getAttribute('src'), 'https://www.google-analytics.com/collect?v=2'); // analytics granted
+  const own = new w.Image();
+  own.src = '/pixel.png';
+  assert.equal(own.getAttribute('src'), '/pixel.png');
+  assert.equal(own.src, 'https://shop.example.com/pixel.png'); // the getter still resolves
+  // A tag the site marked with a granted category passes as before.
+  const marked = new w.Image();
+  marked.setAttribute('data-cg-category', 'necessary');
+  marked.src = 'https://www.youtube.com/t.gif';
+  assert.equal(marked.getAttribute('src'), 'https://www.youtube.com/t.gif');
 });

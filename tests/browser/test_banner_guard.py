@@ -34,6 +34,17 @@ LATER = """<!doctype html><html lang="en"><head><title>later</title></head><body
 });</script></body></html>"""
 
 
+PIXEL = """<!doctype html><html lang="en"><head><title>pixel</title></head><body><main><h1>Pixel</h1></main>
+<script>window.addEventListener('load', () => {
+  // A pixel fired the way tag managers fire one: an image never inserted into the page.
+  const pixel = new Image();
+  pixel.src = 'https://' + ['www', 'facebook', 'com'].join('.') + '/tr?id=1&ev=PageView';
+  const own = new Image();
+  own.src = '/own-pixel.gif';
+  window.pixels = [pixel, own];
+});</script></body></html>"""
+
+
 def _hanging_server() -> tuple[socket.socket, list[socket.socket]]:
     """A real server on 127.0.0.1 that accepts connections and never answers."""
     listener = socket.socket()
@@ -57,6 +68,10 @@ async def _later(request: Request) -> HTMLResponse:
     return HTMLResponse(LATER)
 
 
+async def _pixel(request: Request) -> HTMLResponse:
+    return HTMLResponse(PIXEL)
+
+
 async def _slow(request: Request) -> HTMLResponse:
     port = request.app.state.hang_port
     return HTMLResponse(
@@ -77,7 +92,7 @@ def guard_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site,
 
     listener, held = _hanging_server()
     port = listener.getsockname()[1]
-    app = Starlette(routes=[Route("/later", _later), Route("/slow", _slow)])
+    app = Starlette(routes=[Route("/later", _later), Route("/slow", _slow), Route("/pixel", _pixel)])
     app.state.hang_port = port
     database = f"sqlite:///{tmp_path_factory.mktemp('guard') / 'consentgate.db'}"
     gate = ConsentMiddleware(
@@ -121,6 +136,20 @@ def test_unknown_hosts_inserted_by_page_code_stay_inert_allowed_and_first_party_
         page.get_by_role("button", name="Accept all", exact=True).click()
     page.wait_for_timeout(500)
     assert not any("nobody-knows" in u for u in recorder.third_party), recorder.third_party
+
+
+def test_a_pixel_fired_by_new_image_is_held_though_never_inserted(guard_context: ContextFactory) -> None:
+    context, recorder = guard_context()
+    page = context.new_page()
+    page.goto("/pixel")
+    page.wait_for_function("() => window.pixels")
+    page.wait_for_timeout(500)
+    assert not any("facebook.com" in u for u in recorder.third_party), recorder.third_party
+    held, own = page.evaluate(
+        "() => window.pixels.map((p) => [p.getAttribute('src'), p.getAttribute('data-cg-src')])"
+    )
+    assert held == [None, "https://www.facebook.com/tr?id=1&ev=PageView"]
+    assert own == ["/own-pixel.gif", None]
 
 
 def test_one_vendor_that_never_answers_holds_up_no_other_granted_tag(
