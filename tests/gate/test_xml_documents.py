@@ -173,6 +173,7 @@ async def test_an_svg_document_has_its_loaders_made_inert(make_gate: GateFactory
         f'<noscript><img src="{PIXEL}"/></noscript>',
         f'<img data-cg-src="/own.png" src="{PIXEL}"/>',
         '<base href="https://www.facebook.com/"/><img src="tr?id=1"/>',
+        "<iframe srcdoc=\"&lt;script&gt;fbq('init', '1')&lt;/script&gt;\"/>",
     ],
 )
 async def test_xhtml_loaders_are_made_inert(make_gate: GateFactory, markup: str) -> None:

@@ -47,8 +47,8 @@ _TEXT_ELEMENTS: Final = frozenset(
 )
 #: What makes a tag worth reading, in its decoded values: what takes a URL off the page's own host
 #: (``//``, with tabs or newlines between, which a URL parser drops; a scheme's colon; a
-#: backslash), the site's own category.
-_WORTH: Final = re.compile(r"/[\t\n\r]*/|[:\\]|data-cg-category")
+#: backslash), the site's own category, an ``srcdoc`` document (its scripts are judged too).
+_WORTH: Final = re.compile(r"/[\t\n\r]*/|[:\\]|data-cg-category|srcdoc")
 
 
 class _Pending:
