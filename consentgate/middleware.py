@@ -111,7 +111,11 @@ class ConsentMiddleware:
         self.html = HtmlRewriting(config, self.catalog, self.injection.render)
         # XML documents a browser renders (XHTML, SVG): the same plans, rewritten by reading XML.
         self.xml = XmlRewriting(
-            self.html.plans, self.html.blocked, self.html.codec, per_visitor=self.html.per_visitor
+            self.html.plans,
+            self.html.blocked,
+            self.html.codec,
+            per_visitor=self.html.per_visitor,
+            sniff=config.gate.unknown_content_type == "sniff",
         )
         # One minimal log line per request (None when logging is off).
         self.request_log = RequestLog.from_config(config.logging, self._store)

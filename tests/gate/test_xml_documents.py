@@ -312,3 +312,12 @@ async def test_a_body_without_a_type_that_starts_as_xml_is_read_as_xml(make_gate
     response = await _get(make_gate, document, None)
     assert response.headers["content-type"] == "text/xml"
     _inert(response)
+
+
+async def test_with_unknown_types_refused_a_body_without_a_type_is_refused_even_if_xml(
+    make_gate: GateFactory,
+) -> None:
+    document = f'<?xml version="1.0"?><html {X}><body><img src="{PIXEL}"/></body></html>'
+    response = await _get(make_gate, document, None, gate={"unknown_content_type": "refuse"})
+    assert response.status_code == 502 and response.json()["error"] == "unknown_content_type"
+    assert live((await _get(make_gate, document, None)).content) == []

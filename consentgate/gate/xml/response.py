@@ -38,7 +38,7 @@ class XmlRewriting:
     """The XML response path, built once: the HTML path's plans per host, its blocked categories
     per visitor and its codecs (one configuration, one reading of a tag)."""
 
-    __slots__ = ("_blocked", "_codec", "per_visitor", "plans")
+    __slots__ = ("_blocked", "_codec", "per_visitor", "plans", "sniff")
 
     def __init__(
         self,
@@ -47,8 +47,10 @@ class XmlRewriting:
         codec: Callable[[bytes], Codec | None],
         *,
         per_visitor: bool,
+        sniff: bool = True,
     ) -> None:
         self.plans = plans
+        self.sniff = sniff  # [gate] unknown_content_type = "refuse": the HTML path answers 502
         self._blocked = blocked
         self._codec = codec
         self.per_visitor = per_visitor
@@ -133,7 +135,7 @@ class _XmlResponder:
             self._state = _PASS
             return
         if content_type is None:
-            if coding and coding != b"identity":
+            if (coding and coding != b"identity") or not self._gate.sniff:
                 self._state = _PASS  # (the HTML path sniffs it decoded)
                 return
             self._state = _SNIFF
