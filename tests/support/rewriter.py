@@ -98,6 +98,11 @@ def fake_injection(nonce: str | None) -> bytes:
     return f'<script{attr}>/*cg-bootstrap*/</script><script src="/consentgate/banner.js" defer{attr}></script>'.encode()
 
 
+#: A plan with tiny caps (a tag of 48 bytes, a script's text of 24), so that short documents reach
+#: the paths for tags and texts over the caps.
+SMALL_CAPS = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+
+
 def run(
     plan: RewritePlan,
     document: bytes,

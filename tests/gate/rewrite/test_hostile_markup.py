@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.gate.rewrite import Rewriter, exact
-from tests.support.rewriter import fake_injection, leaks, line_events, run, tiny_plan
+from tests.support.rewriter import SMALL_CAPS, fake_injection, leaks, line_events, run, tiny_plan
 
 PLAN = tiny_plan(injection=fake_injection)
-SMALL_CAPS = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
 BLOCKED = frozenset({"analytics", "advertising", "social"})
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 TRACKER = "https://www.facebook.com/tr"

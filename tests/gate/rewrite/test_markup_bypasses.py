@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from consentgate.gate.rewrite import RewritePlan
-from tests.support.rewriter import TinyCatalog, fake_injection, leaks, run, same_at_every_cut, tiny_plan
+from tests.support.rewriter import (
+    SMALL_CAPS,
+    TinyCatalog,
+    fake_injection,
+    leaks,
+    run,
+    same_at_every_cut,
+    tiny_plan,
+)
 
 GTM = "https://www.googletagmanager.com/gtm.js?id=GTM-1"
 PIXEL = "https://www.facebook.com/tr?id=1"
@@ -220,7 +228,7 @@ def test_after_a_frameset_a_script_over_the_cap_is_read_as_one_under_it() -> Non
     # After a <frameset>, raw-text start tags are followed as markup (a frameset ignores them);
     # a script tag that a first rewrite makes inert grows over the cap, and must then be read
     # the same way, or a second rewrite differs (found by the soup fuzzer with small caps).
-    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    plan = SMALL_CAPS
     document = (
         b"<frameset\r\nxlink:Href=\\\\www.facebook.com/tr data='\n/\\www.facebook.com/tr'/values = \"importmap\""
         b' xlink:Href\n=\n"ht\ttps&#x3a;&#x2F;/www.googl&#X65ta&#10;gmanager&#46;com&#47;gtm.&shy;js?id=G">'

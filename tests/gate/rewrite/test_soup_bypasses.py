@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.gate.rewrite.test_markup_bypasses import HOSTS, PIXEL, PLAN, _check
-from tests.support.rewriter import fake_injection, leaks, run, same_at_every_cut, tiny_plan
+from tests.support.rewriter import SMALL_CAPS, leaks, run, same_at_every_cut
 
 
 def _same_again_and_in_chunks(document: bytes) -> bytes:
@@ -45,7 +45,7 @@ def test_a_cdata_section_over_the_cap_cut_by_a_chunk_still_ends_at_its_first_gt(
     # CDATA in foreign content is made to end where a bogus comment would (its first '>'); one
     # longer than the cap and cut by a chunk passed unchanged, so a browser read the CDATA on to
     # ']]>' and loaded what the rewriter had taken for a comment (found by the soup fuzzer).
-    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    plan = SMALL_CAPS
     document = f'<!doctype html><body><{root}><![CDATA[{"x" * 60}><!--]]><img src="{PIXEL}">-->'.encode()
     assert leaks(document, HOSTS, ())
     whole = run(plan, document)
@@ -338,7 +338,7 @@ def test_a_frameset_inside_noscript_is_no_ordinary_tag() -> None:
     # text (and, with a small cap, cut by a chunk or not it saw the frameset or not: found by the
     # soup fuzzer as a chunk failure, seed 336505).
     _check(f'<!doctype html><html><head><noscript><frameset><title><frame src="{PIXEL}"></frameset>')
-    plan = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
+    plan = SMALL_CAPS
     document = (
         b"<select><script>new Image().src='/\\www.facebook.com/tr';</title><</script></scripts></noscript>"
         b"<SCRIPT </title></scriPt>sEt> \xc2\xa2\x7fR<FrAMEsEt> \xc2\xa2\x7fR<FrAMEsEt> \xc2\xa2\x7fR<FrAMEsEt>"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pytest
 
 from consentgate.gate.rewrite import RewritePlan
-from tests.support.rewriter import TinyCatalog, fake_injection, leaks, run, tiny_plan
+from tests.support.rewriter import SMALL_CAPS, TinyCatalog, fake_injection, leaks, run, tiny_plan
 
 DOCUMENTS = int(os.environ.get("CG_SOUP_DOCUMENTS", "300"))
 SEED = int(os.environ.get("CG_SOUP_SEED", "0"))
@@ -27,7 +27,6 @@ BYTEWISE = os.environ.get("CG_SOUP_BYTEWISE", "1") != "0"
 HOSTS = ("google-analytics.com", "googletagmanager.com", "facebook.com", "facebook.net", "youtube.com")
 SNIPPETS = ("gtag(", "fbq(")
 PLAN = tiny_plan(injection=fake_injection)
-SMALL_CAPS = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
 NOTHING = RewritePlan(TinyCatalog())  # no known categories: nothing is refused
 
 TRACKERS = [

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.gate.rewrite import RewritePlan
-from tests.support.rewriter import TinyCatalog, fake_injection, leaks, run, tiny_plan
+from tests.support.rewriter import SMALL_CAPS, TinyCatalog, fake_injection, leaks, run, tiny_plan
 
 EXAMPLES = int(os.environ.get("CG_REWRITER_EXAMPLES", "400"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -128,7 +128,6 @@ DOCUMENTS = st.lists(ATOMS, max_size=20).map(
     lambda atoms: ('<!doctype html><meta charset="utf-8">' + "".join(atoms)).encode("utf-8")
 )
 PLAN = tiny_plan(injection=fake_injection)
-SMALL_CAPS = tiny_plan(injection=fake_injection, tag_cap=48, script_cap=24)
 
 
 @SETTINGS
