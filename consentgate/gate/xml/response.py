@@ -111,9 +111,10 @@ class _XmlResponder:
                 await self._send(message)
             return
         if kind != "http.response.body":
-            if self._start:
+            # A file send, trailers...: a start still held goes first (then the rest as it comes).
+            if state in (_WAIT, _SNIFF):
+                self._state = _PASS
                 await self._send(self._start)
-            self._state = _PASS
             await self._send(message)
             return
         if state == _SNIFF:
@@ -168,8 +169,11 @@ class _XmlResponder:
             return
         try:
             out = b"".join(pipeline.run(body, final=not more))
-        except Stop as stop:
+        except Stop as stop:  # (only before any output: the encoding cannot be read)
             self._state = _DONE
+            if not first:
+                await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             start, end = refusal(stop.reason)
             await self._send(start)
             await self._send(end)
