@@ -312,6 +312,14 @@ async def test_a_body_without_a_type_that_starts_as_xml_is_read_as_xml(make_gate
     response = await _get(make_gate, document, None)
     assert response.headers["content-type"] == "text/xml"
     _inert(response)
+    zipped = await _get(
+        make_gate, gzip.compress(document.encode()), None, extra=[(b"content-encoding", b"gzip")]
+    )
+    assert zipped.headers["content-type"] == "text/xml" and zipped.content == response.content
+    html = "<!doctype html><title>t</title><textarea><img src=x></textarea>"
+    gzipped = gzip.compress(html.encode())
+    other = await _get(make_gate, gzipped, None, extra=[(b"content-encoding", b"gzip")])
+    assert "content-type" not in other.headers and html in other.text  # the HTML path's, as before
 
 
 async def test_with_unknown_types_refused_a_body_without_a_type_is_refused_even_if_xml(

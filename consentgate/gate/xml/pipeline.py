@@ -19,14 +19,20 @@ class XmlPipeline:
     empty) honoured, the document rewritten for ``blocked``. ``run`` raises :class:`Stop` when the
     document is refused before any output; ``stopped`` says the output ended early."""
 
-    __slots__ = ("_blocked", "_charset", "_codec", "_done", "_head", "_plan", "_rewriter", "_text")
+    __slots__ = ("_blocked", "_charset", "_codec", "_done", "_head", "_plan", "_rewriter", "_text", "coding")
 
     def __init__(
-        self, plan: RewritePlan, blocked: frozenset[str], codec: Codec | None, charset: bytes
+        self,
+        plan: RewritePlan,
+        blocked: frozenset[str],
+        codec: Codec | None,
+        charset: bytes,
+        coding: bytes = b"",
     ) -> None:
         self._plan = plan
         self._blocked = blocked
         self._codec = codec
+        self.coding = coding  # the Content-Encoding that codec undoes
         self._charset = charset
         self._head = b""  # the first bytes, held until their encoding is known
         self._rewriter: XmlRewriter | None = None

@@ -118,7 +118,7 @@ class _XmlResponder:
             await self._send(message)
             return
         if state == _SNIFF:
-            if not starts_as_xml(message.get("body", b"")):
+            if not self._sniffs_as_xml(message):
                 self._state = _PASS  # the HTML path sniffs it
                 await self._send(self._start)
                 await self._send(message)
@@ -136,8 +136,8 @@ class _XmlResponder:
             self._state = _PASS
             return
         if content_type is None:
-            if (coding and coding != b"identity") or not self._gate.sniff:
-                self._state = _PASS  # (the HTML path sniffs it decoded)
+            if not self._gate.sniff:
+                self._state = _PASS  # (the HTML path answers 502)
                 return
             self._state = _SNIFF
         elif not is_xml_type(bytes(content_type)):
@@ -154,7 +154,28 @@ class _XmlResponder:
                 return
         self._start = message
         _host, plan = self._gate.plans.plan_for(self._scope)
-        self._pipeline = XmlPipeline(plan, self._blocked, codec, self._charset)
+        self._pipeline = XmlPipeline(plan, self._blocked, codec, self._charset, coding if codec else b"")
+
+    def _sniffs_as_xml(self, message: Message) -> bool:
+        """Whether the first body message of a response without a type starts ``<?xml`` (decoded
+        by a codec of its own, when it is compressed: the pipeline decodes it again)."""
+        body: bytes = message.get("body", b"")
+        pipeline = self._pipeline
+        assert pipeline is not None
+        if pipeline.coding:
+            codec = self._gate.codec(pipeline.coding)
+            if codec is None:
+                return False
+            head = b""
+            try:
+                for piece in codec.decode(body, final=not message.get("more_body", False)):
+                    head += piece
+                    if len(head) >= 64:
+                        break
+            except Undecodable:
+                return False
+            body = head
+        return starts_as_xml(body)
 
     async def _body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
