@@ -197,12 +197,13 @@ async def test_a_stylesheet_instruction_to_a_tracker_and_an_xslt_one_are_made_in
     document = (
         f'<?xml version="1.0"?><?xml-stylesheet type="text/css" href="{PIXEL}"?>'
         '<?xml-stylesheet href="/own.css" type="text/css"?><?xml-stylesheet href="/feed.xsl" type="text/xsl"?>'
+        '<?xml-stylesheet href="/other.xsl" type="application/xslt+xml; q=1"?>'
         "<rss><channel/></rss>"
     )
     out = _inert(await _get(make_gate, document, b"application/xml"))
     assert b'<?xml-stylesheet href="/own.css" type="text/css"?>' in out
     # An XSLT transform makes markup the gate never sees: it does not run while anything is refused.
-    assert b'data-cg-href="/feed.xsl"' in out
+    assert b'data-cg-href="/feed.xsl"' in out and b'data-cg-href="/other.xsl"' in out
     granted = await _get(
         make_gate, document, b"application/xml", choice={"action": "accept_all"}, mode="per_visitor"
     )
@@ -218,6 +219,7 @@ async def test_a_stylesheet_instruction_to_a_tracker_and_an_xslt_one_are_made_in
         ("<!ENTITY % p \"<!ENTITY e 'x'>\"> %p;", "&e;"),
         ('<!ENTITY e SYSTEM "https://www.facebook.com/e.xml">', "&e;"),
         (f'<!ATTLIST img src CDATA "{PIXEL}">', "<img/>"),
+        (f'<!ATTLIST p xmlns CDATA "{XHTML}">', f'<p><img src="{PIXEL}"/></p>'),
     ],
 )
 async def test_entities_that_could_hide_a_tracker_refuse_the_document(

@@ -52,7 +52,10 @@ class Dtd:
         self.entities[name.encode(self._codec)] = escaped.encode(self._codec, "surrogatepass")
 
     def attribute_default(self, element: str, attribute: str, default: str) -> None:
-        """A default value of an attribute, judged on the element as XHTML and as SVG."""
+        """A default value of an attribute, judged on the element as XHTML and as SVG; a default
+        namespace declaration could move elements into XHTML or SVG unseen: refused."""
+        if attribute == "xmlns" or attribute.startswith("xmlns:"):
+            raise Stop("the DTD declares a default namespace", refused=True)
         local = element.rpartition(":")[2].encode(self._codec)
         value = default.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
         name = attribute.encode(self._codec)

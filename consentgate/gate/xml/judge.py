@@ -36,16 +36,10 @@ XLINK: Final = "http://www.w3.org/1999/xlink"
 HTML, SVG, OTHER = range(3)
 #: A start tag's verdict waits for the element's text (an inline script, a style).
 TEXT: Final[object] = object()
-_XSLT_TYPES: Final = frozenset(
-    {
-        "text/xsl",
-        "text/xml",
-        "application/xml",
-        "application/xhtml+xml",
-        "application/rss+xml",
-        "application/atom+xml",
-    }
-)
+#: The ``type`` of a stylesheet instruction Chromium applies as CSS; it runs some others as XSLT
+#: (``text/xsl``, ``text/xml``, ``application/xml``...) and ignores the rest: every one that is not
+#: CSS is taken for XSLT.
+_CSS_TYPES: Final = frozenset({"", "text/css"})
 _WS: Final = " \t\n\r"
 #: ``data-cg-p:name`` as the shared inert form writes a renamed prefixed attribute.
 _PREFIXED_RENAME: Final = re.compile(rb"(?<=[\s])data-cg-([^\s=:/>]+):")
@@ -128,7 +122,7 @@ class Judge:
         new = tag_verdict(self._plan, self._blocked, pi, 0, start, end, b"base", attrs)
         if new is not None:
             return (self._well_formed(new) or b"") + pi[end:]
-        if kind_text in _XSLT_TYPES:
+        if kind_text not in _CSS_TYPES:
             renamed = self._plan.inert.tag(
                 pi, 0, start, end, attrs, frozenset({b"href"}), "unclassified", None
             )
