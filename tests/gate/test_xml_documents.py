@@ -279,6 +279,9 @@ async def test_a_visitor_who_granted_everything_gets_the_document_untouched(make
     assert refused.content != PAGE.encode()
     granted = await _get(make_gate, PAGE, choice={"action": "accept_all"}, mode="per_visitor")
     assert granted.content == PAGE.encode()
+    # Private to the visitor all the same: a shared cache must not give this one to another.
+    assert granted.headers["vary"] == refused.headers["vary"] == "Cookie"
+    assert granted.headers["cache-control"] == refused.headers["cache-control"] == "private"
     some = await _get(make_gate, PAGE, choice={"categories": {"analytics": True}}, mode="per_visitor")
     assert some.content.count(b"data-cg-src") == 1 and f'<script src="{GTM}"/>'.encode() in some.content
 

@@ -106,9 +106,9 @@ class _XmlResponder:
             return  # the document ended early: the rest is not sent
         kind = message["type"]
         if kind == "http.response.start":
-            self._begin(message)
-            if self._state == _PASS:
-                await self._send(message)
+            passed = self._begin(message)
+            if passed is not None:
+                await self._send(passed)
             return
         if kind != "http.response.body":
             # A file send, trailers...: a start still held goes first (then the rest as it comes).
@@ -128,21 +128,31 @@ class _XmlResponder:
             self._state = _WAIT
         await self._body(message)
 
-    def _begin(self, message: Message) -> None:
+    def _begin(self, message: Message) -> Message | None:
+        """Decides what becomes of the response; gives the start to send on at once when it passes
+        (None: held)."""
         status = message.get("status", 200)
         headers = message.get("headers") or []
         content_type, more_types, coding, _csp = read_heads(headers)
-        if status < 200 or status in _PASS_STATUS or not self._blocked or more_types is not None:
+        if status < 200 or status in _PASS_STATUS or more_types is not None:
             self._state = _PASS
-            return
+            return message
         if content_type is None:
-            if not self._gate.sniff:
-                self._state = _PASS  # (the HTML path answers 502)
-                return
+            if not self._gate.sniff or not self._blocked:
+                self._state = _PASS  # (the HTML path sniffs it, or answers 502)
+                return message
             self._state = _SNIFF
         elif not is_xml_type(bytes(content_type)):
             self._state = _PASS
-            return
+            return message
+        elif not self._blocked:
+            # Untouched for a visitor who refused nothing; in per_visitor mode still private to
+            # the visitor, as a rewritten page is (a shared cache must not give it to another).
+            self._state = _PASS
+            if not self._gate.per_visitor:
+                return message
+            length = next((v for n, v in headers if n.lower() == b"content-length"), None)
+            return {**message, "headers": page_headers(headers, length, per_visitor=True)}
         else:
             params = bytes(content_type).lower().partition(b";")[2]
             self._charset = charset_param(params) if params.find(b"charset") >= 0 else b""
@@ -151,10 +161,11 @@ class _XmlResponder:
             codec = self._gate.codec(coding)
             if codec is None:
                 self._state = _PASS
-                return
+                return message
         self._start = message
         _host, plan = self._gate.plans.plan_for(self._scope)
         self._pipeline = XmlPipeline(plan, self._blocked, codec, self._charset, coding if codec else b"")
+        return None
 
     def _sniffs_as_xml(self, message: Message) -> bool:
         """Whether the first body message of a response without a type starts ``<?xml`` (decoded
