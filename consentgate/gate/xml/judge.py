@@ -94,6 +94,12 @@ class Judge:
         end = len(tag)
         if local == b"style":
             new = style_verdict(plan, blocked, data, low, 0, name_end, end, len(data), base)
+            aliases = {low[a[1] : a[2]] for a in attrs if a[0] == b"xlink:href"} - {b"xlink:href"}
+            if new is not None and aliases:
+                # (style_verdict reads the attributes by their written names: an XLink href under
+                # another prefix is renamed as well, so that a second rewrite finds nothing to do)
+                again = attributes(new.lower(), name_end, len(new) - 1)
+                new = plan.inert.tag(new, 0, name_end, len(new), again, frozenset(aliases), "", None)
             if new is None:
                 new = tag_verdict(
                     plan, blocked, tag, 0, name_end, end, local, attrs, foreign=kind == SVG, base=base
@@ -102,6 +108,8 @@ class Judge:
         renames = SCRIPT_RENAMES
         if kind == SVG:
             renames = SCRIPT_RENAMES | all_loaders(plan, blocked, tag, attrs, base)
+            # (inline_verdict reads the attributes again, by the names they are written with)
+            renames |= {low[a[1] : a[2]] for a in attrs if a[0] in renames}
         new = inline_verdict(plan, blocked, data, low, 0, name_end, end, len(data), renames)
         if new is None and kind == SVG:
             new = tag_verdict(plan, blocked, tag, 0, name_end, end, local, attrs, foreign=True, base=base)
