@@ -28,7 +28,9 @@ DOCUMENTS: dict[str, tuple[str, str | bytes]] = {
         '<script><![CDATA[ if (1 < 2) { new Image().src = "https://www.facebook.com/tr?id=inline"; } ]]></script>'
         f'<link rel="stylesheet" href="{PIXEL}&amp;css"/></head><body><h1>XHTML</h1>'
         f'<img src="{PIXEL}&amp;img"/><img srcset="{PIXEL}&amp;srcset 2x"/><iframe src="{PIXEL}&amp;frame"/>'
-        f'<p style="background:url(&quot;{PIXEL}&amp;style&quot;)">p</p><img src="/own.gif"/></body></html>',
+        f'<p style="background:url(&quot;{PIXEL}&amp;style&quot;)">p</p><img src="/own.gif"/>'
+        # A frame whose data: URL is a document with a pixel in it (Chromium loads it).
+        f'<iframe src="data:text/html,&lt;img src=&quot;{PIXEL}&amp;amp;dataframe&quot;&gt;"/></body></html>',
     ),
     "/image.svg": (
         "image/svg+xml",

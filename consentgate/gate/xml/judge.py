@@ -18,10 +18,12 @@ unbound prefix, a fatal error that blanks the page), and an attribute the rename
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from ..rewrite import RewritePlan, rewrite
-from ..rewrite.attributes import Attr, attributes, decoded, first_value, runs_script
+from ..rewrite.attributes import Attr, attributes, decoded, decodings, first_value, runs_script, value_of
+from ..rewrite.data_urls import data_document, renders_as_document
 from ..rewrite.loaders import all_loaders, style_verdict, tag_verdict
 from ..rewrite.verdicts import INLINE, inline_verdict, script_verdict
 from ..rewrite.vocabulary import INERT_PREFIX, SCRIPT_RENAMES
@@ -41,6 +43,8 @@ TEXT: Final[object] = object()
 #: CSS is taken for XSLT.
 _CSS_TYPES: Final = frozenset({"", "text/css"})
 _WS: Final = " \t\n\r"
+#: The elements that render a document of their own, and the attribute that names it.
+_FRAMES: Final = {b"iframe": (b"src",), b"frame": (b"src",), b"object": (b"data",), b"embed": (b"src",)}
 #: ``data-cg-p:name`` as the shared inert form writes a renamed prefixed attribute.
 _PREFIXED_RENAME: Final = re.compile(rb"(?<=[\s])data-cg-([^\s=:/>]+):")
 
@@ -57,11 +61,18 @@ def namespace_of(uri: str) -> int:
 class Judge:
     """The verdicts for one response: its plan, its refused categories, the page's ``<base href>``."""
 
-    __slots__ = ("_blocked", "_plan", "base")
+    __slots__ = ("_blocked", "_nested_xml", "_plan", "base")
 
-    def __init__(self, plan: RewritePlan, blocked: frozenset[str]) -> None:
+    def __init__(
+        self,
+        plan: RewritePlan,
+        blocked: frozenset[str],
+        nested_xml: Callable[[bytes], bool] | None = None,
+    ) -> None:
         self._plan = plan
         self._blocked = blocked
+        #: Whether an XML document (a frame's data: URL) would load something refused.
+        self._nested_xml = nested_xml
         self.base: str | None = None
 
     def start_tag(self, tag: bytes, name_end: int, local: bytes, kind: int, attrs: list[Attr]) -> object:
@@ -77,6 +88,8 @@ class Judge:
             plan, blocked, tag, 0, name_end, len(tag), local, attrs,
             foreign=kind == SVG, base=self.base, nested=self._srcdoc,
         )  # fmt: skip
+        if new is None and kind == HTML and local in _FRAMES:
+            new = self._data_frame(tag, name_end, local, attrs)
         if kind == HTML and local == b"base" and self.base is None and new is None:
             href = first_value(tag, attrs, b"href")
             if href is not None:
@@ -135,6 +148,32 @@ class Judge:
                 pi, 0, start, end, attrs, frozenset({b"href"}), "unclassified", None
             )
             return renamed + pi[end:]
+        return None
+
+    def _data_frame(self, tag: bytes, name_end: int, local: bytes, attrs: list[Attr]) -> bytes | None:
+        """The inert form of a frame (``<iframe>``, ``<frame>``, ``<object>``, ``<embed>``) whose
+        ``data:`` URL is a document that would load something refused (one holding a ``data:`` URL
+        again counts as refused: the HTML rewriter does not read those)."""
+        names = _FRAMES[local]
+        for attr in attrs:
+            if attr[0] not in names:
+                continue
+            for text in decodings(value_of(tag, attr)):
+                found = data_document(text)
+                if found is None or not renders_as_document(found[0]):
+                    continue
+                essence, body = found
+                if body.lower().find(b"data:") >= 0:
+                    refused = True
+                elif essence == "text/html":
+                    refused = self._srcdoc(body, 1) is not None
+                else:
+                    refused = self._nested_xml is None or self._nested_xml(body)
+                if refused:
+                    renames = frozenset(a[0] for a in attrs if a[0] in names)
+                    return self._plan.inert.tag(
+                        tag, 0, name_end, len(tag), attrs, renames, "unclassified", None
+                    )
         return None
 
     def _srcdoc(self, document: bytes, depth: int) -> str | None:

@@ -71,15 +71,33 @@ class XmlRewriter:
     rewrite, if any (nothing more comes out after it)."""
 
     __slots__ = (
-        "_blocked", "_buf", "_caches", "_cap", "_careful", "_codec", "_depth", "_dtd", "_edits",
-        "_frontier", "_judge", "_ns", "_parser", "_pending", "_start", "_text_cap", "_xlink", "stopped",
+        "_blocked",
+        "_buf",
+        "_caches",
+        "_cap",
+        "_careful",
+        "_codec",
+        "_depth",
+        "_dtd",
+        "_edits",
+        "_frontier",
+        "_judge",
+        "_judge_plan",
+        "_ns",
+        "_parser",
+        "_pending",
+        "_start",
+        "_text_cap",
+        "_xlink",
+        "stopped",
     )  # fmt: skip
 
     def __init__(
         self, plan: RewritePlan, blocked: frozenset[str], *, ascii: bool = False, cap: int = HOLD_CAP
     ) -> None:
-        self._judge = Judge(plan, blocked)
+        self._judge = Judge(plan, blocked, self._nested)
         self._blocked = blocked
+        self._judge_plan = plan
         self._caches = plan.caches
         self._xlink = b"\x00\x00"  # the prefixes bound to XLink
         self._codec = "latin-1" if ascii else "utf-8"
@@ -226,6 +244,7 @@ class XmlRewriter:
             raw_local not in (b"script", b"style")
             and judge.base is None
             and HOT.search(low) is None
+            and low.find(b"data:") < 0  # (a frame's document may hide its URLs: percent-encoded, base64)
             and (not self._dtd.entities or low.find(b"&") < 0)
         ):
             return
@@ -252,6 +271,13 @@ class XmlRewriter:
             self._dtd.check_expanded(new or tag, raw_local, kind, self._attributes)
         if new is not None:
             self._edits.append((at, at + len(tag), new))
+
+    def _nested(self, document: bytes) -> bool:
+        """Whether an XML document of a frame's ``data:`` URL would load something refused (or
+        cannot be read: then as well)."""
+        inner = XmlRewriter(self._judge_plan, self._blocked)
+        out = inner.feed(document) + inner.finish()
+        return out != document or (inner.stopped is not None and inner.stopped.refused)
 
     def _attributes(self, tag: bytes, low: bytes, name_end: int) -> list[Attr]:
         """The tag's attributes, each prefixed one named by its namespace (``xlink:href`` whatever
