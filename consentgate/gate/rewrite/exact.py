@@ -22,7 +22,7 @@ from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordina
 from .quiet_region import QUIET, quiet_region
 from .select_readings import OPEN
 from .tagging import HOT, next_trigger
-from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, tag_close
+from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, self_closing_tag, tag_close
 from .tree import RAW_CAPABLE, Tree
 from .vocabulary import SCRIPT_RENAMES
 
@@ -196,18 +196,18 @@ class ExactMode:
                 break  # (the rest changes nothing, or is read with the other pattern)
         return at
 
-    def _after_big_tag(self, name: bytes, is_end: bool, at: int) -> None:
+    def _after_big_tag(self, name: bytes, is_end: bool, at: int, self_closing: bool = False) -> None:
         """After a tag over the cap (passed unchanged): what the exact mode would do with it."""
         if self._exact_on() or name in (b"svg", b"math", b"select", b"base", b"frameset"):
             if not is_end:
-                self._big_start(name, at)
+                self._big_start(name, at, self_closing)
             return
         self._after_tag(name, is_end, at)
 
-    def _big_start(self, name: bytes, at: int) -> None:
+    def _big_start(self, name: bytes, at: int, self_closing: bool) -> None:
         if name == b"frameset" and not self._tree.stack:
             self._frameset = True  # (as one under the cap: see _exact_tag)
-        html = not self._tree.start(name, b"", False) and not self._tree.stack
+        html = not self._tree.start(name, b"", self_closing) and not self._tree.stack
         if html and name == b"script" and not self._frameset:
             self._after_tag(name, False, at)  # (an HTML script, as one under the cap: script data)
         elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
@@ -248,14 +248,14 @@ class ExactMode:
         name_end = stop_m.start()
         name = low[c + 1 : name_end]
         if tag_end - c > self._plan.tag_cap:
-            self._big_start(name, tag_end)
+            self._big_start(name, tag_end, self_closing_tag(low, c, n))
             return tag_end, False
         if (
             name in QUIET
             and low[tag_end - 2] != 47
             and not (self._tree.stack or self._tree.select or self._neutral or self._base_url)
         ):
-            quiet = quiet_region(low, name, tag_end, n, self._skip)
+            quiet = quiet_region(low, name, tag_end, n, self._skip, self._plan.tag_cap)
             if quiet is not None and not self._may_load_third_party(low, tag_end, quiet[0]):
                 # Nothing in it can change a reading or load anything: pass it whole.
                 if name == b"select" or self._hot_or_based(low, c, tag_end):

@@ -29,11 +29,12 @@ QUIET[b"math"] = QUIET[b"svg"]
 
 
 def quiet_region(
-    low: bytes, name: bytes, start: int, n: int, skip: re.Pattern[bytes]
+    low: bytes, name: bytes, start: int, n: int, skip: re.Pattern[bytes], cap: int
 ) -> tuple[int, int] | None:
     """Where the ``</name>`` that closes the element whose start tag ends at ``start`` begins and
     ends, when everything up to it is plain markup (see the module's text; ``skip``: the
-    rewriter's data-state reader); else None (read it construct by construct)."""
+    rewriter's data-state reader) and that end tag is no longer than ``cap`` (one over it closes
+    nothing); else None (read it construct by construct)."""
     end_tag = b"</" + name
     q = low.find(end_tag, start, n)
     if q < 0 or QUIET[name].search(low, start, q) is not None:
@@ -42,6 +43,6 @@ def quiet_region(
     if close >= n or low[close] not in b"\t\n\f\r />":
         return None
     end = tag_close(low, q, close, n)
-    if end < 0 or skip.match(low, start, q).end() != q:  # type: ignore[union-attr]
+    if end < 0 or end - q > cap or skip.match(low, start, q).end() != q:  # type: ignore[union-attr]
         return None
     return q, end

@@ -56,6 +56,7 @@ from .tokenizer import (
     QUIET_ELEMENT,
     RAW_END,
     RAW_TAIL,
+    SELF_CLOSING,
     SKIP_POST,
     SKIP_PRE,
     TAG_NAME,
@@ -269,7 +270,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                 end, self._tag_state = follow_tag(low, pos, limit, self._tag_state)
                 if end >= 0:
                     self._state = _DATA
-                    self._after_big_tag(*self._over, end)
+                    self._after_big_tag(*self._over, end, self._tag_state == SELF_CLOSING)
                     pos, stop = end, False
                 else:
                     pos, stop = limit, True

@@ -52,6 +52,7 @@ __all__ = [
     "QUIET_ELEMENT",
     "RAW_END",
     "RAW_TAIL",
+    "SELF_CLOSING",
     "SKIP_POST",
     "SKIP_PRE",
     "TAG_NAME",
@@ -63,6 +64,7 @@ __all__ = [
     "in_data",
     "maybe_quoted",
     "script_end",
+    "self_closing_tag",
     "tag_close",
     "tail",
 ]
@@ -137,16 +139,19 @@ RAW_END = {name: re.compile(rb"</" + name + _DELIM) for name in (*RAW_TEXT_ELEME
 
 # The exact tag tokenizer, step by step, for a tag longer than the cap (passed through unchanged).
 TAG_NAME, _BEFORE_ATTR, _ATTR_NAME, _AFTER_ATTR_NAME, _BEFORE_VALUE, _DQ, _SQ, _UNQUOTED = range(8)
+#: After a ``/`` outside a value (the standard's self-closing start tag state): a tag that
+#: :func:`follow_tag` ends in it is self-closing.
+SELF_CLOSING: Final = 8
 NAME_STOP = re.compile(rb"[\t\n\f\r />]")
 _ATTR_NAME_STOP = re.compile(rb"[\t\n\f\r />=]")
 _NOT_WS = re.compile(rb"[^\t\n\f\r ]")
-_NOT_WS_SLASH = re.compile(rb"[^\t\n\f\r /]")
 _UNQUOTED_STOP = re.compile(rb"[\t\n\f\r >]")
 #: Whole attributes from the before-attribute-name state, each known to end inside the buffer (a
 #: value by its quote, or by a space or ``>``; a name by what follows it, not ``=``): after them
-#: the tokenizer is in that state again.
+#: the tokenizer is in that state again (a ``/`` is passed only when a byte other than ``>``
+#: follows it, so that a self-closing tag is seen as one).
 _ATTR_RUN = re.compile(
-    rb"(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    rb"(?:(?:[\t\n\f\r ]|/(?=[^>]))++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
     rb"(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+(?=[\t\n\f\r >]))|(?=[\t\n\f\r ]*+[^\t\n\f\r =])))*+"
 )
 
@@ -292,10 +297,20 @@ def comment_close(low: bytes, start: int, n: int) -> int:
     return a + 3 if a >= 0 else -1
 
 
+def self_closing_tag(low: bytes, c: int, n: int) -> bool:
+    """Whether the start tag at ``c`` (complete in ``low[:n]``) is self-closing, as
+    :func:`follow_tag` reads it (for a tag over the cap, whole or cut by a chunk alike)."""
+    return follow_tag(low, c + 1, n, TAG_NAME)[1] == SELF_CLOSING
+
+
 def follow_tag(low: bytes, i: int, n: int, state: int) -> tuple[int, int]:
     """Follow the HTML tokenizer through a tag from ``state`` at ``i``: ``(end, state)`` with
     ``end`` just after the closing ``>``, or -1 and the state at ``n``."""
     while i < n:
+        if state == SELF_CLOSING:
+            if low[i] == 62:
+                return i + 1, state
+            state = _BEFORE_ATTR  # (reconsumed)
         if state == _BEFORE_ATTR:  # whole attributes at once (a tag may hold a million)
             i = _ATTR_RUN.match(low, i, n).end()  # type: ignore[union-attr]
             if i >= n:
@@ -311,12 +326,14 @@ def follow_tag(low: bytes, i: int, n: int, state: int) -> tuple[int, int]:
                 return i, state
             if ch == 61:
                 state = _BEFORE_VALUE
-            elif ch == 47 or state == TAG_NAME:
+            elif ch == 47:
+                state = SELF_CLOSING
+            elif state == TAG_NAME:
                 state = _BEFORE_ATTR
             else:
                 state = _AFTER_ATTR_NAME
         elif state in (_BEFORE_ATTR, _AFTER_ATTR_NAME):
-            m = (_NOT_WS_SLASH if state == _BEFORE_ATTR else _NOT_WS).search(low, i, n)
+            m = _NOT_WS.search(low, i, n)
             if m is None:
                 return -1, state
             j = m.start()
@@ -327,7 +344,7 @@ def follow_tag(low: bytes, i: int, n: int, state: int) -> tuple[int, int]:
             if state == _AFTER_ATTR_NAME and ch == 61:
                 state = _BEFORE_VALUE
             elif ch == 47:
-                state = _BEFORE_ATTR
+                state = SELF_CLOSING
             else:
                 state = _ATTR_NAME
         elif state == _BEFORE_VALUE:

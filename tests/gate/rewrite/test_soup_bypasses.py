@@ -579,3 +579,27 @@ def test_the_text_of_a_script_read_as_markup_ends_where_the_rewriters_own_readin
     # rewrite judged it to a '</script' that it then neutralised, and a second judged further
     # (found by the soup fuzzer as idempotence breaks).
     _same_again_and_in_chunks(document)
+
+
+def test_a_self_closing_foreign_tag_that_the_rewrite_takes_over_the_cap_stays_self_closing() -> None:
+    # '<math HREF=.../>' is under the cap, and self-closing: the math holds nothing. Made inert it
+    # is over the cap, and a tag over the cap was taken for an open <math>: the second rewrite read
+    # the <iframe> as SVG markup and neutralised its end tag (found by the soup fuzzer, seed 945469).
+    document = (
+        b'<math HREF="HTTPS://WWW.YOUTUBE.COM/embed/x"/><iframe><!--</scripts>x<!--<script>var a = 1 < 2;'
+        b"</script></textarea></xmp></iframe>"
+    )
+    once = same_at_every_cut(SMALL_CAPS, document)
+    assert run(SMALL_CAPS, once) == once
+    for tag in (b"<math a=b/>", b"<math a='b'/>", b"<math/>", b"<math a=b/ >", b"<math a/>"):
+        page = tag.replace(b"<math", b"<math " + b"x" * 60) + b"<iframe></iframe><svg></svg>"
+        assert same_at_every_cut(SMALL_CAPS, page) == page
+
+
+def test_an_end_tag_over_the_cap_closes_nothing_whatever_the_chunks() -> None:
+    # An end tag over the cap closes nothing (the safe side), but an <svg> or <math> passed whole
+    # up to it (nothing in it could change a reading) was closed by it: cut after the start tag,
+    # the math stayed open, and the CDATA section after it got its ']]' (found by the soup
+    # fuzzer, seed 957083).
+    document = b'<MATH/onclick=x()/ ></MATH ping="' + b"x" * 60 + b'"><script><![CDATA[<script>'
+    same_at_every_cut(SMALL_CAPS, document)
