@@ -13,6 +13,7 @@ import base64
 import gzip
 import html
 import xml.parsers.expat as expat
+import zlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -337,6 +338,23 @@ async def test_a_gzip_body_and_one_in_many_pieces_are_rewritten_alike(make_gate:
         make_gate, gzip.compress(PAGE.encode()), extra=[(b"content-encoding", b"gzip")], pieces=3
     )
     assert zipped.content == whole  # (httpx decoded it)
+
+
+async def test_a_gzip_body_that_breaks_after_its_start_ends_there(make_gate: GateFactory) -> None:
+    body = PAGE.encode().replace(b"<p>hello</p>", b"<p>hello</p>" * 3000)
+    broken = bytearray(gzip.compress(body))
+    broken[-6] ^= 0xFF  # its CRC is wrong: known when the last piece comes, after output went out
+    headers = [(b"content-type", b"application/xhtml+xml"), (b"content-encoding", b"gzip")]
+    gate = make_gate(_app(bytes(broken), headers, pieces=8))
+    try:
+        async with client_for(gate) as client, client.stream("GET", "/") as response:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    finally:
+        await gate.aclose()
+    assert response.status_code == 200  # (the gate's send raised into the app before)
+    decoded = zlib.decompressobj(31).decompress(raw)
+    whole = (await _get(make_gate, body)).content  # the same document, unbroken
+    assert b"data-cg-src" in decoded and whole.startswith(decoded)  # the part before the break
 
 
 async def test_a_body_without_a_type_that_starts_as_xml_is_read_as_xml(make_gate: GateFactory) -> None:

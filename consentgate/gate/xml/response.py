@@ -216,7 +216,10 @@ class _XmlResponder:
                 await self._send(self._start)
                 await self._send(message)
                 return
-            raise
+            # Part of the document went out: it ends here (what follows cannot be read).
+            self._state = _DONE
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         stopped = pipeline.stopped
         if first:
             if not out and more and stopped is None:
