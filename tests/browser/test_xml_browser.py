@@ -29,6 +29,8 @@ DOCUMENTS: dict[str, tuple[str, str | bytes]] = {
         f'<link rel="stylesheet" href="{PIXEL}&amp;css"/></head><body><h1>XHTML</h1>'
         f'<img src="{PIXEL}&amp;img"/><img srcset="{PIXEL}&amp;srcset 2x"/><iframe src="{PIXEL}&amp;frame"/>'
         f'<p style="background:url(&quot;{PIXEL}&amp;style&quot;)">p</p><img src="/own.gif"/>'
+        # 'Type' and 'REL' are no attributes to Chromium in XML: the script runs, the sheet loads.
+        f'<script Type="text/plain" src="{GTM}&amp;Type"/><link REL="nofollow" rel="stylesheet" href="{PIXEL}&amp;REL"/>'
         # A frame whose data: URL is a document with a pixel in it (Chromium loads it).
         f'<iframe src="data:text/html,&lt;img src=&quot;{PIXEL}&amp;amp;dataframe&quot;&gt;"/></body></html>',
     ),

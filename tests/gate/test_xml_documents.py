@@ -178,6 +178,11 @@ async def test_an_svg_document_has_its_loaders_made_inert(make_gate: GateFactory
         f'<img data-cg-src="/own.png" src="{PIXEL}"/>',
         '<base href="https://www.facebook.com/"/><img src="tr?id=1"/>',
         "<iframe srcdoc=\"&lt;script&gt;fbq('init', '1')&lt;/script&gt;\"/>",
+        # XML names are case-sensitive: 'Type', 'REL', 'DATA-CG-CATEGORY' are no attributes to Chromium.
+        f'<script Type="text/plain" src="{GTM}"/>',
+        "<script Type=\"text/plain\">fbq('init', '1')</script>",
+        f'<link REL="nofollow" rel="stylesheet" href="{PIXEL}"/>',
+        f'<img DATA-CG-CATEGORY="necessary" src="{PIXEL}"/>',
     ],
 )
 async def test_xhtml_loaders_are_made_inert(make_gate: GateFactory, markup: str) -> None:
@@ -227,12 +232,14 @@ async def test_a_stylesheet_instruction_to_a_tracker_and_an_xslt_one_are_made_in
         f'<?xml version="1.0"?><?xml-stylesheet type="text/css" href="{PIXEL}"?>'
         '<?xml-stylesheet href="/own.css" type="text/css"?><?xml-stylesheet href="/feed.xsl" type="text/xsl"?>'
         '<?xml-stylesheet href="/other.xsl" type="application/xslt+xml; q=1"?>'
+        '<?xml-stylesheet TYPE="text/css" href="/cased.xsl" type="text/xsl"?>'
         "<rss><channel/></rss>"
     )
     out = _inert(await _get(make_gate, document, b"application/xml"))
     assert b'<?xml-stylesheet href="/own.css" type="text/css"?>' in out
     # An XSLT transform makes markup the gate never sees: it does not run while anything is refused.
     assert b'data-cg-href="/feed.xsl"' in out and b'data-cg-href="/other.xsl"' in out
+    assert b'data-cg-href="/cased.xsl"' in out
     granted = await _get(
         make_gate, document, b"application/xml", choice={"action": "accept_all"}, mode="per_visitor"
     )

@@ -60,17 +60,16 @@ class Dtd:
         value = default.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
         name = attribute.encode(self._codec)
         tag = b"<" + local + b" " + name + b'="' + value.encode(self._codec, "surrogatepass") + b'">'
-        low = tag.lower()
         name_end = 1 + len(local)
         for kind in (HTML, SVG):
             verdict = self._judge.start_tag(
-                tag, name_end, local, kind, attributes(low, name_end, len(tag) - 1)
+                tag, name_end, local, kind, attributes(tag, name_end, len(tag) - 1)
             )
             if isinstance(verdict, bytes):
                 raise Stop("a default attribute of the DTD loads or runs something refused", refused=True)
 
     def check_expanded(
-        self, out: bytes, local: bytes, kind: int, read: Callable[[bytes, bytes, int], list[Attr]]
+        self, out: bytes, local: bytes, kind: int, read: Callable[[bytes, int], list[Attr]]
     ) -> None:
         """The tag ``out`` (as it goes out) with the DTD's entities expanded, as the browser reads
         it, must load nothing refused (``read`` gives a tag's attributes)."""
@@ -79,8 +78,6 @@ class Dtd:
         if expanded == out:
             return
         name_end = _NAME.match(expanded).end()  # type: ignore[union-attr]
-        verdict = self._judge.start_tag(
-            expanded, name_end, local, kind, read(expanded, expanded.lower(), name_end)
-        )
+        verdict = self._judge.start_tag(expanded, name_end, local, kind, read(expanded, name_end))
         if isinstance(verdict, bytes):
             raise Stop("an entity of the DTD puts a refused URL in a tag", refused=True)

@@ -5,7 +5,8 @@ An XHTML element is judged as the HTML rewriter judges the element of that name,
 as it judges one in foreign content (``href``/``xlink:href``, animation values, ``on*``, ``style``);
 an element of any other namespace, or of none, loads nothing in a browser (``<img src>`` without
 the XHTML namespace is an unknown element) and is left alone. Names are case-sensitive in XML:
-``<IMG>`` is no image; attribute names are compared lower-cased, which only errs on the safe side.
+``<IMG>`` is no image, an ``SRC`` loads nothing, and a ``Type="text/plain"`` does not keep a script
+from running (Chromium reads no ``type`` in it): attributes are read by their names as written.
 An attribute is known by its namespace, not its prefix: ``l:href`` with ``l`` bound to XLink is
 ``xlink:href``.
 
@@ -103,15 +104,15 @@ class Judge:
         reads: CDATA unwrapped, references decoded) is ``text``; None to leave it."""
         plan, blocked, base = self._plan, self._blocked, self.base
         data = tag + text
-        low = data.lower()
         end = len(tag)
         if local == b"style":
-            new = style_verdict(plan, blocked, data, low, 0, name_end, end, len(data), base)
-            aliases = {low[a[1] : a[2]] for a in attrs if a[0] == b"xlink:href"} - {b"xlink:href"}
+            # (data as its own "lower-cased" buffer: names are case-sensitive in XML)
+            new = style_verdict(plan, blocked, data, data, 0, name_end, end, len(data), base)
+            aliases = {data[a[1] : a[2]] for a in attrs if a[0] == b"xlink:href"} - {b"xlink:href"}
             if new is not None and aliases:
                 # (style_verdict reads the attributes by their written names: an XLink href under
                 # another prefix is renamed as well, so that a second rewrite finds nothing to do)
-                again = attributes(new.lower(), name_end, len(new) - 1)
+                again = attributes(new, name_end, len(new) - 1)
                 new = plan.inert.tag(new, 0, name_end, len(new), again, frozenset(aliases), "", None)
             if new is None:
                 new = tag_verdict(
@@ -122,8 +123,8 @@ class Judge:
         if kind == SVG:
             renames = SCRIPT_RENAMES | all_loaders(plan, blocked, tag, attrs, base)
             # (inline_verdict reads the attributes again, by the names they are written with)
-            renames |= {low[a[1] : a[2]] for a in attrs if a[0] in renames}
-        new = inline_verdict(plan, blocked, data, low, 0, name_end, end, len(data), renames)
+            renames |= {data[a[1] : a[2]] for a in attrs if a[0] in renames}
+        new = inline_verdict(plan, blocked, data, data, 0, name_end, end, len(data), renames)
         if new is None and kind == SVG:
             new = tag_verdict(plan, blocked, tag, 0, name_end, end, local, attrs, foreign=True, base=base)
         return self._well_formed(new)
@@ -133,7 +134,7 @@ class Judge:
         pseudo-attributes in ``pi[start:end]``), or None: its ``href`` renamed ``data-cg-href``
         when it names a refused URL, or when it is an XSLT transform and anything is refused (the
         markup a transform makes is never seen by the gate: it could load any tracker)."""
-        attrs = attributes(pi.lower(), start, end)
+        attrs = attributes(pi, start, end)  # (pseudo-attribute names are case-sensitive too)
         href = first_value(pi, attrs, b"href")
         if href is None or not self._blocked:
             return None

@@ -249,7 +249,7 @@ class XmlRewriter:
         ):
             return
         name_end = _NAME.match(tag).end()  # type: ignore[union-attr]
-        attrs = self._attributes(tag, low, name_end)
+        attrs = self._attributes(tag, name_end)
         # Cached by its bytes, as the HTML rewriter caches its verdicts (a site's tags repeat), and
         # by how it is read here: an HTML tag's key ends in '>', this one in a NUL.
         key = (tag + b"\x00%d " % kind + raw_local + self._xlink, self._blocked, judge.base, kind == SVG)
@@ -279,10 +279,10 @@ class XmlRewriter:
         out = inner.feed(document) + inner.finish()
         return out != document or (inner.stopped is not None and inner.stopped.refused)
 
-    def _attributes(self, tag: bytes, low: bytes, name_end: int) -> list[Attr]:
+    def _attributes(self, tag: bytes, name_end: int) -> list[Attr]:
         """The tag's attributes, each prefixed one named by its namespace (``xlink:href`` whatever
         its prefix, when that is bound to XLink)."""
-        attrs = attributes(low, name_end, len(tag) - 1)
+        attrs = attributes(tag, name_end, len(tag) - 1)  # (by their names as written: XML)
         for i, attr in enumerate(attrs):
             prefix, colon, local = attr[0].partition(b":")
             if colon and prefix != b"xmlns":
