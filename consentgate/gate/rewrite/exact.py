@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .attributes import attributes, decoded, first_value, runs_script
-from .loaders import all_loaders, style_verdict
+from .attributes import attributes, decoded, first_value
+from .loaders import style_verdict
 from .markup_text import double_escaped, markup_text_end, raw_context
 from .nesting import read_nesting
 from .neutral import BACK_TO_DATA, DOUBLE_ESCAPED
@@ -22,9 +22,17 @@ from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordina
 from .quiet_region import QUIET, quiet_region
 from .select_readings import OPEN
 from .tagging import HOT, next_trigger
-from .tokenizer import LETTERS, NAME_STOP, comment_end, construct_end, self_closing_tag, tag_close
+from .tokenizer import (
+    LETTERS,
+    NAME_STOP,
+    SELF_CLOSING,
+    TAG_NAME,
+    comment_end,
+    construct_end,
+    self_closing_tag,
+    tag_close,
+)
 from .tree import RAW_CAPABLE, Tree
-from .vocabulary import SCRIPT_RENAMES
 
 if TYPE_CHECKING:
     from .plan import RewritePlan
@@ -82,6 +90,12 @@ class ExactMode:
         def _script_tag(
             self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool
         ) -> tuple[int, bool]: ...
+        def _inline_in_markup(
+            self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+        ) -> None: ...
+        def _svg_script(
+            self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+        ) -> bool: ...
         def neutralise(self, name: bytes, at: int) -> None: ...
         def settled(self, name: bytes, at: int) -> None: ...
     else:
@@ -136,7 +150,7 @@ class ExactMode:
                     return pos, stop
                 continue
             if second == 33 and low.startswith(b"<!--", e):
-                end = comment_end(low, e, n)
+                end = self._comment_end(low, e, n)
             elif second == 33 and low.startswith(b"<![cdata[", e) and self._tree.stack:
                 # CDATA in foreign content, a bogus comment elsewhere: read as the bogus comment
                 # (it ends first) and make the CDATA end there too.
@@ -196,11 +210,12 @@ class ExactMode:
                 break  # (the rest changes nothing, or is read with the other pattern)
         return at
 
-    def _after_big_tag(self, name: bytes, is_end: bool, at: int, self_closing: bool = False) -> None:
-        """After a tag over the cap (passed unchanged): what the exact mode would do with it."""
+    def _after_big_tag(self, name: bytes, is_end: bool, at: int, tag_state: int = TAG_NAME) -> None:
+        """After a tag over the cap (passed unchanged; ``tag_state``: the tokenizer's at its ``>``):
+        what the exact mode would do with it."""
         if self._exact_on() or name in (b"svg", b"math", b"select", b"base", b"frameset"):
             if not is_end:
-                self._big_start(name, at, self_closing)
+                self._big_start(name, at, tag_state == SELF_CLOSING)
             return
         self._after_tag(name, is_end, at)
 
@@ -222,6 +237,17 @@ class ExactMode:
             self._in_noscript = False
         elif name in (b"head", b"body") and not self._injected and not self._exact_busy():
             self._inject(at, self._nonce)
+
+    def _comment_end(self, low: bytes, c: int, n: int, whole: bool = False) -> int:
+        """Where the comment at ``c`` ends (-1: not in ``low[:n]``; ``whole``: it goes out as it
+        is all the same). html5lib stays in the comment start state over NULs, so ``<!--`` then
+        NULs then ``>`` (or ``->``) ends it there, where browsers read on to ``-->``: each reading
+        may see markup the other does not. A space after ``<!--`` makes html5lib read on too."""
+        end = comment_end(low, c, n)
+        if (end >= 0 or whole) and low[c + 4 : c + 5] == b"\x00" and (self._blocked or self._plan.known):
+            self._push(c + 4)
+            self._out.append(b" ")
+        return end
 
     def _leave_double(self, at: int) -> None:
         """Before ``</script`` at ``at``, an end tag in the markup reading: where a script-data
@@ -340,39 +366,6 @@ class ExactMode:
 
     def _hot_or_based(self, low: bytes, c: int, tag_end: int) -> bool:
         return self._base_url is not None or HOT.search(low, c, tag_end) is not None
-
-    def _inline_in_markup(
-        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
-    ) -> None:
-        """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` and by its text up
-        to the first ``</script`` (where a raw-text reading ends it)."""
-        from .verdicts import INLINE, inline_verdict, script_verdict
-
-        attrs = attributes(low, name_end, tag_end - 1)
-        verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url)
-        if verdict is INLINE:
-            verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
-        if isinstance(verdict, bytes):
-            self._replace(c, tag_end, verdict)
-
-    def _svg_script(
-        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
-    ) -> bool:
-        """An SVG ``<script>`` runs its text too: when that carries a catalog snippet or names a
-        refused URL, the tag becomes inert (``type="text/plain"``, its ``href`` and every other
-        loader renamed as well);
-        True then. An SVG script that does not run (an inert one, say) is not judged again."""
-        from .verdicts import inline_verdict
-
-        attrs = attributes(low, name_end, tag_end - 1)
-        if not runs_script(data, attrs):
-            return False
-        renames = SCRIPT_RENAMES | all_loaders(self._plan, self._blocked, data, attrs, self._base_url)
-        new = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, renames)
-        if new is None:
-            return False
-        self._replace(c, tag_end, new)
-        return True
 
     def _base_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int) -> None:
         """The first ``<base href>`` sets the URL relative ones resolve against; one that points at

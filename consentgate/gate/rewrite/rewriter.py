@@ -56,12 +56,10 @@ from .tokenizer import (
     QUIET_ELEMENT,
     RAW_END,
     RAW_TAIL,
-    SELF_CLOSING,
     SKIP_POST,
     SKIP_PRE,
     TAG_NAME,
     comment_close,
-    comment_end,
     construct_end,
     follow_tag,
     in_data,
@@ -270,7 +268,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                 end, self._tag_state = follow_tag(low, pos, limit, self._tag_state)
                 if end >= 0:
                     self._state = _DATA
-                    self._after_big_tag(*self._over, end, self._tag_state == SELF_CLOSING)
+                    self._after_big_tag(*self._over, end, self._tag_state)
                     pos, stop = end, False
                 else:
                     pos, stop = limit, True
@@ -326,6 +324,8 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
     def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]:
         """The construct at ``k`` (in data state) is not complete in the buffer: hold it back, or,
         when it is longer than the cap, let it through unchanged and follow it step by step."""
+        if low.startswith(b"<!--", k) and (final or n - k > self._plan.tag_cap):
+            self._comment_end(low, k, n, True)  # (the comment goes out as it is)
         if final or n - k <= self._plan.tag_cap:
             return k, True
         if low.startswith(b"<!--", k):
@@ -531,7 +531,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
             self._after_tag(name, True)
             return tag_end, False
         if kind == KIND_COMMENT:
-            end = comment_end(low, c, n)
+            end = self._comment_end(low, c, n)
         else:  # <!doctype
             self._page_seen = True
             end = low.find(b">", c) + 1 or -1

@@ -1,6 +1,6 @@
 """The rewriter's scripts: a ``<script>`` tag (where the injection goes, its verdict), its text up
-to ``</script>`` through script data's sub-states, and an inline script held back until its text
-is known.
+to ``</script>`` through script data's sub-states, an inline script held back until its text
+is known, and the verdicts on scripts the exact mode reads as markup (in SVG/MathML).
 
 Mixed into :class:`~.rewriter.Rewriter`, whose state it reads and sets (see :mod:`.tagging` and
 :mod:`.exact` for the other parts).
@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from .attributes import Attr, attributes, decoded, first_value, runs_script
 from .caches import UNKNOWN, VerdictCaches
+from .loaders import all_loaders
 from .script_data import script_end
 from .verdicts import INLINE, inline_verdict, script_verdict
+from .vocabulary import SCRIPT_RENAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,3 +143,32 @@ class ScriptPart:
         new = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
         if new is not None:
             self._replace(c, tag_end, new)
+
+    def _inline_in_markup(
+        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+    ) -> None:
+        """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` and by its text up
+        to the first ``</script`` (where a raw-text reading ends it)."""
+        attrs = attributes(low, name_end, tag_end - 1)
+        verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url)
+        if verdict is INLINE:
+            verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
+        if isinstance(verdict, bytes):
+            self._replace(c, tag_end, verdict)
+
+    def _svg_script(
+        self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
+    ) -> bool:
+        """An SVG ``<script>`` runs its text too: when that carries a catalog snippet or names a
+        refused URL, the tag becomes inert (``type="text/plain"``, its ``href`` and every other
+        loader renamed as well);
+        True then. An SVG script that does not run (an inert one, say) is not judged again."""
+        attrs = attributes(low, name_end, tag_end - 1)
+        if not runs_script(data, attrs):
+            return False
+        renames = SCRIPT_RENAMES | all_loaders(self._plan, self._blocked, data, attrs, self._base_url)
+        new = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, renames)
+        if new is None:
+            return False
+        self._replace(c, tag_end, new)
+        return True

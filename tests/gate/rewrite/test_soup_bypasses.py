@@ -603,3 +603,26 @@ def test_an_end_tag_over_the_cap_closes_nothing_whatever_the_chunks() -> None:
     # fuzzer, seed 957083).
     document = b'<MATH/onclick=x()/ ></MATH ping="' + b"x" * 60 + b'"><script><![CDATA[<script>'
     same_at_every_cut(SMALL_CAPS, document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<!--\x00><svg onload=\"fetch('https://www.googletagmanager.com/gtm.js')\">",
+        b'<!--\x00><img src="https://www.facebook.com/tr">-->',
+        b'<!--\x00\x00-><img src="https://www.facebook.com/tr">-->',
+        b'<body><svg><!--\x00><img src="https://www.facebook.com/tr">-->',
+        b'<body><noscript><!--\x00><svg>--><style><img src="https://www.facebook.com/tr"></style>',
+        b'<!--\x00><img src="https://www.facebook.com/tr">' + b"x" * 80,
+    ],
+)
+def test_a_comment_that_html5lib_ends_at_a_gt_after_nuls(document: bytes) -> None:
+    # html5lib stays in the comment start state over NULs: '<!--' then NULs then '>' (or '->') is
+    # a whole comment there, where a browser reads on to '-->' (the soup fuzzer's leak at seed
+    # 999314: the rewriter read an <svg onload> as comment text). Whole, in chunks, and with the
+    # comment over the cap (tiny caps: whose judging of a style's text stops at 24 bytes).
+    assert leaks(document, HOSTS, ())
+    out = _same_again_and_in_chunks(document)
+    assert leaks(out, HOSTS, ()) == []
+    small = same_at_every_cut(SMALL_CAPS, document)
+    assert run(SMALL_CAPS, small) == small
