@@ -2,7 +2,7 @@
 
 A seeded generator (``random.Random(seed)``) writes documents of XHTML, SVG, other-namespace and
 no-namespace elements, under default and prefixed namespaces, with every loading attribute on any
-element, URLs written with character references, inline scripts and styles (CDATA or not),
+element (and some in upper case, which are none to a browser), URLs written with character references, inline scripts and styles (CDATA or not),
 stylesheet instructions of every kind. The judge reads the output with expat (namespace-aware) and
 knows, apart from the rewriter, which attribute of which element loads what in Chromium. Checked per
 document: the output is well-formed, nothing refused is live, it is the same cut anywhere, and a
@@ -37,7 +37,7 @@ ELEMENTS = (
 )  # fmt: skip
 ATTRIBUTES = (
     "src", "href", "xlink:href", "l:href", "srcset", "style", "onload", "onerror", "data", "poster",
-    "to", "values", "from", "rel", "type", "data-cg-src", "background", "ping",
+    "to", "values", "from", "rel", "type", "data-cg-src", "background", "ping", "Type", "SRC", "REL",
 )  # fmt: skip
 TEXTS = (
     "fbq('init','1');", "gtag('config','G-1');", "<![CDATA[ if (a<b) fbq('track','x'); ]]>",
@@ -68,7 +68,7 @@ def _element(rnd: random.Random, depth: int) -> str:
         attribute = rnd.choice(ATTRIBUTES)
         if attribute.endswith(":href") and ("xlink:href" in attributes or "l:href" in attributes):
             continue  # (the same attribute twice: not well-formed)
-        if attribute in ("rel", "type"):
+        if attribute.lower() in ("rel", "type"):
             attributes[attribute] = rnd.choice(
                 ("stylesheet", "preload", "text/plain", "module", "text/css", "icon")
             )
