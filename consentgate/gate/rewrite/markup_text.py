@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from .script_data import script_end
-from .tokenizer import comment_end, construct_end
+from .tokenizer import comment_end, construct_end, self_closing_tag
 from .vocabulary import BREAKOUT
 
 __all__ = ["double_escaped", "markup_text_end", "raw_context"]
@@ -211,12 +211,13 @@ def _tags(
                         opened[kind == b"math"] -= 1
                     else:  # (it may close what the element is in: out of foreign content)
                         context = _ANY_RAW
-            elif kind in _ROOTS:  # (into foreign content, or one more of them in it)
-                if context:
-                    opened = [0, 0]
-                elif end >= 0 and low[end - 2] != 47:
-                    opened[kind == b"math"] += 1
-                context = frozenset()
+            elif kind in _ROOTS:  # (into foreign content, or one more of them in it; '<svg/>': none)
+                if end >= 0 and not self_closing_tag(low, q, end):
+                    if context:
+                        opened = [0, 0]
+                    else:
+                        opened[kind == b"math"] += 1
+                    context = frozenset()
             elif (b"script" in context and kind in _LEAVE_SELECT) if context else kind not in _LEAVE_SELECT:
                 context = _ANY_RAW  # (a breakout tag in foreign content, an <input> in a select)
         if end < 0:

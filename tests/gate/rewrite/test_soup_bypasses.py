@@ -626,3 +626,15 @@ def test_a_comment_that_html5lib_ends_at_a_gt_after_nuls(document: bytes) -> Non
     assert leaks(out, HOSTS, ()) == []
     small = same_at_every_cut(SMALL_CAPS, document)
     assert run(SMALL_CAPS, small) == small
+
+
+def test_a_self_closing_svg_or_math_in_the_text_of_a_script_read_as_markup_enters_no_foreign_content() -> (
+    None
+):
+    # After '<pre>' (out of the math), '<math/>' opens nothing: the <textarea> after it is raw text,
+    # whose '</script' the rewrite neutralises. Taken for foreign content, the first rewrite saw
+    # no double escaping at that '</script', and a second rewrite, which judges on to the next
+    # one, put the comment that ends it there (found by the soup fuzzer, seed 1010497).
+    _same_again_and_in_chunks(
+        b"<math><script><pre><math/><b<!--\x00><textarea></script></textarea><script></script>"
+    )
