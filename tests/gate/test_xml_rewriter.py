@@ -70,3 +70,12 @@ def test_a_refusal_stops_the_output() -> None:
     out = rewriter.feed(f'<!DOCTYPE html [<!ENTITY % p "x">]><html {X}/>'.encode())
     assert out == b"" and rewriter.stopped is not None and rewriter.stopped.refused
     assert rewriter.feed(b"<more/>") == b"" and rewriter.finish() == b""
+
+
+def test_a_long_text_streams_through_and_is_not_held_to_the_cap() -> None:
+    rewriter = XmlRewriter(PLAN, BLOCKED, cap=4096)
+    out = rewriter.feed(f"<html {X}><body><p>".encode())
+    for _ in range(100):  # 100 KB of text in one text node, in pieces of 1 KB
+        out += rewriter.feed(b"x" * 1024)
+    out += rewriter.feed(f'</p><img src="{PIXEL}"/></body></html>'.encode()) + rewriter.finish()
+    assert rewriter.stopped is None and b"data-cg-src" in out and len(out) > 100 * 1024

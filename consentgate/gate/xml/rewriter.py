@@ -134,6 +134,13 @@ class XmlRewriter:
         self._buf += data
         if not self._parse(data, final=False):
             return self._end()
+        # Between two calls expat stands at the first byte of what it has not read yet (a
+        # construct cut off by the end of data): everything before was read, every start tag in it
+        # reported. (Text and end tags have no handler when nothing is held: this is what lets
+        # output pass a long text.)
+        at = self._parser.CurrentByteIndex
+        if at > self._frontier:
+            self._frontier = at
         out = self._emit(self._frontier if not self._pending else min(self._frontier, self._pending[0].at))
         if len(self._buf) > self._cap:
             self.stopped = Stop(f"more than {self._cap} bytes held back at once", refused=True)
