@@ -387,3 +387,22 @@ async def test_with_unknown_types_refused_a_body_without_a_type_is_refused_even_
     response = await _get(make_gate, document, None, gate={"unknown_content_type": "refuse"})
     assert response.status_code == 502 and response.json()["error"] == "unknown_content_type"
     assert live((await _get(make_gate, document, None)).content) == []
+
+
+async def test_head_gets_no_length_of_the_document_before_its_rewrite(make_gate: GateFactory) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/xhtml+xml"), (b"content-length", str(len(PAGE)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else PAGE.encode()}
+        )
+
+    gate = make_gate(app, mode="per_visitor")
+    try:
+        async with client_for(gate) as client:
+            head = await client.head("/")
+            got = await client.get("/")
+    finally:
+        await gate.aclose()
+    assert "content-length" not in head.headers and head.headers["vary"] == "Cookie"
+    assert int(got.headers["content-length"]) == len(got.content) != len(PAGE)

@@ -196,7 +196,13 @@ class _XmlResponder:
         first = self._state == _WAIT
         if first and not body and not more:  # nothing to rewrite (a HEAD answer, say)
             self._state = _PASS
-            await self._send(self._start)
+            headers = self._start.get("headers") or []
+            # HEAD: the app's length is its document's, not the rewritten one GET would send.
+            head = self._scope.get("method") == "HEAD"
+            length = None if head else next((v for n, v in headers if n.lower() == b"content-length"), None)
+            await self._send(
+                {**self._start, "headers": page_headers(headers, length, per_visitor=self._gate.per_visitor)}
+            )
             await self._send(message)
             return
         try:
