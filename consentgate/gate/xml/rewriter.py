@@ -82,10 +82,10 @@ class XmlRewriter:
         "_edits",
         "_frontier",
         "_judge",
-        "_judge_plan",
         "_ns",
         "_parser",
         "_pending",
+        "_plan",
         "_start",
         "_text_cap",
         "_xlink",
@@ -97,7 +97,7 @@ class XmlRewriter:
     ) -> None:
         self._judge = Judge(plan, blocked, self._nested)
         self._blocked = blocked
-        self._judge_plan = plan
+        self._plan = plan
         self._caches = plan.caches
         self._xlink = b"\x00\x00"  # the prefixes bound to XLink
         self._codec = "latin-1" if ascii else "utf-8"
@@ -282,7 +282,7 @@ class XmlRewriter:
     def _nested(self, document: bytes) -> bool:
         """Whether an XML document of a frame's ``data:`` URL would load something refused (or
         cannot be read: then as well)."""
-        inner = XmlRewriter(self._judge_plan, self._blocked)
+        inner = XmlRewriter(self._plan, self._blocked)
         out = inner.feed(document) + inner.finish()
         return out != document or (inner.stopped is not None and inner.stopped.refused)
 
