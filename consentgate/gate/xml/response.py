@@ -85,7 +85,7 @@ _WAIT, _SNIFF, _REWRITE, _PASS, _DONE = range(5)
 
 
 class _XmlResponder:
-    __slots__ = ("_blocked", "_charset", "_gate", "_pipeline", "_scope", "_send", "_start", "_state")
+    __slots__ = ("_blocked", "_charset", "_gate", "_held", "_pipeline", "_scope", "_send", "_start", "_state")
 
     def __init__(self, gate: XmlRewriting, blocked: frozenset[str], scope: Scope, send: Send) -> None:
         self._gate = gate
@@ -96,6 +96,7 @@ class _XmlResponder:
         self._start: Message = {}
         self._pipeline: XmlPipeline | None = None
         self._charset = b""
+        self._held = False  # a body message went into the pipeline with nothing out yet
 
     async def send(self, message: Message) -> None:
         state = self._state
@@ -217,18 +218,28 @@ class _XmlResponder:
             await self._send(end)
             return
         except Undecodable:
-            if first:  # a body a browser cannot decode either: passed on as it came
+            if first and not self._held:  # a body a browser cannot decode either: passed on as it came
                 self._state = _PASS
                 await self._send(self._start)
                 await self._send(message)
                 return
-            # Part of the document went out: it ends here (what follows cannot be read).
+            # Part of the document went out (or was taken in): it ends here, as nothing after reads.
             self._state = _DONE
+            if first:
+                await self._send(
+                    {
+                        **self._start,
+                        "headers": page_headers(
+                            self._start.get("headers") or [], 0, per_visitor=self._gate.per_visitor
+                        ),
+                    }
+                )
             await self._send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         stopped = pipeline.stopped
         if first:
             if not out and more and stopped is None:
+                self._held = True
                 return  # all held back yet
             if stopped is not None and stopped.refused and not out:
                 self._state = _DONE
