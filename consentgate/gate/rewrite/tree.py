@@ -39,6 +39,7 @@ _DEPTH: Final = 4096
 #: The mark, as it is on the stack (kept by :attr:`Tree.stack`, so in a rewriter's snapshot too).
 _MARK: Final = (b"", _LOST)
 _NAME: Final = itemgetter(0)
+_RAW: Final = RAW_CAPABLE - {b"noscript"}  # (a <noscript> is markup with scripting off)
 
 
 class Tree:
@@ -114,7 +115,9 @@ class Tree:
                 self._push(name, _FOREIGN)
             return True
         if stack:
-            if not self_closing and name not in VOID:
+            # (An HTML element of raw text (in an integration point) holds only text: a start tag
+            # of its name in it opens nothing, and its first end tag closes it.)
+            if not self_closing and name not in VOID and not (name in _RAW and name in self._html_at):
                 self._push(name, _HTML)
         elif name == b"select" and not select:
             self.select = OPEN
