@@ -205,6 +205,7 @@ _NESTED = "<iframe src='data:text/html," + quote(_FRAMED) + "'>"
         f'<object data="data:image/svg+xml,{quote(SVG_DOC)}"/>',
         f'<embed src="data:application/xhtml+xml,{quote(PAGE)}"/>',
         f'<iframe src="data:text/html,{html.escape(_NESTED)}"/>',
+        f'<iframe srcdoc="{html.escape(_NESTED)}"/>',
     ],
 )
 async def test_a_frame_whose_data_url_document_loads_a_tracker_is_made_inert(

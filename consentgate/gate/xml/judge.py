@@ -18,6 +18,7 @@ unbound prefix, a fatal error that blanks the page), and an attribute the rename
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Final
@@ -179,7 +180,10 @@ class Judge:
 
     def _srcdoc(self, document: bytes, depth: int) -> str | None:
         """The category of what an ``<iframe srcdoc>`` document (HTML, whatever its parent) would
-        load that is refused, if anything."""
+        load that is refused, if anything. One that holds a ``data:`` URL counts as refusing (the
+        HTML rewriter does not read the documents those hold: a frame in it could load anything)."""
+        if document.lower().find(b"data:") >= 0 and data_frames(document):
+            return "unclassified"
         out = rewrite(self._plan, self._blocked, document, depth=depth)
         if out == document:
             return None
@@ -193,6 +197,19 @@ class Judge:
         if new.find(b"data-cg-") >= 0 and new.find(b":") >= 0:
             new = _PREFIXED_RENAME.sub(lambda m: m.group(1) + b":" + INERT_PREFIX, new)
         return _without_repeats(new)
+
+
+_DATA_FRAME: Final = re.compile(rb"<(?:iframe|frame|object|embed)\b[^>]*data:", re.IGNORECASE)
+
+
+def data_frames(document: bytes) -> bool:
+    """Whether an HTML document may hold a frame whose URL is a ``data:`` document (a frame tag
+    with ``data:`` in it, references decoded)."""
+    if _DATA_FRAME.search(document) is not None:
+        return True
+    return (
+        _DATA_FRAME.search(html.unescape(document.decode("latin-1")).encode("latin-1", "replace")) is not None
+    )
 
 
 def _without_repeats(tag: bytes) -> bytes:
