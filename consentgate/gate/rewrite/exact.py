@@ -43,6 +43,7 @@ _DATA = 0
 #: What a frameset ignores of the start tags that begin raw text (noframes and noscript are raw
 #: text there too, or followed as markup already).
 _FRAMESET_IGNORES = RAW_CAPABLE.difference((b"noframes", b"noscript")) | {b"plaintext"}
+_SELECT_IGNORES = RAW_CAPABLE.difference((b"script",)) | {b"plaintext"}  # (older parsers ignore them)
 _NO_RAW: frozenset[bytes] = frozenset()
 _RECORDED = frozenset(
     {
@@ -220,13 +221,24 @@ class ExactMode:
         self._after_tag(name, is_end, at)
 
     def _big_start(self, name: bytes, at: int, self_closing: bool) -> None:
+        """A start tag over the cap: the tree and the tokenizer's state, as after one under it."""
         if name == b"frameset" and not self._tree.stack:
             self._frameset = True  # (as one under the cap: see _exact_tag)
-        html = not self._tree.start(name, b"", self_closing) and not self._tree.stack
-        if html and name == b"script" and not self._frameset:
-            self._after_tag(name, False, at)  # (an HTML script, as one under the cap: script data)
+        inside = bool(self._tree.stack)
+        if not self._markup_here(name, self._tree.start(name, b"", self_closing), inside):
+            self._after_tag(name, False, at)  # (raw text, script data, plaintext as well)
         elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
             self.neutralise(name, at)
+
+    def _markup_here(self, name: bytes, foreign: bool, inside: bool) -> bool:
+        """True when the start tag ``name`` (``foreign``: read as SVG/MathML; ``inside``: in foreign
+        content) is read as markup, even where a raw-text start tag: another reading may ignore it."""
+        return (
+            foreign
+            or inside
+            or (bool(self._tree.select) and name in _SELECT_IGNORES)
+            or (self._frameset and name in _FRAMESET_IGNORES)
+        )
 
     def _exact_end(self, name: bytes, at: int) -> None:
         if name == b"script":
@@ -313,12 +325,7 @@ class ExactMode:
             self._frameset = True
         if self._record is not None and not foreign and name in _RECORDED:
             self._record.append((name, self._base + c, self._base + tag_end))
-        if (
-            foreign
-            or inside
-            or (tree.select and name != b"script" and (name in RAW_CAPABLE or name == b"plaintext"))
-            or (self._frameset and name in _FRAMESET_IGNORES)
-        ):
+        if self._markup_here(name, foreign, inside):
             # Read as markup here; a reading that takes it for raw text ends at its end tag.
             if name == b"script" and not foreign:
                 self._inline_in_markup(data, low, c, name_end, tag_end, text_end)

@@ -657,3 +657,17 @@ def test_a_start_tag_inside_raw_text_in_an_integration_point_opens_nothing(docum
     assert leaks(document, HOSTS, ())
     out = _same_again_and_in_chunks(document)
     assert leaks(out, HOSTS, ()) == []
+
+
+@pytest.mark.parametrize("name", ["NOFRAMES", "xmp", "title"])
+def test_a_raw_text_start_tag_that_the_rewrite_takes_over_the_cap_is_read_as_before(name: str) -> None:
+    # After a <base href> (the exact mode), a raw-text start tag under the cap begins raw text, but
+    # one over it was read as markup: made inert, '<NOFRAMES ping=...>' grew over the cap, and a
+    # second rewrite judged the SVG script in its text (found by the soup fuzzer with small caps,
+    # seed 1071369).
+    document = (
+        f'<base href="https://cdn.example.com/x.png"><{name}\r\nping=https://www\u3002facebook\u3002com/tr>'
+        '<svg><script href="https://%77ww.facebook.com/tr">'
+    ).encode()
+    once = same_at_every_cut(SMALL_CAPS, document)
+    assert run(SMALL_CAPS, once) == once
