@@ -45,12 +45,10 @@ _DATA = 0
 _FRAMESET_IGNORES = RAW_CAPABLE.difference((b"noframes", b"noscript")) | {b"plaintext"}
 _SELECT_IGNORES = RAW_CAPABLE.difference((b"script",)) | {b"plaintext"}  # (older parsers ignore them)
 _NO_RAW: frozenset[bytes] = frozenset()
-_RECORDED = frozenset(
-    {
-        b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
-        b"textarea", b"title", b"xmp", b"noembed", b"noframes", b"plaintext", b"html", b"head", b"body",
-    }
-)  # fmt: skip
+_RECORDED = frozenset({
+    b"script", b"img", b"iframe", b"link", b"source", b"embed", b"object", b"noscript", b"style",
+    b"textarea", b"title", b"xmp", b"noembed", b"noframes", b"plaintext", b"html", b"head", b"body",
+})  # fmt: skip
 
 
 class ExactMode:
@@ -241,6 +239,8 @@ class ExactMode:
         )
 
     def _exact_end(self, name: bytes, at: int) -> None:
+        if name == b"noscript" and self._tree.in_raw_text:
+            return  # (text where that element is RCDATA, the end of raw text with scripting on: neutralised)
         if name == b"script":
             self._leave_double(at)
         self.settled(name, at)

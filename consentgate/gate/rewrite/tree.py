@@ -239,6 +239,12 @@ class Tree:
                     return
             previous = (low, stack[low:], math[low:], low == begin)
 
+    @property
+    def in_raw_text(self) -> bool:
+        """Inside an HTML element of raw text (in an integration point), read as markup: the end
+        tags in it are text to every parser that reads it as raw text."""
+        return bool(self._html_at) and not self._html_at.keys().isdisjoint(_RAW)
+
     def closes_nothing(self, names: list[bytes]) -> bool:
         """True when end tags of ``names`` close nothing, whatever their order (none is open)."""
         return self._foreign_at.keys().isdisjoint(names) and self._html_at.keys().isdisjoint(names)
