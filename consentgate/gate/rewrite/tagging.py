@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .attributes import attributes
 from .caches import UNKNOWN, VerdictCaches
+from .data_frames import FRAME_SOURCES, FRAME_START, frame_verdict, may_hold_data_frame
 from .loaders import style_verdict, tag_verdict
 from .tokenizer import LETTERS, NAME_STOP, RAW_END, URL_BREAKS, tag_close
 from .vocabulary import CATEGORY_ATTR
@@ -32,7 +33,8 @@ _SLASHLESS_SRC = (
 #: What makes an ordinary tag worth a verdict: a ``//host`` URL (group 1: the catalog decides), a
 #: scheme not followed by ``//`` (``http:host``, ``http:/host``), a character reference that may
 #: spell one (a slash, backslash, colon, tab, newline or a letter of ``https``), a backslash, the
-#: site's explicit category, an ``srcdoc`` document.
+#: site's explicit category, an ``srcdoc`` document, a frame's tag with ``data:`` or a reference in it
+#: (its ``data:`` URL may be a document: :mod:`.data_frames`; a base64 one holds none of the rest).
 HOT = re.compile(
     rb"(/"
     + _WS
@@ -41,6 +43,7 @@ HOT = re.compile(
     + rb"|&(?:#0*+(?:47|92|58|9|10|13|104|116|112|115|72|84|80|83)(?![0-9])"
     rb"|#x0*+(?:2f|5c|3a|9|a|d|68|74|70|73|48|54|50|53)(?![0-9a-f])|sol|bsol|colon|tab|newline)"
     rb"|data-cg-category|srcdoc|\\"
+    rb"|<(?:i?frame|object|embed)[\t\n\f\r />](?s:.)*?(?:d[\t\n\r]*+a[\t\n\r]*+t[\t\n\r]*+a[\t\n\r]*+:|&)"
 )
 #: Where HOT may match in an ordinary tag (not a candidate: an ``srcdoc`` only matters on an
 #: ``<iframe>``, which is one), as separate searches that each start with a literal byte, so that
@@ -75,13 +78,13 @@ def _undecided(token: bytes) -> bool:
 
 def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
     """The first position from ``at`` on where HOT may match in an ordinary tag (or the ``:`` of
-    a scheme), ``len(low)`` if none: every match of HOT but ``srcdoc`` holds one, so that whoever
-    stops there reads every tag HOT would flag. ``memo`` keeps each search's next hit for the
-    buffer (``[low, ...]``; any list to start), so that the buffer is skimmed once per search
-    while ``at`` does not go back."""
+    a scheme, or the ``<`` of a frame's start tag), ``len(low)`` if none: every match of HOT but
+    ``srcdoc`` holds one, so that whoever stops there reads every tag HOT would flag. ``memo``
+    keeps each search's next hit for the buffer (``[low, ...]``; any list to start), so that the
+    buffer is skimmed once per search while ``at`` does not go back."""
     size = len(low)
     if not memo or memo[0] is not low:
-        memo[:] = [low, -1, -1, -1, -1, -1]
+        memo[:] = [low, -1, -1, -1, -1, -1, -1]
     best = size
     p = memo[1]
     if p < at:
@@ -109,6 +112,12 @@ def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
     p = memo[5]
     if p < at:
         p = memo[5] = low.find(CATEGORY_ATTR, at) % (size + 1)
+    if p < best:
+        best = p
+    p = memo[6]
+    if p < at:
+        m = FRAME_START.search(low, at)
+        p = memo[6] = m.start() if m is not None else size
     if p < best:
         best = p
     return best
@@ -161,6 +170,7 @@ class TagPart:
             or low.find(CATEGORY_ATTR, c, end) >= 0
             or low.find(b"srcdoc", c, end) >= 0
             or (_SCHEME_COLON.search(low, c, end) is not None and _SLASHLESS.search(low, c, end) is not None)
+            or may_hold_data_frame(low, c, end)
         ):
             return True
         at = c
@@ -195,7 +205,9 @@ class TagPart:
         cache = self._caches.url
         t = at
         while t < c:
-            if low[t] == 58:  # the ':' after a scheme (its start is before t, in the same value)
+            # The ':' after a scheme (its start is before t, in the same value), or the '<' of a
+            # frame's start tag (its data: URL is judged with the tag).
+            if low[t] == 58 or low[t] == 60:
                 after = t + 1
             else:
                 m = HOT.match(low, t, c)
@@ -247,12 +259,19 @@ class TagPart:
                 self._plan, self._blocked, data, c, name_end, tag_end, name, attrs,
                 foreign=foreign, base=self._base_url, nested=self._nested, depth=self._depth,
             )  # fmt: skip
+            if name in FRAME_SOURCES:
+                whole = data[c:tag_end] if new is None else new
+                framed = frame_verdict(
+                    self._plan, self._blocked, whole, name_end - c, name, self._nested, self._depth
+                )
+                new = framed if framed is not None else new
             self._caches.remember_tag(key, new)
         if new is not None:
             self._replace(c, tag_end, new)  # type: ignore[arg-type]
 
     def _nested(self, document: bytes, depth: int) -> str | None:
-        """The category of what an ``srcdoc`` document would load that is refused, if anything."""
+        """The category of what an ``srcdoc`` document (or a frame's ``data:`` one) would load that
+        is refused, if anything."""
         out = self._nested_rewrite(document, depth)
         if out == document:
             return None
