@@ -205,10 +205,10 @@ class TagPart:
         cache = self._caches.url
         t = at
         while t < c:
-            # The ':' after a scheme (its start is before t, in the same value), or the '<' of a
-            # frame's start tag (its data: URL is judged with the tag).
-            if low[t] == 58 or low[t] == 60:
+            if low[t] == 58:  # the ':' after a scheme (its start is before t, in the same value)
                 after = t + 1
+            elif low[t] == 60:  # a frame's start tag (its data: URL is judged with the tag)
+                t = after = t + 1  # (a position inside the tag, as for the others)
             else:
                 m = HOT.match(low, t, c)
                 if m is None:

@@ -47,6 +47,8 @@ REFUSED = {
     "tab in scheme": f'<iframe src="d\ta\nta:text/html;base64,{_b64(PIXEL_TAG)}"></iframe>',
     "upper case": f'<IFRAME SRC="DATA:TEXT/HTML;BASE64,{_b64(PIXEL_TAG)}"></IFRAME>',
     "after a base": f'<base href="/x/"><iframe src="data:text/html;base64,{_b64(PIXEL_TAG)}"></iframe>',
+    # Ignored outside a frameset, but the trigger must reach it all the same.
+    "frame in body": f'<frame src="data:text/html;base64,{_b64(PIXEL_TAG)}">',
     "utf-16": f'<iframe src="data:text/html;charset=utf-16le;base64,{_b64(PIXEL_TAG.encode("utf-16le"))}"></iframe>',
 }
 FRAMESET = (
