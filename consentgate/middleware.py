@@ -29,7 +29,7 @@ from .consent.state_cookie import StateCookie
 from .consent.variants import Variants
 from .gate.banner import banner_routes
 from .gate.cookie_filter import CookieFilter
-from .gate.header_loads import LINK, REFRESH, gated_header_loads
+from .gate.header_loads import LINK, REFRESH, REPORTING, gated_header_loads
 from .gate.html_response import HtmlRewriting
 from .gate.injection import Injection
 from .gate.xml import XmlRewriting
@@ -46,13 +46,14 @@ __all__ = ["ConsentMiddleware"]
 
 _new = object.__new__
 
-#: The response headers the way back reads (1: Content-Type, 2: Set-Cookie) and common ones it
-#: skips (0), by lower-case name: one look-up per header.
+#: The response headers the way back reads (1: Content-Type, 2: Set-Cookie, 3: headers that load,
+#: gate/header_loads.py) and common ones it skips (0), by lower-case name: one look-up per header.
 _HEADS: Final = {
     b"content-type": 1,
     b"set-cookie": 2,
     LINK: 3,
     REFRESH: 3,
+    **dict.fromkeys(REPORTING, 3),
     **dict.fromkeys((b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary"), 0),
 }
 #: Common Content-Type values that are not HTML, exactly as apps send them: found without

@@ -15,6 +15,12 @@ relative URL is first party, an unknown host counts as refused in deny-by-defaul
 page, and one less rule to get wrong. A ``Link`` value that names a refused URL but does not split
 into links (an unclosed quote, a ``<`` left open) is dropped whole: what a browser would make of it
 is not worth a guess.
+
+Other headers name URLs the browser sends requests to on its own (:mod:`.report_headers`):
+``Speculation-Rules`` (the rules' JSON, fetched as the page loads), the ``report-uri`` of a
+``Content-Security-Policy`` (or ``-Report-Only``: a report on every violation, to a tracker a
+beacon), ``Reporting-Endpoints`` and ``Report-To`` (where CSP, NEL, COOP and deprecation reports
+go). Only their refused URLs go; the policy itself always stays.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from .report_headers import REPORTING, gated_reporting
 from .rewrite import RewritePlan
 
-__all__ = ["LINK", "REFRESH", "gated_header_loads"]
+__all__ = ["LINK", "REFRESH", "REPORTING", "gated_header_loads"]
 
 #: The header names this module reads, as the response path matches them (lower case).
 LINK: Final = b"link"
@@ -55,6 +62,11 @@ def gated_header_loads(
             target = _REFRESH_URL.match(value)
             if target is not None and _refused(target.group(1).strip(), plan, blocked):
                 continue
+        elif low in REPORTING:
+            kept = gated_reporting(low, value, lambda url: _refused(url, plan, blocked))
+            if kept is None:
+                continue
+            value = kept
         out.append((name, value))
     return out
 
