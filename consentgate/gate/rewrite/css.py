@@ -13,11 +13,19 @@ __all__ = ["URL_IN_TEXT", "css_urls"]
 
 #: A CSS escape: a backslash and up to six hex digits (and one optional space), or any character.
 _ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
-_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+#: A CSS comment, or what CSS reads as one token in which ``/*`` starts none: a string (to its
+#: quote or the end of its line), an unquoted ``url(...)``, an escape. Only the comments go: a
+#: ``"/*"`` in a string or a ``url(/*)`` must not hide the URLs after it, as it did.
+_COMMENT = re.compile(
+    r"""(/\*.*?(?:\*/|$))|\\.|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|url\([ \t\n\r\f]*(?!["' \t\n\r\f])(?:[^)\\]|\\.)*\)?""",
+    re.S | re.I,
+)
 #: An absolute (``scheme:``) or protocol-relative URL in decoded text, up to what ends it in CSS,
-#: HTML or JavaScript source (``http:host`` and ``http:/host`` reach ``host`` too).
+#: HTML or JavaScript source (``http:host`` and ``http:/host`` reach ``host`` too). A backslash is
+#: a slash to a URL parser in an http(s) URL: a CSS or JavaScript string's ``https:\\\\\\\\host``
+#: is ``https:\\\\host`` decoded, which loads ``https://host``.
 URL_IN_TEXT = re.compile(
-    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//[^\s\"'<>()`,;{}\\]*|https?:/?[^\s\"'<>()`,;{}\\/]+[^\s\"'<>()`,;{}\\]*",
+    r"(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?[/\\]{2}[^\s\"'<>()`,;{}]*|https?:[/\\]?[^\s\"'<>()`,;{}\\/]+[^\s\"'<>()`,;{}]*",
     re.I,
 )
 #: What a URL parser drops wherever it stands in a URL.
@@ -31,12 +39,17 @@ def _unescape(m: re.Match[str]) -> str:
     return m.group(2)
 
 
+def _outside_comments(m: re.Match[str]) -> str:
+    return " " if m.group(1) is not None else m.group(0)
+
+
 def css_urls(text: str) -> list[str]:
     """The absolute and protocol-relative URLs in CSS ``text`` (escapes decoded, comments out)."""
+    if "/*" in text:
+        # (before the escapes are decoded, as CSS reads them: an escape makes no comment)
+        text = _COMMENT.sub(_outside_comments, text)
     if "\\" in text:
         text = _ESCAPE.sub(_unescape, text)
-    if "/*" in text:
-        text = _COMMENT.sub(" ", text)
     urls = URL_IN_TEXT.findall(text)
     if "\t" in text or "\n" in text or "\r" in text:
         # A URL parser drops tabs and newlines (a CSS string may hold a tab, an escape any of
