@@ -223,8 +223,8 @@ class ExactMode:
         if name == b"frameset" and not self._tree.stack:
             self._frameset = True  # (as one under the cap: see _exact_tag)
         inside = bool(self._tree.stack)
-        if not self._markup_here(name, self._tree.start(name, b"", self_closing), inside):
-            self._after_tag(name, False, at)  # (raw text, script data, plaintext as well)
+        if not self._markup_here(name, self._tree.start(name, b"", self_closing), inside) and name != b"base":
+            self._after_tag(name, False, at)  # (raw text, script data, plaintext; a <base> marks no page)
         elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
             self.neutralise(name, at)
 
