@@ -7,6 +7,7 @@ request leaves for a tracker through it, scripting on or off."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.browser.conftest import SECRET, ContextFactory, Site, _contexts, gate
 pytestmark = pytest.mark.browser
 
 PIXEL = "https://www.facebook.com/tr?id=1"
+_SHEET = base64.b64encode(f'body{{background:url("{PIXEL}")}}'.encode()).decode()
 _OTHER_IMAGE = '<img alt="" src="https://example.org/x.gif">'  # (blocked by img-src 'self': a violation)
 
 
@@ -55,6 +57,7 @@ PAGES: dict[str, tuple[dict[str, str], str]] = {
         ),
     ),
     "/css-backslashes": ({}, _styled('.a{background:url("https:\\\\\\\\www.facebook.com\\\\tr?id=1")}')),
+    "/style-import-data-url": ({}, _styled(f'@import url("data:text/css;base64,{_SHEET}");')),
     "/style-attribute-comment": (
         {},
         _page(
@@ -112,10 +115,17 @@ def test_through_the_gate_none_does(browser: Browser, gated_site: Site, path: st
 
 
 #: A ``<style>`` that imports a tracker: the gate makes it ``type="text/plain"``, but Chromium's
-#: preload scanner fetches the ``@import`` of any ``<style>``, whatever its type (HTML and SVG).
+#: preload scanner fetches the ``@import`` of any ``<style>``, whatever its type (HTML and SVG); the
+#: inert one starts its text with ``-->`` (where the scanner stops, and which CSS ignores).
 IMPORTS = {
     "/style-import": _page(head=f'<style>@import "{PIXEL}";</style>'),
     "/svg-style-import": _page(f'<svg><style>@import "{PIXEL}";</style></svg>'),
+    "/link-data-url": _page(head=f'<link rel="stylesheet" href="data:text/css;base64,{_SHEET}">'),
+    "/script-data-url": _page(
+        '<script src="data:text/javascript;base64,'
+        + base64.b64encode(f'navigator.sendBeacon("{PIXEL}")'.encode()).decode()
+        + '"></script>'
+    ),
 }
 
 
@@ -126,16 +136,21 @@ def _imports() -> Any:
     return Starlette(routes=[Route(path, serve_import) for path in IMPORTS])
 
 
-@pytest.mark.xfail(
+_DATA_OPEN = pytest.mark.xfail(
     strict=True,
-    reason="open: the inert <style> must start its text with '-->' (stops the preload scanner; "
-    "CSS ignores it), in the HTML rewriter's style verdict (see docs/gate.md, CSS text)",
+    reason="open: a <link href> or <script src> data: URL's CSS or script is not read yet (the rewriter "
+    "judges the URL, which names no host; see docs/gate.md, CSS text)",
 )
-@pytest.mark.parametrize("path", list(IMPORTS))
-def test_an_inert_style_that_imports_a_tracker_sends_no_request(
-    browser: Browser, tmp_path: Any, path: str
-) -> None:
+_OPEN = {"/link-data-url": [_DATA_OPEN], "/script-data-url": [_DATA_OPEN]}
+
+
+@pytest.mark.parametrize("path", [pytest.param(path, marks=_OPEN.get(path, [])) for path in IMPORTS])
+def test_imports_and_data_urls_send_no_request(browser: Browser, tmp_path: Any, path: str) -> None:
     with serve(_imports()) as bare:
-        assert _trackers(_contexts(browser, bare), path, javascript=False)
+        assert _trackers(_contexts(browser, bare), path, javascript=True)
     with serve(gated(_imports(), SECRET, f"sqlite:///{tmp_path / 'consentgate.db'}")) as site:
-        assert _trackers(_contexts(browser, site), path, javascript=False) == []
+        assert _trackers(_contexts(browser, site), path, javascript=True) == []
+        context, _ = next(_contexts(browser, site))(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(path)
+        assert page.locator("p").count() == 1  # (the page still renders)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["URL_IN_TEXT", "css_urls"]
+from .data_urls import data_document
+
+__all__ = ["URL_IN_TEXT", "css_urls", "script_urls"]
 
 #: A CSS escape: a backslash and up to six hex digits (and one optional space), or any character.
 _ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
@@ -30,6 +32,13 @@ URL_IN_TEXT = re.compile(
 )
 #: What a URL parser drops wherever it stands in a URL.
 _URL_DROPS = {9: None, 10: None, 13: None}
+#: A ``data:`` URL in decoded text (its code may be percent-encoded or base64: no quote, space or
+#: parenthesis in it), and how deep code in a ``data:`` URL is followed.
+_DATA_URL = re.compile(r"data:[^\s\"'()`]*", re.I)
+_DATA_DEPTH = 4
+_CSS_TYPES = frozenset({"text/css"})
+#: What loads nothing of its own (an SVG image is shown without its subresources).
+_INERT_TYPES = ("image/", "font/", "audio/", "video/")
 
 
 def _unescape(m: re.Match[str]) -> str:
@@ -43,8 +52,9 @@ def _outside_comments(m: re.Match[str]) -> str:
     return " " if m.group(1) is not None else m.group(0)
 
 
-def css_urls(text: str) -> list[str]:
-    """The absolute and protocol-relative URLs in CSS ``text`` (escapes decoded, comments out)."""
+def css_urls(text: str, depth: int = 0) -> list[str]:
+    """The absolute and protocol-relative URLs in CSS ``text`` (escapes decoded, comments out), and
+    those of the CSS or script in its ``data:`` URLs (``depth``: how deep in those this text is)."""
     if "/*" in text:
         # (before the escapes are decoded, as CSS reads them: an escape makes no comment)
         text = _COMMENT.sub(_outside_comments, text)
@@ -56,6 +66,26 @@ def css_urls(text: str) -> list[str]:
         # them): the URLs of the text without them too, as well as those it names with them
         # (where they end a URL).
         urls += URL_IN_TEXT.findall(text.translate(_URL_DROPS))
+    if depth < _DATA_DEPTH:
+        urls += _data_urls(text, depth)
+    return urls
+
+
+def _data_urls(text: str, depth: int) -> list[str]:
+    """The URLs of the code in the ``data:`` URLs of ``text``: ``@import url(data:text/css;base64,...)``
+    loads the stylesheet it holds, whose ``url()`` and ``@import`` Chromium 156 fetched through the
+    gate; a script's ``import("data:text/javascript,...")`` runs the code it holds. CSS is read as CSS,
+    an image, font or media as nothing, any other type as script."""
+    urls: list[str] = []
+    for url in _DATA_URL.findall(text):
+        found = data_document(url)
+        if found is None:
+            continue
+        essence, body = found
+        if essence.startswith(_INERT_TYPES):
+            continue
+        code = body.decode("utf-8", "replace")
+        urls += css_urls(code, depth + 1) if essence in _CSS_TYPES else script_urls(code, depth + 1)
     return urls
 
 
@@ -79,7 +109,7 @@ def _js_unescape(m: re.Match[str]) -> str:
     return "" if one in _JS_CONTINUATIONS else _JS_SINGLE.get(one, one)
 
 
-def script_urls(text: str) -> list[str]:
+def script_urls(text: str, depth: int = 0) -> list[str]:
     r"""The absolute and protocol-relative URLs a script, a handler or JSON ``text`` names, read in
     its strings as the engine reads them: JavaScript's and JSON's escapes decoded
     (``https:\/\/www.f\u0061cebook.com``), and CSS's too (a handler may set a style). A string can
@@ -104,6 +134,8 @@ def script_urls(text: str) -> list[str]:
         or (decoded is not text and _lines(decoded) > _lines(text))
     ):
         urls += URL_IN_TEXT.findall(decoded.translate(_URL_DROPS))
+    if depth < _DATA_DEPTH:
+        urls += _data_urls(decoded, depth)
     return urls
 
 
