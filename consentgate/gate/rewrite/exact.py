@@ -309,7 +309,7 @@ class ExactMode:
         text_end = -1
         context = _NO_RAW  # (what the rewriter reads as raw text in it: see markup_text)
         if name in (b"style", b"script") and (inside or self._frameset or (tree.select and name == b"style")):
-            context = raw_context(inside, tree.select, self._frameset)
+            context = raw_context(inside, tree.select, self._frameset, tree.root_end)
             # Read as markup; its text is judged up to where both readings have ended it.
             text_end = markup_text_end(
                 low, tag_end, min(n, tag_end + self._plan.script_cap), name, self._skip, context

@@ -50,18 +50,20 @@ _SCRIPT_END: Final = re.compile(rb"</script(?=[\t\n\f\r />])")
 _CDATA: Final = -2  # (see _tags)
 _LEAVE_SELECT: Final = frozenset({b"input", b"keygen", b"textarea"})
 _ROOTS: Final = (b"svg", b"math")
+_EXITS: Final = frozenset({b"/svg", b"/math"})
 _ANY_RAW: Final = frozenset(
     {b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"plaintext", b"script", b"style"}
 )
 _RAW_ENDS: Final = {name: re.compile(b"</" + name + _DELIM) for name in _ANY_RAW}
 
 
-def raw_context(foreign: bool, select: int, frameset: bool) -> frozenset[bytes]:
+def raw_context(foreign: bool, select: int, frameset: bool, root_end: bytes = b"") -> frozenset[bytes]:
     """The elements whose text the rewriter reads as raw text (or script data) inside a script or
-    style it reads as markup: none in SVG/MathML (until a tag leaves it), a ``<script>`` in a
-    ``<select>``, a ``<noframes>`` after a ``<frameset>`` (which ignores the others)."""
+    style it reads as markup: none in SVG/MathML (until a tag leaves it: there, ``/svg`` or
+    ``/math`` when that end tag leaves it, ``root_end``), a ``<script>`` in a ``<select>``, a
+    ``<noframes>`` after a ``<frameset>`` (which ignores the others)."""
     if foreign:
-        return frozenset()
+        return frozenset({b"/" + root_end}) if root_end else frozenset()
     return (frozenset({b"script"}) if select else frozenset()) | (
         frozenset({b"noframes"}) if frameset else frozenset()
     )
@@ -147,6 +149,8 @@ def _tags(
     at = start  # (where the search for the next tag goes on)
     select = False  # (in a <select>, where html5lib ignores '</name>')
     opened = [0, 0]  # (the <svg>, <math> opened in foreign content in the text, not closed since)
+    exits = context & _EXITS  # (the end tag that leaves foreign content, if any)
+    context = context - _EXITS
     while True:
         found = tags.search(low, at, n)
         if found is None or found.end() >= n:
@@ -209,12 +213,12 @@ def _tags(
                 if kind in _ROOTS and not context:  # (in foreign content)
                     if opened[kind == b"math"]:
                         opened[kind == b"math"] -= 1
-                    else:  # (it may close what the element is in: out of foreign content)
+                    elif b"/" + kind in exits:  # (it closes what the element is in)
                         context = _ANY_RAW
             elif kind in _ROOTS:  # (into foreign content, or one more of them in it; '<svg/>': none)
                 if end >= 0 and not self_closing_tag(low, q, end):
                     if context:
-                        opened = [0, 0]
+                        opened, exits = [0, 0], frozenset({b"/" + kind})
                     else:
                         opened[kind == b"math"] += 1
                     context = frozenset()

@@ -115,8 +115,7 @@ class Tree:
                 self._push(name, _FOREIGN)
             return True
         if stack:
-            # (An HTML element of raw text (in an integration point) holds only text: a start tag
-            # of its name in it opens nothing, and its first end tag closes it.)
+            # (An HTML element of raw text holds only text: a start tag of its name opens nothing.)
             if not self_closing and name not in VOID and not (name in _RAW and name in self._html_at):
                 self._push(name, _HTML)
         elif name == b"select" and not select:
@@ -163,10 +162,9 @@ class Tree:
 
     def ordinary(self, tags: list[tuple[bytes, bytes, bytes, bytes]]) -> None:
         """Tags that change nothing but the stack, as :data:`~.quiet.ORDINARY_TAGS` finds them:
-        ``(b"/" or b"", name, b"/" when self-closing, b">" when an end tag of that name follows
-        with only text between, read with it)``, all
-        ``b""`` for a comment. No ``font``, ``svg``, ``math``, ``select`` or control that ends it
-        is among them, no ``</svg>``, ``</math>`` or ``</select>``: :attr:`select` stays as it is."""
+        ``(b"/" or b"", name, b"/" when self-closing, b">" when its end tag follows after text)``,
+        all ``b""`` for a comment. No ``font``, ``svg``, ``math``, ``select``, control that ends
+        it, ``</svg>``, ``</math>`` or ``</select>`` is among them: :attr:`select` stays as it is."""
         stack = self._stack
         push = self._push
         foreign_at, html_at = self._foreign_at, self._html_at
@@ -240,9 +238,14 @@ class Tree:
             previous = (low, stack[low:], math[low:], low == begin)
 
     @property
+    def root_end(self) -> bytes:
+        """``svg`` or ``math`` when its end tag would close every open element, else ``b""``."""
+        name = self._stack[0][0] if self._stack and not self.lost else b""
+        return name if not self._html and self._foreign_at.get(name) == [0] else b""
+
+    @property
     def in_raw_text(self) -> bool:
-        """Inside an HTML element of raw text (in an integration point), read as markup: the end
-        tags in it are text to every parser that reads it as raw text."""
+        """Inside an HTML element of raw text (in an integration point), read as markup."""
         return bool(self._html_at) and not self._html_at.keys().isdisjoint(_RAW)
 
     def closes_nothing(self, names: list[bytes]) -> bool:
@@ -322,9 +325,8 @@ class Tree:
     def _push_copies(
         self, entries: list[tuple[bytes, int]], spaces: list[bool], copies: int, tags: int
     ) -> int:
-        """``copies`` more of ``entries`` (with their namespaces ``spaces``) at once, as many as
-        fit under the depth (a reading of ``tags`` tags may go that many above where it ends);
-        how many."""
+        """``copies`` more of ``entries`` (namespaces ``spaces``) at once, as many as fit under the
+        depth (a reading of ``tags`` tags may go that many above where it ends); how many."""
         stack = self._stack
         width = len(entries)
         copies = min(copies, (_DEPTH - len(stack) - tags) // width)
