@@ -104,3 +104,16 @@ async def test_an_svg_style_that_imports_a_tracker_gets_the_same(make_gate: Gate
     css = f'@import "{PIXEL}";'
     page = await _rewritten(make_gate, f"<!doctype html><body><svg><style>{css}</style></svg></body>")
     assert f'data-cg-service="meta-pixel">-->{css}</style>' in page
+
+
+async def test_a_script_whose_data_url_code_names_a_tracker_is_made_inert(make_gate: GateFactory) -> None:
+    # Chromium 156 ran <script src="data:...;base64,..."> and sent its beacon through the gate.
+    code = base64.b64encode(f'navigator.sendBeacon("{PIXEL}")'.encode()).decode()
+    page = await _rewritten(
+        make_gate, f'<!doctype html><script src="data:text/javascript;base64,{code}"></script>'
+    )
+    assert '<script type="text/plain" data-cg-category="advertising"' in page and "data-cg-src=" in page
+    harmless = '<!doctype html><script src="data:text/javascript,console.log(1)"></script>'
+    assert '<script src="data:text/javascript,console.log(1)"></script>' in await _rewritten(
+        make_gate, harmless
+    )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .attributes import Attr, attributes, decoded, first_value, runs_script
 from .caches import UNKNOWN, VerdictCaches
+from .data_scripts import data_script_verdict
 from .loaders import all_loaders
 from .script_data import script_end
 from .verdicts import INLINE, inline_verdict, script_verdict
@@ -86,6 +87,10 @@ class ScriptPart:
             verdict = script_verdict(
                 self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url
             )
+            if verdict is None:  # (its src may be a data: URL whose code names a refused URL)
+                verdict = data_script_verdict(
+                    self._plan, self._blocked, data, low, c, name_end, tag_end, attrs
+                )
             self._caches.remember_tag(key, verdict)
         if verdict is not INLINE:
             if verdict is not None:
