@@ -18,6 +18,7 @@ from .loaders import style_verdict
 from .markup_text import double_escaped, markup_text_end, raw_context
 from .nesting import read_nesting
 from .neutral import BACK_TO_DATA, DOUBLE_ESCAPED
+from .preload_scan import unscanned_style
 from .quiet import END_NAMES, ORDINARY_GROUPS, ORDINARY_TAGS, RAW_LEAVES, ordinary_run
 from .quiet_region import QUIET, quiet_region
 from .select_readings import OPEN
@@ -336,7 +337,7 @@ class ExactMode:
                     self._plan, self._blocked, data, low, c, name_end, tag_end, text_end, self._base_url
                 )
             ):
-                self._replace(c, tag_end, new)
+                self._replace(c, tag_end, unscanned_style(new, low, tag_end, text_end))
             elif self._hot_or_based(low, c, tag_end):
                 self._general(data, low, c, name_end, tag_end, name, foreign)
             if name in RAW_CAPABLE:
