@@ -12,7 +12,7 @@ as it came.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .charsets import EscapeGuard, decide, http_encoding
 from .codings import Codec, Utf16Text
@@ -28,21 +28,32 @@ class NotHtml(Exception):
 
 
 class BodyPipeline:
-    """``codec`` (or None) undone, ``charset`` (a lower-case label, or empty) honoured, ``rewriter``
-    run, and everything done again in reverse; ``sniff`` first when the type is unknown.
+    """``codec`` (or None) undone, ``charset`` (a lower-case label, or empty) honoured, a rewriter
+    run, and everything done again in reverse; ``sniff`` first when the type is unknown. The
+    rewriter is made once the page's encoding is known: ``rewriter_for(encoding)`` (the encoding
+    it reads the bytes in, None when no browser's choice is known).
 
     ``pin``, once the first output is out: the ``charset`` the response's ``Content-Type`` must
     name (None: the app's header stands). ``held``: the bodies taken in while the page's first
     bytes are held back (none came out yet), to pass on as they came if the rest does not decode.
+    ``rewriter``: that rewriter, None before.
     """
 
     __slots__ = (
-        "_codec", "_decided", "_escapes", "_head", "_http", "_rewriter", "_size", "_sniff", "_text",
-        "_tried", "held", "pin",
+        "_codec", "_decided", "_escapes", "_head", "_http", "_rewriter_for", "_size", "_sniff", "_text",
+        "_tried", "held", "pin", "rewriter",
     )  # fmt: skip
 
-    def __init__(self, rewriter: MemoRewriter, codec: Codec | None, charset: bytes, *, sniff: bool) -> None:
-        self._rewriter = rewriter
+    def __init__(
+        self,
+        rewriter_for: Callable[[str | None], MemoRewriter],
+        codec: Codec | None,
+        charset: bytes,
+        *,
+        sniff: bool,
+    ) -> None:
+        self._rewriter_for = rewriter_for
+        self.rewriter: MemoRewriter | None = None
         self._codec = codec
         self._http = http_encoding(charset)
         self._sniff = sniff
@@ -105,6 +116,7 @@ class BodyPipeline:
             self._text = Utf16Text(found.text)
         self._escapes = EscapeGuard() if found.escapes else None
         self.pin = found.pin
+        self.rewriter = self._rewriter_for(found.reading)
         self._decided = True
         return True
 
@@ -114,24 +126,32 @@ class BodyPipeline:
             piece = text.decode(piece)
         elif self._escapes is not None:
             piece = self._escapes.feed(piece)
-        out = self._rewriter.feed(piece) if piece else b""
+        out = self._rewritten(piece) if piece else b""
         if text is not None:
             out = text.encode(out)
         return self._codec.encode(out, final=False) if self._codec is not None else out
 
     def _finish(self) -> bytes:
-        if not self._decided and self._sniff:
-            # Nothing came to sniff: nothing to rewrite, and no injection into what may not be HTML.
-            return self._codec.encode(b"", final=True) if self._codec is not None else b""
+        if not self._decided:
+            if self._sniff:
+                # Nothing came to sniff: nothing to rewrite, and no injection into what may not be HTML.
+                return self._codec.encode(b"", final=True) if self._codec is not None else b""
+            self._decide(b"", final=True)  # (an empty page: its encoding is not known)
         text = self._text
         tail = b""
         if text is not None:
             rest = text.decode(b"", final=True)  # a last odd byte becomes U+FFFD
-            tail = self._rewriter.feed(rest) if rest else b""
+            tail = self._rewritten(rest) if rest else b""
         elif self._escapes is not None:
             rest = self._escapes.feed(b"", final=True)
-            tail = self._rewriter.feed(rest) if rest else b""
-        tail += self._rewriter.finish()
+            tail = self._rewritten(rest) if rest else b""
+        assert self.rewriter is not None
+        tail += self.rewriter.finish()
         if text is not None:
             tail = text.encode(tail, final=True)
         return self._codec.encode(tail, final=True) if self._codec is not None else tail
+
+    def _rewritten(self, piece: bytes) -> bytes:
+        rewriter = self.rewriter
+        assert rewriter is not None  # (made when the encoding was decided, before any piece)
+        return rewriter.feed(piece)

@@ -19,8 +19,12 @@ UTF-16 and ISO-2022-JP pages are decoded for the rewriter and its output encoded
 encoding (:class:`~.codings.Utf16Text`, :class:`~.iso2022jp.Iso2022JpText`), and, unless a byte
 order mark says so, the response's ``Content-Type`` is made to name that encoding (``pin``): a
 browser then decodes the rewritten bytes as the gate read them, whatever else the page holds (a
-second ``<meta>``, a declaration Chromium finds where another browser would not). A page read as
-ASCII-compatible without the HTTP header's word for it (steps 3 and 4) could still be read as
+second ``<meta>``, a declaration Chromium finds where another browser would not). So is a page
+whose ``<meta>`` (or XML declaration) names an encoding whose readings the rewriter knows
+(:func:`~.rewrite.attributes.reading_of`: UTF-8, windows-1252, the CJK ones...): the rewriter then
+reads its bytes in that encoding only (``reading``), as every browser does. A page whose encoding
+is not known (step 4, or a ``<meta>`` naming another one) is read in every encoding a browser may
+take. A page read as ASCII-compatible without the HTTP header's word for it could still be read as
 ISO-2022-JP by some browser (a later ``<meta>``, an encoding detector), so there the escape
 sequences that would switch ISO-2022-JP away from ASCII (``ESC $``, ``ESC (``) lose their ESC
 (it becomes SUB, 0x1A, a control character as invisible): every reading is then the gate's.
@@ -34,6 +38,7 @@ from typing import Final, NamedTuple
 
 from .encoding_labels import encoding_of
 from .meta_scan import meta_encoding, xml_encoding
+from .rewrite.attributes import reading_of
 
 __all__ = [
     "EscapeGuard",
@@ -51,19 +56,21 @@ _HTTP_WS: Final = b"\t\n\r "
 class PageEncoding(NamedTuple):
     """What the gate does with a page: ``text`` the encoding it transcodes (None: the bytes as
     they are), ``escapes`` whether ISO-2022-JP escapes are neutralised, ``pin`` the ``charset``
-    the response's ``Content-Type`` must name (None: leave it)."""
+    the response's ``Content-Type`` must name (None: leave it), ``reading`` the encoding the
+    rewriter reads its bytes in (None: not known, every one a browser may take)."""
 
     text: str | None
     escapes: bool
     pin: bytes | None
+    reading: str | None
 
 
-_CERTAIN: Final = PageEncoding(None, False, None)
-_UNCERTAIN: Final = PageEncoding(None, True, None)
-_BY_NAME: Final = {
-    "utf-16le": PageEncoding("utf-16-le", False, b"utf-16le"),
-    "utf-16be": PageEncoding("utf-16-be", False, b"utf-16be"),
-    "iso-2022-jp": PageEncoding("iso-2022-jp", False, b"iso-2022-jp"),
+_UNCERTAIN: Final = PageEncoding(None, True, None, None)
+_UTF8: Final = PageEncoding(None, False, None, "utf-8")
+_BY_NAME: Final = {  # (the rewriter reads them as UTF-8)
+    "utf-16le": PageEncoding("utf-16-le", False, b"utf-16le", "utf-8"),
+    "utf-16be": PageEncoding("utf-16-be", False, b"utf-16be", "utf-8"),
+    "iso-2022-jp": PageEncoding("iso-2022-jp", False, b"iso-2022-jp", "utf-8"),
 }
 _BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
@@ -127,7 +134,7 @@ def decide(head: bytes, http: str | None, *, final: bool) -> PageEncoding | None
     """How a page whose first bytes are ``head`` is read (``http``: the encoding its header names);
     None while more bytes are needed to tell (not ``final``)."""
     if head.startswith(_BOMS[0]):
-        return _CERTAIN
+        return _UTF8
     if head.startswith(_BOMS[1]):
         return _BY_NAME["utf-16le"]._replace(pin=None)
     if head.startswith(_BOMS[2]):
@@ -135,7 +142,7 @@ def decide(head: bytes, http: str | None, *, final: bool) -> PageEncoding | None
     if not final and len(head) < 3 and any(bom.startswith(head) for bom in _BOMS):
         return None
     if http is not None:
-        return _BY_NAME.get(http, _CERTAIN)
+        return _BY_NAME.get(http) or PageEncoding(None, False, None, http)
     declared, decided = xml_encoding(head, final)
     if not decided:
         return None
@@ -144,7 +151,13 @@ def decide(head: bytes, http: str | None, *, final: bool) -> PageEncoding | None
     found, decided = meta_encoding(head, final)
     if not decided:
         return None
-    return _BY_NAME["iso-2022-jp"] if (found or declared) == "iso-2022-jp" else _UNCERTAIN
+    found = found or declared
+    if found == "iso-2022-jp":
+        return _BY_NAME[found]
+    if found is not None and reading_of(found).name is not None:
+        # The rewriter reads it in that encoding only, and so does every browser: the header names it.
+        return PageEncoding(None, False, found.encode("ascii"), found)
+    return _UNCERTAIN
 
 
 def with_charset(headers: Iterable[tuple[bytes, bytes]], pin: bytes) -> list[tuple[bytes, bytes]]:

@@ -42,7 +42,7 @@ from starlette.types import Message, Scope, Send
 from ..config import Config
 from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
-from .charsets import charset_param, read_as_it_is, with_charset
+from .charsets import charset_param, http_encoding, read_as_it_is, with_charset
 from .codings import Codec, Undecodable, codec_for
 from .first_party import PlansByHost
 from .page_cache import PageCache, PageKey
@@ -279,13 +279,19 @@ class _HtmlResponder:
             if hit is not None:
                 self._state = _REWRITE
                 start = self._start
-                headers = page_headers(start.get("headers") or [], hit[1], per_visitor=gate.per_visitor)
+                headers = start.get("headers") or []
+                if hit[2] is not None:
+                    headers = with_charset(headers, hit[2])
+                headers = page_headers(headers, hit[1], per_visitor=gate.per_visitor)
                 await self._send({**start, "headers": headers})
                 await self._send({"type": "http.response.body", "body": hit[0], "more_body": False})
                 return
-        self._rewriter = rewriter = MemoRewriter(plan, self.blocked, nonce=self._nonce)
+        blocked, nonce = self.blocked, self._nonce
         if self._codec is None and not self._sniff and read_as_it_is(body, more, self._charset):
-            # The common case, without a pipeline: the body as it came, straight to the rewriter.
+            # The common case, without a pipeline: the body as it came, straight to the rewriter,
+            # which reads it in the encoding the header names.
+            encoding = http_encoding(self._charset)
+            self._rewriter = rewriter = MemoRewriter(plan, blocked, nonce=nonce, encoding=encoding)
             out = rewriter.feed(body)
             if not more:
                 out += rewriter.finish()
@@ -293,7 +299,12 @@ class _HtmlResponder:
                     self._gate.pages.remember(key, out)
             await self._finish_first(out, more)
             return
-        self._pipeline = BodyPipeline(rewriter, self._codec, self._charset, sniff=self._sniff)
+        self._pipeline = BodyPipeline(
+            lambda encoding: MemoRewriter(plan, blocked, nonce=nonce, encoding=encoding),
+            self._codec,
+            self._charset,
+            sniff=self._sniff,
+        )
         await self._stream(message, first=True, key=key)
 
     async def _next_body(self, message: Message) -> None:
@@ -349,8 +360,8 @@ class _HtmlResponder:
         if not started:
             if not data and more:
                 return  # all held back yet
-            if key is not None and pipeline.pin is None:  # (a hit sends the app's headers)
-                self._gate.pages.remember(key, data)
+            if key is not None:
+                self._gate.pages.remember(key, data, pipeline.pin)
             await self._finish_first(data, more)
         elif data or not more:
             await self._send({"type": "http.response.body", "body": data, "more_body": more})
@@ -358,8 +369,9 @@ class _HtmlResponder:
     async def _pass_the_rest(self, message: Message, *, closing: bool) -> None:
         # Headers went out already: close our own stream properly, then the rest as it came.
         self._state = _PASS
-        if closing and self._rewriter is not None:
-            tail = self._rewriter.finish()
+        rewriter = self._pipeline.rewriter if self._pipeline is not None else self._rewriter
+        if closing and rewriter is not None:
+            tail = rewriter.finish()
             end = self._codec.encode(tail, final=True) if self._codec is not None else tail
             await self._send({"type": "http.response.body", "body": end, "more_body": True})
         await self._send(message)

@@ -35,7 +35,12 @@ _RAW_END: Final = {
 _LEAVES_HEAD: Final = re.compile(
     rb"<(?!(?:script|noscript|style|link|meta|object|title|base|html|head)[\t\n\f\r />])[a-z]"
 )
-_TAG: Final = re.compile(rb"<(/?)([A-Za-z][^\t\n\f\r />]*)")
+#: A tag as the tokenizer reads it, in one match: its name, its attributes (a quote starts a
+#: value only after '=', as in :data:`_ATTR`), its '>' (group 3; None when the bytes end first).
+_TAG: Final = re.compile(
+    rb"<(/?)([A-Za-z][^\t\n\f\r />]*+)(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?+)*+(>)?"
+)
 _SPACE_OR_SLASH: Final = re.compile(rb"[\t\n\f\r /]*")
 _ATTR: Final = re.compile(
     rb"([^\t\n\f\r />][^\t\n\f\r />=]*)(?:[\t\n\f\r ]*=[\t\n\f\r ]*(\"[^\"]*\"|'[^']*'|[^\t\n\f\r >]*))?"
@@ -55,14 +60,24 @@ def meta_encoding(head: bytes, final: bool) -> tuple[str | None, bool]:
     :data:`SCAN_LIMIT` long."""
     n = min(len(head), SCAN_LIMIT)
     done = final or len(head) >= SCAN_LIMIT
-    low = head[:n].lower()
-    if low.find(b"<meta") < 0 or (low.find(b"charset") < 0 and low.find(b"&") < 0):
-        # No meta that could name an encoding yet (the common page): where the scan would stop
-        # is all that is left to tell, from the first tag that leaves the head (text that only
-        # looks like one, in a script, makes it stop sooner: no meta there is found then either).
-        leaves = _LEAVES_HEAD.search(low)
-        stop = max(_UNCONDITIONAL, leaves.start() if leaves is not None else n + 1)
-        return None, done or stop <= n
+    # A page that names its encoding does so in its first tags, most often: those are read at
+    # once, without a lower-case copy of the page (what follows is read exactly all the same).
+    early = min(n, _UNCONDITIONAL)
+    if head.find(b"<meta", 0, early) < 0 or head.find(b"charset", 0, early) < 0:
+        low = head[:n].lower()
+        if low.find(b"<meta") < 0 or (low.find(b"charset") < 0 and low.find(b"&") < 0):
+            # No meta that could name an encoding yet (the common page): where the scan would
+            # stop is all that is left to tell, from the first tag that leaves the head (text
+            # that only looks like one, in a script, makes it stop sooner: no meta there is
+            # found then either).
+            leaves = _LEAVES_HEAD.search(low)
+            stop = max(_UNCONDITIONAL, leaves.start() if leaves is not None else n + 1)
+            return None, done or stop <= n
+    return _scan(head, n, done)
+
+
+def _scan(head: bytes, n: int, done: bool) -> tuple[str | None, bool]:
+    """:func:`meta_encoding`'s answer, tag by tag (``n``: the bytes to read)."""
     pos = 0
     in_head = True
     while True:
@@ -89,14 +104,14 @@ def meta_encoding(head: bytes, final: bool) -> tuple[str | None, bool]:
             else:
                 pos = lt + 1
             continue
-        attrs, pos = _attributes(head, tag.end(), n)
-        if pos < 0:
+        if tag.group(3) is None:
             return None, done
+        pos = tag.end()
         if tag.group(1):
             continue
         name = tag.group(2).lower()
         if name == b"meta":
-            found = _declared(attrs)
+            found = _declared(_attributes(head, tag.end(2), n)[0])
             if found is not None:
                 return found, True
         elif name in _RAW_END:

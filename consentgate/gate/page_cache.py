@@ -25,12 +25,13 @@ _PROBE: Final = 16
 
 
 class PageCache:
-    """Rewritten pages by :data:`PageKey`, each with its ``Content-Length`` value; bounded."""
+    """Rewritten pages by :data:`PageKey`, each with its ``Content-Length`` value and the
+    ``charset`` its ``Content-Type`` is made to name (None: the app's stands); bounded."""
 
     __slots__ = ("_bytes", "_pages", "_share", "_skips")
 
     def __init__(self) -> None:
-        self._pages: dict[PageKey, tuple[bytes, bytes]] = {}
+        self._pages: dict[PageKey, tuple[bytes, bytes, bytes | None]] = {}
         self._bytes = 0
         self._share = 1.0  # the running share of look-ups that found the page
         self._skips = 0
@@ -50,11 +51,11 @@ class PageCache:
         """A look-up's answer, for :meth:`worth_looking_up`."""
         self._share = self._share * 0.9 + (0.1 if hit else 0.0)
 
-    def get(self, key: PageKey) -> tuple[bytes, bytes] | None:
-        """The rewritten page and its ``Content-Length`` value, or None."""
+    def get(self, key: PageKey) -> tuple[bytes, bytes, bytes | None] | None:
+        """The rewritten page, its ``Content-Length`` value and ``charset``, or None."""
         return self._pages.get(key)
 
-    def remember(self, key: PageKey, out: bytes) -> None:
+    def remember(self, key: PageKey, out: bytes, pin: bytes | None = None) -> None:
         size = len(key[0]) + len(out)
         if size > _ENTRY_BYTES:
             return
@@ -62,5 +63,5 @@ class PageCache:
             # Cheaper than tracking recency; what a site serves fills it again at once.
             self._pages.clear()
             self._bytes = 0
-        self._pages[key] = (out, str(len(out)).encode("ascii"))
+        self._pages[key] = (out, str(len(out)).encode("ascii"), pin)
         self._bytes += size

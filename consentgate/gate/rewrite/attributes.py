@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
 from .vocabulary import CATEGORY_ATTR, script_runs
 
 __all__ = [
+    "EVERY_READING",
     "Attr",
+    "Reading",
     "attributes",
     "decoded",
     "decodings",
     "explicit_category",
     "first_value",
+    "reading_of",
     "runs_script",
     "value_of",
     "with_legacy_readings",
@@ -104,37 +107,82 @@ _BACK: Final = 256
 _ON: Final = 2048
 
 
-def decodings(raw: bytes) -> tuple[str, ...]:
+class Reading(NamedTuple):
+    """Which readings of a value's bytes a page's encoding calls for, beside :func:`decoded`'s:
+    ``name`` the encoding (None: not known, every one), ``windows_1252`` and ``utf8`` (U+FFFD for
+    a byte that is not UTF-8) those two, ``legacy`` the Python codecs of :data:`_LEGACY` it is
+    (tried on a value or a run whose URL host holds bytes that are not ASCII)."""
+
+    name: str | None
+    windows_1252: bool
+    utf8: bool
+    legacy: tuple[str, ...]
+
+
+#: A page whose encoding is not known (no ``charset``, no byte order mark, no ``<meta>``: a
+#: browser's default or its guess decides): every reading.
+EVERY_READING: Final = Reading(None, True, True, _LEGACY)
+#: The encodings whose readings are known (the WHATWG names): a page in any other is read every way.
+_READINGS: Final = {
+    reading.name: reading
+    for reading in (
+        Reading("utf-8", False, True, ()),
+        Reading("windows-1252", True, False, ()),
+        Reading("shift_jis", False, False, ("cp932",)),
+        Reading("euc-jp", False, False, ("euc_jp", "euc_jis_2004")),
+        Reading("gbk", False, False, ("gb18030",)),
+        Reading("gb18030", False, False, ("gb18030",)),
+        Reading("big5", False, False, ("big5hkscs",)),
+        Reading("euc-kr", False, False, ("cp949",)),
+        Reading("windows-1251", False, False, ("cp1251",)),
+        Reading("macintosh", False, False, ("mac_roman",)),
+    )
+}
+
+
+def reading_of(encoding: str | None) -> Reading:
+    """The readings of a page a browser decodes in ``encoding`` (a WHATWG name; None: unknown)."""
+    return _READINGS.get(encoding, EVERY_READING) if encoding is not None else EVERY_READING
+
+
+def decodings(raw: bytes, reading: Reading = EVERY_READING) -> tuple[str, ...]:
     """The texts a raw value may be, its references decoded: :func:`decoded`'s, and when it holds
-    bytes that are not ASCII, as windows-1252 reads them too (how browsers and html5lib read a page
-    that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€', not a control), as UTF-8
-    with U+FFFD for a byte that is not (a UTF-8 page), and as the legacy encodings (:data:`_LEGACY`)
-    read them: the page may be in one of those."""
+    bytes that are not ASCII, those ``reading`` calls for: as windows-1252 reads them (how browsers
+    and html5lib read a page that is not UTF-8 or declares windows-1252 or latin-1: 0x80 is '€',
+    not a control), as UTF-8 with U+FFFD for a byte that is not (a UTF-8 page), and as the legacy
+    encodings (:data:`_LEGACY`) read them. A page whose encoding is not known may be in any."""
     text = decoded(raw)
     if raw.isascii():
         return (text,)
     out = [text]
-    # (Its references decoded to find its host; one that is not latin-1 is already read above.)
-    probe = raw if raw.find(b"&") < 0 else html.unescape(raw.decode("latin-1")).encode("latin-1", "ignore")
-    legacy = _legacy(raw) if any(r.search(probe) is not None for r in _HOST_NOT_ASCII) else []
-    # A UTF-8 page with a stray byte in a value: browsers read U+FFFD for it, and the rest as UTF-8.
-    utf8 = raw.decode("utf-8", "replace")
-    for other in (raw.decode("latin-1").translate(_WINDOWS_1252), utf8, *legacy):
+    legacy: list[str] = []
+    if reading.legacy:
+        # (Its references decoded to find its host; one that is not latin-1 is already read above.)
+        probe = (
+            raw if raw.find(b"&") < 0 else html.unescape(raw.decode("latin-1")).encode("latin-1", "ignore")
+        )
+        if any(r.search(probe) is not None for r in _HOST_NOT_ASCII):
+            legacy = _legacy(raw, reading.legacy)
+    others = [raw.decode("latin-1").translate(_WINDOWS_1252)] if reading.windows_1252 else []
+    if reading.utf8:
+        # A UTF-8 page with a stray byte in a value: browsers read U+FFFD for it, the rest as UTF-8.
+        others.append(raw.decode("utf-8", "replace"))
+    for other in (*others, *legacy):
         other = html.unescape(other) if "&" in other else other
         if other not in out:
             out.append(other)
     return tuple(out)
 
 
-def _legacy(raw: bytes) -> list[str]:
-    return [raw.decode(encoding, "replace") for encoding in _LEGACY]
+def _legacy(raw: bytes, codecs: tuple[str, ...] = _LEGACY) -> list[str]:
+    return [raw.decode(encoding, "replace") for encoding in codecs]
 
 
-def with_legacy_readings(text: bytes) -> bytes:
+def with_legacy_readings(text: bytes, codecs: tuple[str, ...] = _LEGACY) -> bytes:
     """``text`` (a script's or a style's), and after it, one per line in UTF-8, each run in it whose
-    URL host holds bytes that are not ASCII as the legacy encodings read it (a URL written in
-    fullwidth letters in a Shift_JIS page is a URL to a browser)."""
-    if text.isascii():
+    URL host holds bytes that are not ASCII as the legacy encodings ``codecs`` read it (a URL written
+    in fullwidth letters in a Shift_JIS page is a URL to a browser)."""
+    if not codecs or text.isascii():
         return text
     lines = [text]
     done = 0
@@ -154,7 +202,7 @@ def with_legacy_readings(text: bytes) -> bytes:
         done = end.start() if end is not None else min(len(text), to + _ON)
         run = text[start:done]
         seen = {run.decode("utf-8", "replace")}
-        for other in _legacy(run):
+        for other in _legacy(run, codecs):
             if other not in seen:
                 seen.add(other)
                 lines.append(other.encode("utf-8", "surrogatepass"))
@@ -165,12 +213,12 @@ def with_legacy_readings(text: bytes) -> bytes:
 _REFERENCE = re.compile(rb"&(?:#|[A-Za-z][A-Za-z0-9]*+;)")
 
 
-def with_references_decoded(text: bytes) -> bytes:
-    """``text`` with its legacy readings (:func:`with_legacy_readings`), and after it the same with
-    its character references decoded when it holds any: a script's or a style's text is markup in
-    SVG/MathML, where a browser decodes them (in HTML it does not, and a text judged both ways only
-    errs on the safe side)."""
-    text = with_legacy_readings(text)
+def with_references_decoded(text: bytes, reading: Reading = EVERY_READING) -> bytes:
+    """``text`` with the legacy readings ``reading`` calls for (:func:`with_legacy_readings`), and
+    after it the same with its character references decoded when it holds any: a script's or a
+    style's text is markup in SVG/MathML, where a browser decodes them (in HTML it does not, and a
+    text judged both ways only errs on the safe side)."""
+    text = with_legacy_readings(text, reading.legacy)
     if text.find(b"&") < 0 or _REFERENCE.search(text) is None:
         return text
     return text + b"\n" + html.unescape(text.decode("utf-8", "replace")).encode("utf-8")

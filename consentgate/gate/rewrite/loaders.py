@@ -108,7 +108,7 @@ def tag_verdict(
     renames: set[bytes] = set()
     srcdoc_category: str | None = None
     for attr in loading:
-        for text in decodings(value_of(data, attr)):
+        for text in decodings(value_of(data, attr), plan.reading):
             for url in _urls(attr[0], text, name):
                 found = plan.match_text_url(url, base)
                 if found is not None:
@@ -124,7 +124,9 @@ def tag_verdict(
         if attr_name == b"srcdoc" and name == b"iframe" and nested is not None:
             raw = value_of(data, attr)
             # (Its text in each reading of the page's encoding: a document of its own, in UTF-8.)
-            texts = decodings(raw) if not raw.isascii() else (html.unescape(raw.decode("ascii")),)
+            texts = (
+                decodings(raw, plan.reading) if not raw.isascii() else (html.unescape(raw.decode("ascii")),)
+            )
             for text in texts:
                 document = text.encode("utf-8", "surrogatepass")
                 inner = "unclassified" if depth >= _SRCDOC_DEPTH else nested(document, depth + 1)
@@ -154,7 +156,7 @@ def code_renames(
     for attr in attrs:
         name = attr[0]
         if name.startswith(b"on") or name == b"style" or name in TEXT_URL_ATTRS:
-            text = "\n".join(decodings(value_of(data, attr)))
+            text = "\n".join(decodings(value_of(data, attr), plan.reading))
             if name == b"style":
                 service = _first_refused(plan, blocked, css_urls(text), base)
             elif name.startswith(b"on") or text.lstrip(" \t\n\f\r\x00").lower().startswith("javascript:"):
@@ -180,7 +182,7 @@ def style_verdict(
 ) -> bytes | None:
     """The inert form of a ``<style>`` whose CSS (``data[tag_end:text_end]``) fetches a refused
     URL, like a script's (``type="text/plain"``, the original ``type`` kept as ``data-cg-type``)."""
-    css = with_references_decoded(data[tag_end:text_end]).decode("utf-8", "replace")
+    css = with_references_decoded(data[tag_end:text_end], plan.reading).decode("utf-8", "replace")
     service = _first_refused(plan, blocked, css_urls(css), base)
     if service is None:
         return None

@@ -100,7 +100,8 @@ class MemoRewriter:
     """A :class:`~.rewriter.Rewriter` with the plan's memory of segments (same interface).
 
     ``feed`` each chunk of the body, then ``finish`` once; the output is the bytes a
-    ``Rewriter(plan, blocked, nonce=nonce)`` gives, only released a segment at a time.
+    ``Rewriter(plan.read_as(encoding), blocked, nonce=nonce)`` gives, only released a segment at a
+    time (``encoding``: the page's, as the gate decided it; None while it is not known).
     ``memoize``: True or False to decide instead of the memory's score; ``segment`` and ``piece``:
     the sizes segments are cut at (small ones let tests cut small pages). ``answered``: how many
     bytes of the body came from memory so far.
@@ -134,12 +135,13 @@ class MemoRewriter:
         blocked: Iterable[str],
         *,
         nonce: str | None = None,
+        encoding: str | None = None,
         memoize: bool | None = None,
         sizes: tuple[int, ...] = _SIZES,
     ) -> None:
         if not sizes or sizes[-1] < 1 or any(a < b for a, b in pairwise(sizes)):
             raise ValueError("sizes must be positive and not growing.")
-        self._plan = plan
+        self._plan = plan = plan.read_as(encoding)  # (its reading is in every state's snapshot)
         self._sizes = sizes
         self._memo: SegmentMemo = plan.memo
         self._blocked = frozenset(blocked)
@@ -164,7 +166,7 @@ class MemoRewriter:
         self._inner_number = 0
         self._rest = b""
         self._tail = b""
-        start_key = (self._blocked, self._placeholder if self._placeholder is not None else self._nonce)
+        start_key = (self._blocked, self._inner_nonce(), plan.reading.name)
         start = self._memo.starts.get(start_key)
         if start is None:
             state, size = snapshot(Rewriter(plan, self._blocked, nonce=self._inner_nonce()))

@@ -50,8 +50,8 @@ STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE) | frozenset(_DERIVE
 
 def snapshot(rewriter: Rewriter) -> tuple[State, int]:
     """The state of ``rewriter`` between two feeds, and the bytes it holds. The blocked
-    categories and the nonce are in it too: the same bytes in the same reading give another
-    output for another of either."""
+    categories, the nonce and the plan's reading of the page's encoding are in it too: the same
+    bytes in the same state give another output for another of them."""
     get = rewriter.__getattribute__
     tree: Tree = get("_tree")
     extra: list[bytes] = get("_extra")
@@ -76,6 +76,7 @@ def snapshot(rewriter: Rewriter) -> tuple[State, int]:
         tuple(extra),
         get("_blocked"),
         get("_nonce"),
+        get("_plan").reading.name,
     )
     return state, len(held) + sum(map(len, extra)) + 16 * len(tree.stack)
 

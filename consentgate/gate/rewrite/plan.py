@@ -7,13 +7,14 @@ memory of segments), so no state lives at module level.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable
 from typing import Final
 
 from ada_url import join_url
 
-from .attributes import decodings
+from .attributes import EVERY_READING, Reading, decodings, reading_of
 from .caches import VerdictCaches
 from .catalog_protocol import CatalogLike, ServiceLike
 from .css import script_urls
@@ -50,16 +51,23 @@ class RewritePlan:
     injection. ``categories`` are the config's categories: a tag explicitly assigned to a category
     not among them is treated as refused (a typo must not let a tag run). ``tag_cap`` and
     ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
+
+    ``reading``: how the bytes of a value, a script or a style are read (:func:`read_as` gives the
+    plan for a page in a known encoding; this one, for a page whose encoding is not known, reads
+    them in every encoding a browser may decode it in).
     """
 
     __slots__ = (
         "_by_authority",
+        "_readings",
+        "_views",
         "caches",
         "catalog",
         "inert",
         "injection",
         "known",
         "memo",
+        "reading",
         "script_cap",
         "tag_cap",
     )
@@ -87,6 +95,28 @@ class RewritePlan:
         self.caches = VerdictCaches()
         self.inert = InertForms()
         self.memo = SegmentMemo()
+        self.reading: Reading = EVERY_READING
+        #: The plan per page encoding (shared by the views), and per reading.
+        self._views: dict[str | None, RewritePlan] = {None: self}
+        self._readings: dict[str | None, RewritePlan] = {None: self}
+
+    def read_as(self, encoding: str | None) -> RewritePlan:
+        """This plan for a page a browser decodes in ``encoding`` (a WHATWG name, None: not known):
+        the same catalog, injection and memory of segments, but the readings of that encoding only,
+        and verdict caches of its own (a verdict on bytes that are not ASCII depends on the
+        reading). Built once per reading; a page in an encoding whose readings are not known to
+        :func:`~.attributes.reading_of` gets this one, every reading."""
+        view = self._views.get(encoding)
+        if view is None:
+            reading = reading_of(encoding)
+            view = self._readings.get(reading.name)
+            if view is None:
+                view = copy.copy(self)  # (the views share everything but these two, and the tables)
+                view.reading = reading
+                view.caches = VerdictCaches()
+                self._readings[reading.name] = view
+            self._views[encoding] = view
+        return view
 
     def match_url(self, raw: bytes) -> ServiceLike | None:
         """The service of a URL as written in an attribute (quotes stripped, entities not decoded)."""
@@ -107,7 +137,7 @@ class RewritePlan:
         service = None
         # Else relative: first party (browsers drop tabs and newlines, so "/\n/host" is "//host").
         if _MAY_LEAVE.search(raw) is not None:
-            for url in decodings(raw):
+            for url in decodings(raw, self.reading):
                 service = self.catalog.match_url(url)
                 if service is not None:
                     break

@@ -65,7 +65,9 @@ def script_verdict(
     elif base is None:
         service = plan.match_url(src)
     else:
-        service = next(filter(None, (plan.match_text_url(url, base) for url in decodings(src))), None)
+        service = next(
+            filter(None, (plan.match_text_url(url, base) for url in decodings(src, plan.reading))), None
+        )
     if category is None and service is not None:
         category = service.category
     if category is not None and plan.refuses(category, blocked):
@@ -89,7 +91,7 @@ def inline_verdict(
     text ends at ``text_end``, or None to leave it (``renames``: the attributes its inert form
     renames)."""
     attrs = attributes(low, name_end, tag_end - 1)
-    text = with_references_decoded(data[tag_end:text_end])
+    text = with_references_decoded(data[tag_end:text_end], plan.reading)
     service = plan.match_inline(text) if runs_script(data, attrs) else None
     if service is None or not plan.refuses(service.category, blocked):
         # A script (or speculation rules, an import map) that names a refused host's URL.

@@ -39,9 +39,9 @@ def _memo(
     blocked: frozenset[str],
     nonce: str | None,
     chunks: list[int] | None = None,
-    **sizes: tuple[int, ...],
+    sizes: tuple[int, ...] = (2048, 512, 128),
 ) -> tuple[bytes, int]:
-    rewriter = MemoRewriter(plan, blocked, nonce=nonce, memoize=True, **sizes)
+    rewriter = MemoRewriter(plan, blocked, nonce=nonce, memoize=True, sizes=sizes)
     out, at = [], 0
     for size in chunks or []:
         out.append(rewriter.feed(body[at : at + size]))
@@ -228,3 +228,23 @@ def test_the_nonce_comes_back_where_the_rewriter_holds_part_of_it_back(
             got, _ = _memo(plan, body, ALL_OPTIONAL, nonce, [shift + 7], sizes=(48, 24))
             assert got == _plain(plan, body, ALL_OPTIONAL, nonce)
     assert ragged > 0  # (the case this test is for did come up)
+
+
+def test_one_encodings_output_is_never_served_for_another() -> None:
+    # The same bytes (a fullwidth host in Shift_JIS) are a tracker's URL to a browser that decodes
+    # them as Shift_JIS, and no host as UTF-8: remembered for one, they are read again for the other.
+    host = "www.facebook\uff0ecom".encode("cp932")
+    rows = b"".join(b"<p>row %d</p>\n" % i for i in range(120))
+    body = rows + b'<img src="https://' + host + b'/tr">\n' + rows
+    plan = tiny_plan()
+    outputs: dict[str | None, bytes] = {
+        e: _plain(plan.read_as(e), body, ALL_OPTIONAL, None) for e in ("shift_jis", "utf-8")
+    }
+    assert b"data-cg-src" in outputs["shift_jis"] and outputs["utf-8"] == body
+    outputs[None] = outputs["shift_jis"]  # (not known: read every way)
+    answered = []
+    for encoding in ("shift_jis", "utf-8", "shift_jis", "utf-8", None, "utf-8", None):
+        rewriter = MemoRewriter(plan, ALL_OPTIONAL, encoding=encoding, memoize=True, sizes=(256, 64))
+        assert rewriter.feed(body) + rewriter.finish() == outputs[encoding], encoding
+        answered.append(rewriter.answered)
+    assert answered[:2] == [0, 0] and min(answered[2:4]) > 0  # (the memory was in play)
