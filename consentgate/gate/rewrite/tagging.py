@@ -76,12 +76,17 @@ def _undecided(token: bytes) -> bool:
     )
 
 
-def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
+def next_trigger(low: bytes, at: int, memo: list[Any], frames: bool = True) -> int:
     """The first position from ``at`` on where HOT may match in an ordinary tag (or the ``:`` of
     a scheme, or the ``<`` of a frame's start tag), ``len(low)`` if none: every match of HOT but
     ``srcdoc`` holds one, so that whoever stops there reads every tag HOT would flag. ``memo``
     keeps each search's next hit for the buffer (``[low, ...]``; any list to start), so that the
-    buffer is skimmed once per search while ``at`` does not go back."""
+    buffer is skimmed once per search while ``at`` does not go back.
+
+    ``frames=False`` leaves out the frames' start tags (a search that stops at every ``<`` of the
+    page, the most of this one's cost): in the rewriter's fast data mode an ``<iframe>``,
+    ``<object>`` and ``<embed>`` are candidates judged as such, and a ``<frame>`` does nothing
+    outside a frameset (whose ``<frameset>`` turns the exact mode on for good, which looks for them)."""
     size = len(low)
     if not memo or memo[0] is not low:
         memo[:] = [low, -1, -1, -1, -1, -1, -1]
@@ -114,12 +119,13 @@ def next_trigger(low: bytes, at: int, memo: list[Any]) -> int:
         p = memo[5] = low.find(CATEGORY_ATTR, at) % (size + 1)
     if p < best:
         best = p
-    p = memo[6]
-    if p < at:
-        m = FRAME_START.search(low, at)
-        p = memo[6] = m.start() if m is not None else size
-    if p < best:
-        best = p
+    if frames:
+        p = memo[6]
+        if p < at:
+            m = FRAME_START.search(low, at)
+            p = memo[6] = m.start() if m is not None else size
+        if p < best:
+            best = p
     return best
 
 
@@ -207,8 +213,6 @@ class TagPart:
         while t < c:
             if low[t] == 58:  # the ':' after a scheme (its start is before t, in the same value)
                 after = t + 1
-            elif low[t] == 60:  # a frame's start tag (its data: URL is judged with the tag)
-                t = after = t + 1  # (a position inside the tag, as for the others)
             else:
                 m = HOT.match(low, t, c)
                 if m is None:
@@ -242,7 +246,7 @@ class TagPart:
     def _next_trigger(self, low: bytes, at: int) -> int:
         """The first position from ``at`` on where HOT may match in an ordinary tag (see
         :func:`next_trigger`), remembered for this buffer."""
-        return next_trigger(low, at, self._triggers)
+        return next_trigger(low, at, self._triggers, False)
 
     def _loader_tag(self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, name: bytes) -> None:
         self._general(data, low, c, name_end, tag_end, name, False)
