@@ -14,6 +14,7 @@ from .attributes import attributes
 from .caches import UNKNOWN, VerdictCaches
 from .data_frames import FRAME_SOURCES, FRAME_START, frame_verdict, may_hold_data_frame
 from .loaders import style_verdict, tag_verdict
+from .preload_scan import DATA_SCHEME, unscanned_style
 from .tokenizer import LETTERS, NAME_STOP, RAW_END, URL_BREAKS, tag_close
 from .vocabulary import CATEGORY_ATTR
 
@@ -136,13 +137,14 @@ _SCHEME = re.compile(rb"h" + _WS + b"t" + _WS + b"t" + _WS + b"p" + _WS + b"(?:s
 def _may_name_url(low: bytes, start: int, end: int) -> bool:
     """False when the text ``low[start:end]`` surely names no absolute or protocol-relative URL,
     even once escapes and character references are decoded (the judge reads both) and tabs and
-    newlines dropped: no ``//``, no scheme, no backslash, no ``&`` (searches that skim at C speed,
+    newlines dropped: no ``//``, no scheme (``data:`` too), no backslash, no ``&`` (searches that skim at C speed,
     where the URL regex stops at every letter)."""
     return (
         low.find(b"\\", start, end) >= 0
         or low.find(b"&", start, end) >= 0
         or _SLASHES.search(low, start, end) is not None
         or _SCHEME.search(low, start, end) is not None
+        or DATA_SCHEME.search(low, start, end) is not None
     )
 
 
@@ -306,7 +308,7 @@ class TagPart:
                 )
                 caches.remember_style(key, new)
         if new is not None:
-            self._replace(c, tag_end, new)
+            self._replace(c, tag_end, unscanned_style(new, low, tag_end, text_end))
         elif self._base_url is not None or self._may_load_third_party(low, c, tag_end):
             self._general(data, low, c, name_end, tag_end, b"style", False)
         return False
