@@ -29,7 +29,7 @@ from .consent.state_cookie import StateCookie
 from .consent.variants import Variants
 from .gate.banner import banner_routes
 from .gate.cookie_filter import CookieFilter
-from .gate.header_loads import LINK, REFRESH, REPORTING, gated_header_loads
+from .gate.header_loads import LINK, POLICIES, REFRESH, REPORTING, gated_header_loads
 from .gate.html_response import HtmlRewriting
 from .gate.injection import Injection
 from .gate.xml import XmlRewriting
@@ -54,6 +54,7 @@ _HEADS: Final = {
     LINK: 3,
     REFRESH: 3,
     **dict.fromkeys(REPORTING, 3),
+    **dict.fromkeys(POLICIES, 4),
     **dict.fromkeys((b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary"), 0),
 }
 #: Common Content-Type values that are not HTML, exactly as apps send them: found without
@@ -265,6 +266,10 @@ class _Responder:
                     cookies = True
                 elif kind == 3:
                     loads = True
+                elif kind == 4:
+                    # A CSP only sends reports to its report-uri URLs (most pages have a CSP, few
+                    # a report-uri): the filter runs for those only.
+                    loads = loads or value.lower().find(b"report-uri") >= 0
         except TypeError:  # a bytearray name or value (unhashable): the same headers as bytes
             return self.send({**message, "headers": [(bytes(n), bytes(v)) for n, v in headers]})
         if cookies or html or xml or loads or types != 1:

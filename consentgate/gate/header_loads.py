@@ -29,10 +29,10 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from .report_headers import REPORTING, gated_reporting
+from .report_headers import POLICIES, REPORTING, gated_reporting
 from .rewrite import RewritePlan
 
-__all__ = ["LINK", "REFRESH", "REPORTING", "gated_header_loads"]
+__all__ = ["LINK", "POLICIES", "REFRESH", "REPORTING", "gated_header_loads"]
 
 #: The header names this module reads, as the response path matches them (lower case).
 LINK: Final = b"link"

@@ -23,7 +23,7 @@ from typing import Final
 
 from .rewrite.css import URL_IN_TEXT
 
-__all__ = ["REPORTING", "gated_reporting"]
+__all__ = ["POLICIES", "REPORTING", "gated_reporting"]
 
 _SPECULATION: Final = b"speculation-rules"
 _CSP: Final = b"content-security-policy"
@@ -32,6 +32,8 @@ _ENDPOINTS: Final = b"reporting-endpoints"
 _REPORT_TO: Final = b"report-to"
 #: The header names (lower case) this module reads.
 REPORTING: Final = frozenset({_SPECULATION, _CSP, _CSP_REPORT_ONLY, _ENDPOINTS, _REPORT_TO})
+#: Those of them that only matter with a ``report-uri`` in their value (most pages send a CSP).
+POLICIES: Final = frozenset({_CSP, _CSP_REPORT_ONLY})
 
 #: A structured-field string, then what separates it from the next member.
 _STRING: Final = rb'"((?:[^"\\]|\\.)*)"'
