@@ -8,6 +8,8 @@ rewriter's life, alive only inside one ``feed``, or the state.
 
 from __future__ import annotations
 
+from collections import deque
+from operator import attrgetter
 from typing import Final, cast
 
 from .memo_store import State
@@ -45,6 +47,8 @@ _FIRST_TAG_STATE: Final = TAG_NAME
 _FIRST_OVER: Final = (b"", False)
 #: ... and those holding a mutable value, frozen into the snapshot.
 _MUTABLE: Final = ("_tree", "_neutral", "_extra")
+#: The plain slots' values in one call (a tuple, in :data:`_PLAIN`'s order).
+_PLAIN_VALUES: Final = attrgetter(*_PLAIN)
 STATE_SLOTS: Final = frozenset(_PLAIN) | frozenset(_MUTABLE) | frozenset(_DERIVED)
 
 
@@ -56,7 +60,7 @@ def snapshot(rewriter: Rewriter) -> tuple[State, int]:
     tree: Tree = get("_tree")
     extra: list[bytes] = get("_extra")
     held: bytes = get("_held")
-    values = [get(name) for name in _PLAIN]
+    values = list(_PLAIN_VALUES(rewriter))
     # Leftovers that the rewriter only reads in the state that sets them again are written as
     # their first values, so that two readings that agree on everything else meet in one state.
     kind = values[_STATE]
@@ -98,8 +102,11 @@ def resume(
 def load(rewriter: Rewriter, state: State, swap: tuple[bytes, bytes] | None = None) -> None:
     """Put ``rewriter`` (of the same plan, categories and nonce) in ``state``."""
     put = rewriter.__setattr__
-    for name, value in zip(_PLAIN, state, strict=False):
-        put(name, value if swap is None else _swapped(value, swap))
+    if swap is None:
+        deque(map(put, _PLAIN, state), 0)  # (every plain slot set in one call)
+    else:
+        for name, value in zip(_PLAIN, state, strict=False):
+            put(name, _swapped(value, swap))
     injected = state[_INJECTED]
     put("_cand", CAND_POST if injected else CAND_PRE)
     put("_skip", SKIP_POST if injected else SKIP_PRE)
