@@ -136,15 +136,7 @@ def _imports() -> Any:
     return Starlette(routes=[Route(path, serve_import) for path in IMPORTS])
 
 
-_DATA_OPEN = pytest.mark.xfail(
-    strict=True,
-    reason="open: a <link href> data: URL's CSS is not read yet (the rewriter judges the URL, which "
-    "names no host; see docs/gate.md, CSS text)",
-)
-_OPEN = {"/link-data-url": [_DATA_OPEN]}
-
-
-@pytest.mark.parametrize("path", [pytest.param(path, marks=_OPEN.get(path, [])) for path in IMPORTS])
+@pytest.mark.parametrize("path", list(IMPORTS))
 def test_imports_and_data_urls_send_no_request(browser: Browser, tmp_path: Any, path: str) -> None:
     with serve(_imports()) as bare:
         assert _trackers(_contexts(browser, bare), path, javascript=True)

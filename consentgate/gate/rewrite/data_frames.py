@@ -1,4 +1,5 @@
-"""Frames whose ``data:`` URL is a document that would load something refused.
+"""Frames whose ``data:`` URL is a document that would load something refused (and links whose
+``data:`` URL is a style sheet that would).
 
 An ``<iframe src>``, ``<frame src>``, ``<object data>`` or ``<embed src>`` holding a ``data:`` URL
 of an HTML or XML type renders that document as a page of its own: ``<iframe
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from .attributes import attributes, decodings, explicit_category, value_of
+from .css import css_urls
 from .data_urls import data_document, renders_as_document
 
 if TYPE_CHECKING:
@@ -34,10 +36,13 @@ if TYPE_CHECKING:
 
 __all__ = ["FRAME_SOURCES", "FRAME_START", "frame_verdict", "judge_xml_documents_with", "may_hold_data_frame"]
 
-#: The elements that render a document of their own, and the attribute that names it.
-FRAME_SOURCES: Final = {b"iframe": (b"src",), b"frame": (b"src",), b"object": (b"data",), b"embed": (b"src",)}
-#: The start of a frame's tag, in lower-cased markup.
-FRAME_START: Final = re.compile(rb"<(?:i?frame|object|embed)[\t\n\f\r />]")
+#: The elements that render a document of their own, and the attribute that names it; and a
+#: ``<link>``, whose ``data:`` style sheet may import or use what a tracker serves.
+FRAME_SOURCES: Final = {
+    b"iframe": (b"src",), b"frame": (b"src",), b"object": (b"data",), b"embed": (b"src",), b"link": (b"href",)
+}  # fmt: skip
+#: The start of a frame's (or a link's) tag, in lower-cased markup.
+FRAME_START: Final = re.compile(rb"<(?:i?frame|object|embed|link)[\t\n\f\r />]")
 #: ``data:`` (a browser drops tabs and newlines in a URL), or a character reference that may spell it.
 _DATA_OR_REFERENCE: Final = re.compile(rb"d[\t\n\r]*+a[\t\n\r]*+t[\t\n\r]*+a[\t\n\r]*+:|&")
 #: How deep nested documents go before the rest is refused outright (the ``srcdoc`` limit).
@@ -91,7 +96,10 @@ def frame_verdict(
         if attr[0] not in sources:
             continue
         for text in decodings(value_of(tag, attr)):
-            category = _document_category(plan, blocked, text, nested, depth)
+            if name == b"link":
+                category = _sheet_category(plan, blocked, text)
+            else:
+                category = _document_category(plan, blocked, text, nested, depth)
             if category is not None:
                 renames = frozenset(a[0] for a in attrs if a[0] in sources)
                 return plan.inert.tag(tag, 0, name_end, len(tag), attrs, renames, category, None)
@@ -118,3 +126,22 @@ def _document_category(
     if not _xml_judge:
         return _UNREADABLE
     return _xml_judge[0](plan, blocked, body)
+
+
+def _sheet_category(plan: RewritePlan, blocked: frozenset[str], url: str) -> str | None:
+    """The category of what the style sheet in the ``data:`` URL ``url`` would load that is refused:
+    its CSS read as a ``<style>``'s is (``url()``, ``@import``, and the CSS of its own ``data:``
+    URLs). Whatever its ``rel`` and media type: a browser in quirks mode applies any type, and a
+    link that is no style sheet loads nothing from it anyway. Only absolute URLs count: a relative
+    one has no base in a ``data:`` document."""
+    found = data_document(url)
+    if found is None:
+        return None
+    body = found[1]
+    # (An image's bytes read as text name nothing; a byte order mark decides as a browser's does.)
+    utf16 = body[:2] in (b"\xff\xfe", b"\xfe\xff")
+    for text in css_urls(body.decode("utf-16" if utf16 else "utf-8", "replace")):
+        service = plan.match_text_url(text, None)
+        if service is not None and plan.refuses(service.category, blocked):
+            return service.category
+    return None
