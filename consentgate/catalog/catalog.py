@@ -284,14 +284,14 @@ class Catalog:
         # position (about 2 MB/s). Each distinct literal is looked for once (several services
         # share some). Leftmost match wins, ties to catalog order, as with a single alternation.
         best: tuple[int, int] | None = None
-        for literal, snippets in self._inline_literals:
-            if literal in text:
-                # Each snippet's own pattern: the leftmost of them is where the service's
-                # alternation would match (a match contains its snippet's literal).
-                for index, pattern in snippets:
-                    found = pattern.search(text)
-                    if found is not None and (best is None or (found.start(), index) < best):
-                        best = (found.start(), index)
+        # (the literals tested in one comprehension: a script names one or two of them at most)
+        for snippets in [snippets for literal, snippets in self._inline_literals if literal in text]:
+            # Each snippet's own pattern: the leftmost of them is where the service's
+            # alternation would match (a match contains its snippet's literal).
+            for index, pattern in snippets:
+                found = pattern.search(text)
+                if found is not None and (best is None or (found.start(), index) < best):
+                    best = (found.start(), index)
         return self._inline_rules[best[1]][2] if best is not None else None
 
     # --- cookies ----------------------------------------------------------------------------------
