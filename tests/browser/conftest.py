@@ -195,3 +195,31 @@ def _contexts(browser: Browser, site: Site) -> Iterator[ContextFactory]:
     yield factory
     for context in contexts:
         context.close()
+
+
+def with_and_without_gate(make_app: Callable[[], Any], name: str) -> tuple[Any, Any, Any, Any]:
+    """The fixtures ``gated_site`` and ``bare_site`` (the app of ``make_app`` behind the gate, with
+    a SQLite ledger of its own, and alone; one server each per module), and ``gated_context`` and
+    ``bare_context`` (contexts on them): assign them to those names in a test module, so that what
+    loads with the gate can be compared with what loads without it."""
+
+    @pytest.fixture(scope="module")
+    def gated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+        database = f"sqlite:///{tmp_path_factory.mktemp(name) / 'consentgate.db'}"
+        with serve(gated(make_app(), SECRET, database)) as running:
+            yield running
+
+    @pytest.fixture(scope="module")
+    def bare_site() -> Iterator[Site]:
+        with serve(make_app()) as running:
+            yield running
+
+    @pytest.fixture
+    def gated_context(browser: Browser, gated_site: Site) -> Iterator[ContextFactory]:
+        yield from _contexts(browser, gated_site)
+
+    @pytest.fixture
+    def bare_context(browser: Browser, bare_site: Site) -> Iterator[ContextFactory]:
+        yield from _contexts(browser, bare_site)
+
+    return gated_site, bare_site, gated_context, bare_context

@@ -6,7 +6,6 @@ pixel without the gate (checked first), and not one request leaves for a tracker
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.browser.conftest import SECRET, ContextFactory, Site, _contexts, gated, serve
+from tests.browser.conftest import (
+    ContextFactory,
+    Site,
+    _contexts,
+    with_and_without_gate,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -96,27 +100,7 @@ def _app() -> Any:
     return Starlette(routes=[Route(path, _page) for path in [*PAGES, "/ok.gif"]])
 
 
-@pytest.fixture(scope="module")
-def gated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = f"sqlite:///{tmp_path_factory.mktemp('charset') / 'consentgate.db'}"
-    with serve(gated(_app(), SECRET, database)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def bare_site() -> Iterator[Site]:
-    with serve(_app()) as running:
-        yield running
-
-
-@pytest.fixture
-def gated_context(browser: Browser, gated_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, gated_site)
-
-
-@pytest.fixture
-def bare_context(browser: Browser, bare_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, bare_site)
+gated_site, bare_site, gated_context, bare_context = with_and_without_gate(_app, "charset")
 
 
 def _visit(factory: ContextFactory, path: str, *, javascript: bool) -> tuple[list[str], str | None, str]:

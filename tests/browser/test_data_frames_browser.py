@@ -7,16 +7,18 @@ gate the same pages do (what made them a bypass)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from tests.browser.conftest import SECRET, ContextFactory, Recorder, Site, _contexts, gated, serve
+from tests.browser.conftest import (
+    ContextFactory,
+    Recorder,
+    with_and_without_gate,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -62,27 +64,7 @@ def _app() -> Starlette:
     return Starlette(routes=[*(Route(path, _page) for path in PAGES), Route("/own.gif", _gif)])
 
 
-@pytest.fixture(scope="module")
-def frames_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = f"sqlite:///{tmp_path_factory.mktemp('frames') / 'consentgate.db'}"
-    with serve(gated(_app(), SECRET, database)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def bare_frames_site() -> Iterator[Site]:
-    with serve(_app()) as running:
-        yield running
-
-
-@pytest.fixture
-def frames_context(browser: Browser, frames_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, frames_site)
-
-
-@pytest.fixture
-def bare_frames_context(browser: Browser, bare_frames_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, bare_frames_site)
+gated_site, bare_site, gated_context, bare_context = with_and_without_gate(_app, "frames")
 
 
 def _visit(factory: ContextFactory, path: str, *, scripts: bool = True) -> Recorder:
@@ -97,19 +79,19 @@ def _visit(factory: ContextFactory, path: str, *, scripts: bool = True) -> Recor
 @pytest.mark.parametrize("scripts", [True, False])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_data_url_frames_load_no_tracker_through_the_gate(
-    frames_context: ContextFactory, bare_frames_context: ContextFactory, path: str, scripts: bool
+    gated_context: ContextFactory, bare_context: ContextFactory, path: str, scripts: bool
 ) -> None:
-    bare = _visit(bare_frames_context, path, scripts=scripts)
+    bare = _visit(bare_context, path, scripts=scripts)
     assert bare.third_party != []  # the case is real in this Chromium
-    gated_visit = _visit(frames_context, path, scripts=scripts)
+    gated_visit = _visit(gated_context, path, scripts=scripts)
     assert gated_visit.third_party == []
     assert any(url.endswith("/own.gif") for url in gated_visit.urls)  # the page itself still renders
 
 
 def test_every_frame_of_the_page_loads_its_tracker_without_the_gate(
-    bare_frames_context: ContextFactory,
+    bare_context: ContextFactory,
 ) -> None:
     """Each form above is one Chromium renders as a document (so each is worth its rename)."""
-    loaded = " ".join(_visit(bare_frames_context, "/frames").third_party)
+    loaded = " ".join(_visit(bare_context, "/frames").third_party)
     for marker in ("percent", "base64", "svg", "objecttype", "fbevents.js", "foreign", "nested"):
         assert marker in loaded, marker

@@ -18,7 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.browser.conftest import SECRET, ContextFactory, Site, _contexts, gated, serve
+from tests.browser.conftest import (
+    SECRET,
+    ContextFactory,
+    Site,
+    _contexts,
+    gated,
+    serve,
+    with_and_without_gate,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -78,17 +86,7 @@ def _app() -> Any:
     return Starlette(routes=[Route(path, _serve) for path in PAGES])
 
 
-@pytest.fixture(scope="module")
-def gated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = f"sqlite:///{tmp_path_factory.mktemp('sweep') / 'consentgate.db'}"
-    with serve(gated(_app(), SECRET, database)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def bare_site() -> Iterator[Site]:
-    with serve(_app()) as running:
-        yield running
+gated_site, bare_site, gated_context, bare_context = with_and_without_gate(_app, "sweep")
 
 
 def _trackers(factory: Iterator[ContextFactory], path: str, *, javascript: bool) -> list[str]:

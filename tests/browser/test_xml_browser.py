@@ -4,16 +4,18 @@ visitor grants its category; without the gate the same documents do (what made t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.browser.conftest import SECRET, ContextFactory, Recorder, Site, _contexts, gated, serve
+from tests.browser.conftest import (
+    ContextFactory,
+    Recorder,
+    with_and_without_gate,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -87,27 +89,7 @@ def _app() -> Starlette:
     return Starlette(routes=[*routes, Route("/feed.xsl", _xsl), Route("/own.gif", _gif)])
 
 
-@pytest.fixture(scope="module")
-def xml_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = f"sqlite:///{tmp_path_factory.mktemp('xml') / 'consentgate.db'}"
-    with serve(gated(_app(), SECRET, database)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def bare_site() -> Iterator[Site]:
-    with serve(_app()) as running:
-        yield running
-
-
-@pytest.fixture
-def xml_context(browser: Browser, xml_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, xml_site)
-
-
-@pytest.fixture
-def bare_context(browser: Browser, bare_site: Site) -> Iterator[ContextFactory]:
-    yield from _contexts(browser, bare_site)
+gated_site, bare_site, gated_context, bare_context = with_and_without_gate(_app, "xml")
 
 
 def _visit(factory: ContextFactory, path: str, *, scripts: bool = True) -> tuple[Page, Recorder]:
@@ -128,10 +110,10 @@ def _bare_loads_trackers(bare: ContextFactory, path: str) -> None:
 @pytest.mark.parametrize("scripts", [True, False])
 @pytest.mark.parametrize("path", ["/page.xhtml", "/image.svg", "/utf16.xhtml"])
 def test_xhtml_and_svg_documents_load_no_tracker_through_the_gate(
-    xml_context: ContextFactory, bare_context: ContextFactory, path: str, scripts: bool
+    gated_context: ContextFactory, bare_context: ContextFactory, path: str, scripts: bool
 ) -> None:
     _bare_loads_trackers(bare_context, path)
-    page, recorder = _visit(xml_context, path, scripts=scripts)
+    page, recorder = _visit(gated_context, path, scripts=scripts)
     assert recorder.third_party == []
     # Still a document Chromium renders (no parser error), whose own image loads.
     assert any(url.endswith("/own.gif") for url in recorder.urls)
@@ -139,28 +121,28 @@ def test_xhtml_and_svg_documents_load_no_tracker_through_the_gate(
 
 
 def test_an_xslt_transform_does_not_run_while_anything_is_refused(
-    xml_context: ContextFactory, bare_context: ContextFactory
+    gated_context: ContextFactory, bare_context: ContextFactory
 ) -> None:
     _bare_loads_trackers(bare_context, "/feed.xml")  # Chromium 156 still runs XSLT
-    _page, recorder = _visit(xml_context, "/feed.xml")
+    _page, recorder = _visit(gated_context, "/feed.xml")
     assert recorder.third_party == []
     assert not any(url.endswith("/feed.xsl") for url in recorder.urls)
 
 
 def test_a_malformed_document_loads_nothing_past_its_error(
-    xml_context: ContextFactory, bare_context: ContextFactory
+    gated_context: ContextFactory, bare_context: ContextFactory
 ) -> None:
     _bare_loads_trackers(bare_context, "/broken.xhtml")
-    _page, recorder = _visit(xml_context, "/broken.xhtml")
+    _page, recorder = _visit(gated_context, "/broken.xhtml")
     assert recorder.third_party == []
     assert any(url.endswith("/own.gif") for url in recorder.urls)  # the part before the error renders
 
 
 def test_a_document_whose_dtd_entity_holds_markup_is_refused(
-    xml_context: ContextFactory, bare_context: ContextFactory
+    gated_context: ContextFactory, bare_context: ContextFactory
 ) -> None:
     _bare_loads_trackers(bare_context, "/entity.xhtml")  # Chromium expands internal entities
-    context, recorder = xml_context()
+    context, recorder = gated_context()
     response = context.new_page().goto("/entity.xhtml")
     assert response is not None and response.status == 502
     assert recorder.third_party == []

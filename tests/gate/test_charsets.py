@@ -11,14 +11,14 @@ tests/browser/test_charset_and_animation_browser.py)."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.asgi import body_app, get_after_choice
 from tests.support.rewriter import leaks
-from tests.support.site import GateFactory, client_for
+from tests.support.site import GateFactory
 
 PIXEL = "https://www.facebook.com/tr?id=1"
 GTM = "https://www.googletagmanager.com/gtm.js?id=GTM-1"
@@ -27,31 +27,11 @@ JP = "日本語のページです。"
 #: Two kanji whose bytes are '<!--' (0x3C21 and 0x2D2D), then ASCII: the img is live markup.
 HIDDEN = b"\x1b$B<!--\x1b(B" + f'<img src="{PIXEL}">-->'.encode()
 
-Headers = list[tuple[bytes, bytes]]
-
-
-def _app(body: bytes, headers: Headers, *, pieces: int = 1) -> Callable[..., Any]:
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        size = max(1, -(-len(body) // pieces))
-        parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-        for i, part in enumerate(parts):
-            await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
-
-    return app
-
 
 async def _get(make_gate: GateFactory, body: bytes, content_type: bytes | None, **kw: Any) -> httpx.Response:
     headers = [] if content_type is None else [(b"content-type", content_type)]
     headers += kw.pop("extra", [])
-    gate = make_gate(_app(body, headers, pieces=kw.pop("pieces", 1)))
-    try:
-        async with client_for(gate) as client:
-            response = await client.get("/")
-            await response.aread()
-            return response
-    finally:
-        await gate.aclose()
+    return await get_after_choice(make_gate(body_app(body, headers, pieces=kw.pop("pieces", 1))))
 
 
 def _charset(response: httpx.Response) -> str | None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests.support.site import ORIGIN, GateFactory, client_for
+from tests.support.asgi import get_after_choice
+from tests.support.site import GateFactory
 
 PIXEL_TAG = "<img src=https://www.facebook.com/tr?id=1>"
 FRAMES = (
@@ -41,17 +42,7 @@ def _app(body: bytes) -> Callable[..., Any]:
 
 
 async def _get(make_gate: GateFactory, choice: dict[str, Any] | None = None) -> httpx.Response:
-    gate = make_gate(_app(PAGE), mode="per_visitor")
-    try:
-        async with client_for(gate) as client:
-            if choice is not None:
-                chosen = await client.post("/consentgate/consent", json=choice, headers={"origin": ORIGIN})
-                assert chosen.status_code == 200, chosen.text
-            response = await client.get("/")
-            await response.aread()
-            return response
-    finally:
-        await gate.aclose()
+    return await get_after_choice(make_gate(_app(PAGE), mode="per_visitor"), choice)
 
 
 async def test_frames_with_a_tracking_data_document_are_inert_through_the_gate(

@@ -14,14 +14,14 @@ import gzip
 import html
 import xml.parsers.expat as expat
 import zlib
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.support.site import ORIGIN, GateFactory, client_for
+from tests.support.asgi import Headers, body_app, get_after_choice
+from tests.support.site import GateFactory, client_for
 
 XHTML = "http://www.w3.org/1999/xhtml"
 SVG = "http://www.w3.org/2000/svg"
@@ -41,19 +41,6 @@ SVG_DOC = (
     f'<animate href="#i" attributeName="href" values="/a.png;{PIXEL}&amp;a=6"/></svg>'
 )
 
-Headers = list[tuple[bytes, bytes]]
-
-
-def _app(body: bytes, headers: Headers, *, pieces: int = 1) -> Callable[..., Any]:
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        size = max(1, -(-len(body) // pieces))
-        parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-        for i, part in enumerate(parts):
-            await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
-
-    return app
-
 
 async def _get(
     make_gate: GateFactory,
@@ -67,17 +54,7 @@ async def _get(
 ) -> httpx.Response:
     data = body.encode() if isinstance(body, str) else body
     headers = ([] if content_type is None else [(b"content-type", content_type)]) + list(extra)
-    gate = make_gate(_app(data, headers, pieces=pieces), **config)
-    try:
-        async with client_for(gate) as client:
-            if choice is not None:
-                chosen = await client.post("/consentgate/consent", json=choice, headers={"origin": ORIGIN})
-                assert chosen.status_code == 200, chosen.text
-            response = await client.get("/")
-            await response.aread()
-            return response
-    finally:
-        await gate.aclose()
+    return await get_after_choice(make_gate(body_app(data, headers, pieces=pieces), **config), choice)
 
 
 def live(document: bytes) -> list[str]:
@@ -355,7 +332,7 @@ async def test_a_gzip_body_that_breaks_after_its_start_ends_there(make_gate: Gat
     broken = bytearray(gzip.compress(body))
     broken[-6] ^= 0xFF  # its CRC is wrong: known when the last piece comes, after output went out
     headers = [(b"content-type", b"application/xhtml+xml"), (b"content-encoding", b"gzip")]
-    gate = make_gate(_app(bytes(broken), headers, pieces=8))
+    gate = make_gate(body_app(bytes(broken), headers, pieces=8))
     try:
         async with client_for(gate) as client, client.stream("GET", "/") as response:
             raw = b"".join([chunk async for chunk in response.aiter_raw()])

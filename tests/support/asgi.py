@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import httpx
+
+from tests.support.site import ORIGIN, client_for
+
 
 class ClosingApp(Protocol):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None: ...
@@ -29,3 +33,35 @@ async def sent_for_get(gate: ClosingApp, **scope: Any) -> list[dict[str, Any]]:
     finally:
         await gate.aclose()
     return sent
+
+
+Headers = list[tuple[bytes, bytes]]
+
+
+def body_app(body: bytes, headers: Headers, *, pieces: int = 1) -> Any:
+    """An app that answers every request with ``headers`` and ``body``, sent in ``pieces`` parts
+    of (nearly) equal size, as a server streams it."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        size = max(1, -(-len(body) // pieces))
+        parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+        for i, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
+
+    return app
+
+
+async def get_after_choice(gate: ClosingApp, choice: dict[str, Any] | None = None) -> httpx.Response:
+    """``GET /`` through ``gate`` over real HTTP (httpx's ASGI transport), after posting ``choice``
+    to the consent endpoint when one is given; the body is read and the gate closed."""
+    try:
+        async with client_for(gate) as client:
+            if choice is not None:
+                chosen = await client.post("/consentgate/consent", json=choice, headers={"origin": ORIGIN})
+                assert chosen.status_code == 200, chosen.text
+            response = await client.get("/")
+            await response.aread()
+            return response
+    finally:
+        await gate.aclose()
