@@ -47,7 +47,8 @@ __all__ = ["ConsentMiddleware"]
 _new = object.__new__
 
 #: The response headers the way back reads (1: Content-Type, 2: Set-Cookie, 3: headers that load,
-#: gate/header_loads.py) and common ones it skips (0), by lower-case name: one look-up per header.
+#: gate/header_loads.py; 4: a CSP, which loads only through a report-uri) and common ones it skips
+#: (0), by lower-case name: one look-up per header.
 _HEADS: Final = {
     b"content-type": 1,
     b"set-cookie": 2,
