@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -17,6 +18,8 @@ import httpx
 from consentgate.cli.demo import SECRET_ENV
 from tests.support.site import free_port
 
+#: The types of the documents the gate rewrites (HTML, and XML documents a browser renders).
+_REWRITTEN = re.compile(r"text/html|xml|xsl", re.IGNORECASE)
 ROUTES = [
     "/",
     "/pricing",
@@ -89,7 +92,12 @@ def test_a_choice_outlives_a_restart_and_head_answers_like_get(tmp_path: Path) -
             assert head.content == b"", path
             assert head.headers.get("content-type") == got.headers.get("content-type"), path
             if "content-length" in got.headers:
-                assert head.headers.get("content-length") == got.headers["content-length"], path
+                # A document the gate rewrites, sent without its body for HEAD (a static file), has
+                # no rewritten length to give: HTTP lets a HEAD answer omit a field determined while
+                # making the content (RFC 9110, 9.3.2). When it gives one, it is GET's.
+                rewritten = _REWRITTEN.search(got.headers.get("content-type", "")) is not None
+                if not (rewritten and "content-length" not in head.headers):
+                    assert head.headers.get("content-length") == got.headers["content-length"], path
     key_file = tmp_path / "demo.db.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = key_file.read_bytes()
