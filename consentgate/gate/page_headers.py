@@ -6,27 +6,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["REFUSED_BODY", "REFUSED_START", "csp_nonce", "page_headers"]
+__all__ = ["REFUSED_BODY", "REFUSED_START", "csp_nonce", "page_headers", "refused_answer"]
 
 _NONCE: Final = re.compile(rb"'nonce-([A-Za-z0-9+/_=-]+)'")
-#: ``[gate] unknown_content_type = "refuse"``: the answer instead of a page without one Content-Type.
-REFUSED_BODY: Final = json.dumps(
-    {
-        "error": "unknown_content_type",
-        "detail": "The site answered without one Content-Type, and [gate] unknown_content_type is 'refuse'.",
-    }
-).encode()
-REFUSED_START: Final = {
-    "type": "http.response.start",
-    "status": 502,
-    "headers": [
+
+
+def refused_answer(error: str, detail: str) -> tuple[dict[str, Any], bytes]:
+    """The ``http.response.start`` and the JSON body of a 502 that replaces a response the gate
+    will not pass (``error`` and ``detail`` as in every JSON error of the gate)."""
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [
         (b"content-type", b"application/json"),
-        (b"content-length", str(len(REFUSED_BODY)).encode("ascii")),
+        (b"content-length", str(len(body)).encode("ascii")),
         (b"cache-control", b"no-store"),
-    ],
-}
+    ]
+    return {"type": "http.response.start", "status": 502, "headers": headers}, body
+
+
+#: ``[gate] unknown_content_type = "refuse"``: the answer instead of a page without one Content-Type.
+REFUSED_START, REFUSED_BODY = refused_answer(
+    "unknown_content_type",
+    "The site answered without one Content-Type, and [gate] unknown_content_type is 'refuse'.",
+)
 
 
 def page_headers(

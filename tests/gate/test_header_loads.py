@@ -10,6 +10,7 @@ import pytest
 
 from consentgate.gate.header_loads import gated_header_loads
 from consentgate.gate.rewrite import RewritePlan
+from tests.support.asgi import body_app
 from tests.support.rewriter import TinyCatalog
 from tests.support.site import ORIGIN, GateFactory, client_for
 
@@ -21,12 +22,7 @@ PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>hello</p></b
 
 
 def _app(headers: list[tuple[bytes, bytes]], content_type: bytes = b"text/html; charset=utf-8") -> Any:
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        start = [(b"content-type", content_type), *headers]
-        await send({"type": "http.response.start", "status": 200, "headers": start})
-        await send({"type": "http.response.body", "body": PAGE})
-
-    return app
+    return body_app(PAGE, [(b"content-type", content_type), *headers])
 
 
 async def _get(

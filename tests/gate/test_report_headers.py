@@ -13,6 +13,7 @@ import httpx
 
 from consentgate.gate.header_loads import gated_header_loads
 from consentgate.gate.rewrite import RewritePlan
+from tests.support.asgi import body_app
 from tests.support.rewriter import TinyCatalog
 from tests.support.site import ORIGIN, GateFactory, client_for
 
@@ -23,12 +24,7 @@ OWN = "/reports"
 
 
 def _app(headers: list[tuple[bytes, bytes]], kind: bytes = b"text/html; charset=utf-8") -> Any:
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        start = [(b"content-type", kind), *headers]
-        await send({"type": "http.response.start", "status": 200, "headers": start})
-        await send({"type": "http.response.body", "body": PAGE})
-
-    return app
+    return body_app(PAGE, [(b"content-type", kind), *headers])
 
 
 async def _get(

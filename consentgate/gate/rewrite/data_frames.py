@@ -30,11 +30,19 @@ from typing import TYPE_CHECKING, Final
 from .attributes import attributes, decodings, explicit_category, value_of
 from .css import css_urls
 from .data_urls import data_document, renders_as_document
+from .vocabulary import CATEGORY_ATTR
 
 if TYPE_CHECKING:
     from .plan import RewritePlan
 
-__all__ = ["FRAME_SOURCES", "FRAME_START", "frame_verdict", "judge_xml_documents_with", "may_hold_data_frame"]
+__all__ = [
+    "FRAME_SOURCES",
+    "FRAME_START",
+    "frame_verdict",
+    "judge_xml_documents_with",
+    "may_hold_data_frame",
+    "refused_category",
+]
 
 #: The elements that render a document of their own, and the attribute that names it; and a
 #: ``<link>``, whose ``data:`` style sheet may import or use what a tracker serves.
@@ -53,6 +61,19 @@ _UNREADABLE: Final = "unclassified"
 #: be read), None for nothing.
 XmlJudge = Callable[["RewritePlan", frozenset[str], bytes], str | None]
 _xml_judge: list[XmlJudge] = []
+
+
+def refused_category(document: bytes, out: bytes) -> str | None:
+    """What a nested document would load that is refused, from its rewrite ``out``: None when the
+    rewrite changed nothing, else the category of the first inert tag (``unclassified`` if the
+    change named none)."""
+    if out == document:
+        return None
+    at = out.find(CATEGORY_ATTR + b'="')
+    if at < 0:
+        return _UNREADABLE
+    start = at + len(CATEGORY_ATTR) + 2
+    return out[start : out.find(b'"', start)].decode("utf-8", "replace")
 
 
 def judge_xml_documents_with(judge: XmlJudge) -> None:

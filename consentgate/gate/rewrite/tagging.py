@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .attributes import attributes
 from .caches import UNKNOWN, VerdictCaches
-from .data_frames import FRAME_SOURCES, FRAME_START, frame_verdict, may_hold_data_frame
+from .data_frames import FRAME_SOURCES, FRAME_START, frame_verdict, may_hold_data_frame, refused_category
 from .loaders import style_verdict, tag_verdict
 from .preload_scan import DATA_SCHEME, unscanned_style
 from .tokenizer import LETTERS, NAME_STOP, RAW_END, URL_BREAKS, tag_close
@@ -278,14 +278,7 @@ class TagPart:
     def _nested(self, document: bytes, depth: int) -> str | None:
         """The category of what an ``srcdoc`` document (or a frame's ``data:`` one) would load that
         is refused, if anything."""
-        out = self._nested_rewrite(document, depth)
-        if out == document:
-            return None
-        at = out.find(CATEGORY_ATTR + b'="')
-        if at < 0:
-            return "unclassified"
-        start = at + len(CATEGORY_ATTR) + 2
-        return out[start : out.find(b'"', start)].decode("utf-8", "replace")
+        return refused_category(document, self._nested_rewrite(document, depth))
 
     def _style_tag(
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, n: int, final: bool

@@ -14,8 +14,7 @@ Importing it gives the HTML rewriter its judge of a frame's ``data:`` XML docume
 from __future__ import annotations
 
 from ..rewrite import RewritePlan
-from ..rewrite.data_frames import judge_xml_documents_with
-from ..rewrite.vocabulary import CATEGORY_ATTR
+from ..rewrite.data_frames import judge_xml_documents_with, refused_category
 from .response import XmlRewriting
 from .rewriter import HOLD_CAP, XmlRewriter
 from .stop import Stop
@@ -31,13 +30,7 @@ def _frame_document(plan: RewritePlan, blocked: frozenset[str], document: bytes)
     out = inner.feed(document) + inner.finish()
     if inner.stopped is not None and inner.stopped.refused:
         return "unclassified"
-    if out == document:
-        return None
-    at = out.find(CATEGORY_ATTR + b'="')
-    if at < 0:
-        return "unclassified"
-    start = at + len(CATEGORY_ATTR) + 2
-    return out[start : out.find(b'"', start)].decode("utf-8", "replace")
+    return refused_category(document, out)
 
 
 judge_xml_documents_with(_frame_document)

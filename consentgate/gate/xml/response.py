@@ -13,7 +13,6 @@ well-formedness error, or a refusal after the first bytes went out) ends there.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Final
 
@@ -23,7 +22,7 @@ from ...consent.model import Consent
 from ..charsets import charset_param
 from ..codings import Codec, Undecodable
 from ..first_party import PlansByHost
-from ..page_headers import page_headers
+from ..page_headers import page_headers, refused_answer
 from ..response_heads import read_heads
 from .pipeline import XmlPipeline
 from .stop import Stop
@@ -66,18 +65,7 @@ class XmlRewriting:
 
 def refusal(reason: str) -> tuple[Message, Message]:
     """The 502 that replaces a document the gate cannot rewrite with certainty."""
-    body = json.dumps(
-        {"error": "xml_refused", "detail": f"The gate refused this XML document: {reason}."}
-    ).encode()
-    start = {
-        "type": "http.response.start",
-        "status": 502,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode("ascii")),
-            (b"cache-control", b"no-store"),
-        ],
-    }
+    start, body = refused_answer("xml_refused", f"The gate refused this XML document: {reason}.")
     return start, {"type": "http.response.body", "body": body, "more_body": False}
 
 
