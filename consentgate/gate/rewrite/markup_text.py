@@ -61,10 +61,11 @@ def raw_context(foreign: bool, select: int, frameset: bool, root_end: bytes = b"
     """The elements whose text the rewriter reads as raw text (or script data) inside a script or
     style it reads as markup: none in SVG/MathML (until a tag leaves it: there, ``/svg`` or
     ``/math`` when that end tag leaves it, ``root_end``), a ``<script>`` in a ``<select>``, a
-    ``<noframes>`` after a ``<frameset>`` (which ignores the others)."""
+    ``<noframes>`` after a ``<frameset>`` (which ignores the others: the rewriter reads a
+    ``<script>`` there as markup, in a ``<select>`` too, and neutralises ``</script`` in tags)."""
     if foreign:
         return frozenset({b"/" + root_end}) if root_end else frozenset()
-    return (frozenset({b"script"}) if select else frozenset()) | (
+    return (frozenset({b"script"}) if select and not frameset else frozenset()) | (
         frozenset({b"noframes"}) if frameset else frozenset()
     )
 

@@ -707,3 +707,13 @@ def test_an_end_tag_of_svg_in_math_leaves_no_foreign_content_in_the_text_of_a_sc
         b"<math><SCRIPT ></svg><noembed></script \x00---></noscript></NoemBEd><!----!><svg>"
         b'<script href="https://www.google-analytics.com/ga.js"></script>'
     )
+
+
+def test_a_script_in_a_select_after_a_frameset_is_read_as_markup_in_the_text_of_another() -> None:
+    # After a <frameset> the rewriter reads every <script> as markup, in a <select> too, and
+    # neutralises a '</script' inside a tag ('<C</script>'); the text of the outer script was
+    # judged as if the inner one were script data, which ended at that '</script': a second
+    # rewrite judged past it, to the tracker (found by the soup fuzzer, seed 1317725).
+    document = b"<frameset><select><script><SCRIPT><C</script></script http:FaceBook.COM"
+    _same_again_and_in_chunks(document)
+    _same_again_and_in_chunks(b"<frameset><select><script>x<script>a<b</script>c</script>fbq('init')")
