@@ -717,3 +717,18 @@ def test_a_script_in_a_select_after_a_frameset_is_read_as_markup_in_the_text_of_
     document = b"<frameset><select><script><SCRIPT><C</script></script http:FaceBook.COM"
     _same_again_and_in_chunks(document)
     _same_again_and_in_chunks(b"<frameset><select><script>x<script>a<b</script>c</script>fbq('init')")
+
+
+@pytest.mark.parametrize("header", [None, "n" * 40])
+def test_a_nonce_that_would_make_the_injections_first_tag_longer_than_the_cap_is_left_out(
+    header: str | None,
+) -> None:
+    # The injection took the page's nonce; with it its first tag grew over the cap and passed a
+    # second rewrite unread, which injected the banner again before it (found by the soup fuzzer
+    # with small caps, seed 1302351). A nonce from the header likewise.
+    document = b'<!DOCTYPE html><meta charset="utf-8"><script NONCE\t =\t "JaVaScRiPt:fetch(\'#a\')">'
+    once = run(SMALL_CAPS, document, nonce=header)
+    assert once.count(b"cg-bootstrap") == 1
+    assert run(SMALL_CAPS, once, nonce=header) == once
+    short = b'<!doctype html><script nonce="n1">x()</script>'
+    assert b'<script nonce="n1">/*cg-bootstrap*/' in run(SMALL_CAPS, short, nonce=header)
