@@ -26,8 +26,6 @@ from .tagging import HOT, next_trigger
 from .tokenizer import (
     LETTERS,
     NAME_STOP,
-    SELF_CLOSING,
-    TAG_NAME,
     comment_end,
     construct_end,
     self_closing_tag,
@@ -77,6 +75,7 @@ class ExactMode:
 
         def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
         def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None: ...
+        def _big_start(self, name: bytes, at: int, self_closing: bool) -> None: ...
         def _push(self, end: int) -> None: ...
         def _replace(self, c: int, end: int, new: bytes) -> None: ...
         def _inject(self, at: int, nonce: str | None) -> None: ...
@@ -209,25 +208,6 @@ class ExactMode:
             if not tree.stack or tree.full:
                 break  # (the rest changes nothing, or is read with the other pattern)
         return at
-
-    def _after_big_tag(self, name: bytes, is_end: bool, at: int, tag_state: int = TAG_NAME) -> None:
-        """After a tag over the cap (passed unchanged; ``tag_state``: the tokenizer's at its ``>``):
-        what the exact mode would do with it."""
-        if self._exact_on() or name in (b"svg", b"math", b"select", b"base", b"frameset"):
-            if not is_end:
-                self._big_start(name, at, tag_state == SELF_CLOSING)
-            return
-        self._after_tag(name, is_end, at)
-
-    def _big_start(self, name: bytes, at: int, self_closing: bool) -> None:
-        """A start tag over the cap: the tree and the tokenizer's state, as after one under it."""
-        if name == b"frameset" and not self._tree.stack:
-            self._frameset = True  # (as one under the cap: see _exact_tag)
-        inside = bool(self._tree.stack)
-        if not self._markup_here(name, self._tree.start(name, b"", self_closing), inside) and name != b"base":
-            self._after_tag(name, False, at)  # (raw text, script data, plaintext; a <base> marks no page)
-        elif name in RAW_CAPABLE:  # read as markup; a raw-text reading ends at its end tag
-            self.neutralise(name, at)
 
     def _markup_here(self, name: bytes, foreign: bool, inside: bool) -> bool:
         """True when the start tag ``name`` (``foreign``: read as SVG/MathML; ``inside``: in foreign

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .big_tags import NEUTRAL_TAIL, BigTagPart
 from .exact import ExactMode
 from .neutral import neutral_pattern
 from .plan import RewritePlan
@@ -50,8 +51,6 @@ from .tokenizer import (
     KIND_RAW,
     KIND_SCRIPT,
     KINDS,
-    LETTERS,
-    NAME_STOP,
     PASSIVE_KINDS,
     QUIET_ELEMENT,
     RAW_END,
@@ -59,9 +58,7 @@ from .tokenizer import (
     SKIP_POST,
     SKIP_PRE,
     TAG_NAME,
-    comment_close,
     construct_end,
-    follow_tag,
     in_data,
     maybe_quoted,
     tag_close,
@@ -71,11 +68,9 @@ from .tree import Tree
 
 __all__ = ["Rewriter", "rewrite"]
 
-# Processing states of a Rewriter (shared with .exact).
-_DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT, _OVER_TAG, _OVER_COMMENT, _OVER_BOGUS, _OVER_CDATA = range(8)
-#: What a state that skims text holds back while end tags are being neutralised (the longest, and
-#: the byte after its name).
-_NEUTRAL_TAIL = 11
+# Processing states of a Rewriter (shared with .exact; those that follow a construct over the cap
+# are .big_tags').
+_DATA, _SCRIPT, _RAWTEXT, _PLAINTEXT = range(4)
 
 
 def rewrite(
@@ -92,7 +87,7 @@ def rewrite(
     return rewriter.feed(document) + rewriter.finish()
 
 
-class Rewriter(ExactMode, TagPart, ScriptPart):
+class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
     """One response's rewrite. ``feed`` each chunk of the body, then call ``finish`` once.
 
     ``blocked`` are the categories whose tags are made inert. ``nonce`` is the response's CSP
@@ -247,7 +242,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         while True:
             state = self._state
             # While end tags are neutralised, what skims text holds back enough to see one whole.
-            limit = n if final or not self._neutral else max(pos, n - _NEUTRAL_TAIL)
+            limit = n if final or not self._neutral else max(pos, n - NEUTRAL_TAIL)
             if state == _DATA:
                 if self._exact_on():
                     pos, stop = self._exact(data, low, pos, n, final)
@@ -264,38 +259,8 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
                     pos, stop = (n if final else max(pos, n - RAW_TAIL)), True
             elif state == _PLAINTEXT:
                 pos, stop = limit, True
-            elif state == _OVER_TAG:
-                end, self._tag_state = follow_tag(low, pos, limit, self._tag_state)
-                if end >= 0:
-                    self._state = _DATA
-                    self._after_big_tag(*self._over, end, self._tag_state)
-                    pos, stop = end, False
-                else:
-                    pos, stop = limit, True
-            elif state == _OVER_COMMENT:
-                end = comment_close(low, pos, n)
-                if end >= 0:
-                    self._state = _DATA
-                    pos, stop = end, False
-                else:
-                    pos, stop = (n if final else max(pos, min(n - 3, limit))), True
-            elif state == _OVER_BOGUS:
-                end = low.find(b">", pos)
-                if end >= 0:
-                    self._state = _DATA
-                    pos, stop = end + 1, False
-                else:
-                    pos, stop = limit, True
-            else:  # _OVER_CDATA: ends at its first '>' as in the exact mode (2 bytes held: a ']]'?)
-                end = low.find(b">", pos)
-                if end >= 0:
-                    self._state = _DATA
-                    if end - 2 < pos or low[end - 2 : end] != b"]]":
-                        self._push(end)
-                        self._out.append(b"]]")
-                    pos, stop = end + 1, False
-                else:
-                    pos, stop = (n if final else max(pos, min(n - 2, limit))), True
+            else:  # following a construct over the cap
+                pos, stop = self._follow_over(low, pos, n, limit, final)
             if stop:
                 break
         if final:
@@ -320,41 +285,6 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         result = b"".join(out)
         self._view.release()
         return result
-
-    def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]:
-        """The construct at ``k`` (in data state) is not complete in the buffer: hold it back, or,
-        when it is longer than the cap, let it through unchanged and follow it step by step."""
-        if low.startswith(b"<!--", k) and (final or n - k > self._plan.tag_cap):
-            self._comment_end(low, k, n, True)  # (the comment goes out as it is)
-        if final or n - k <= self._plan.tag_cap:
-            return k, True
-        if low.startswith(b"<!--", k):
-            self._state = _OVER_COMMENT
-            return (n - 3 if not self._neutral else max(k + 4, n - _NEUTRAL_TAIL)), True
-        second = low[k + 1]
-        if second == 47:  # '/'
-            is_end, start = True, k + 2
-            if low[start] not in LETTERS:
-                self._state = _OVER_BOGUS
-                return (n if not self._neutral else max(k + 2, n - _NEUTRAL_TAIL)), True
-        elif self._tree.stack and low.startswith(b"<![cdata[", k) and (self._blocked or self._plan.known):
-            self._state = _OVER_CDATA  # (in foreign content: see the exact mode)
-            return max(k + 9, min(n - 2, n if not self._neutral else n - _NEUTRAL_TAIL)), True
-        elif second in b"!?":
-            if low.startswith(b"<!doctype", k):
-                self._page_seen = True
-            self._state = _OVER_BOGUS
-            return (n if not self._neutral else max(k + 2, n - _NEUTRAL_TAIL)), True
-        else:
-            is_end, start = False, k + 1
-        stop = NAME_STOP.search(low, start, n)
-        name = low[start : stop.start()] if stop is not None else b""
-        limit = n if not self._neutral else max(start, n - _NEUTRAL_TAIL)
-        _end, self._tag_state = follow_tag(low, start, limit, TAG_NAME)
-        self._state = _OVER_TAG
-        self._over = (name, is_end)
-        self._before_big_tag(k, name, is_end)
-        return limit, True
 
     # --- data state --------------------------------------------------------------------------------
 
@@ -564,21 +494,6 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
         else:  # <html>, <head>, <body>
             self._page_seen = True
 
-    def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None:
-        """A tag over the cap passes unchanged; it still marks the place of the injection (not in
-        the exact mode, whose reading of a whole big tag does not either)."""
-        if is_end and name == b"script":
-            self._leave_double(c)
-        if is_end and self._neutral_re is not None and self._emit <= c:
-            # An end tag in every reading: its own '</' stays (else its attributes become markup).
-            self._push(c)
-            self._out.append(b"</")
-            self._emit = c + 2
-        if self._injected or self._exact_busy() or self._base_url is not None:
-            return
-        if (is_end and name in (b"head", b"body")) or (not is_end and name == b"script"):
-            self._inject(c, self._nonce)
-
     def _nested_rewrite(self, document: bytes, depth: int) -> bytes:  # an iframe's srcdoc
         return rewrite(self._plan, self._blocked, document, depth=depth)
 
@@ -611,9 +526,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart):
             # the buffer). A match's lookahead holds no '<', so cutting the piece at a '<' changes
             # no match before it, and a lookahead cut by the piece's end only matches less.
             out = self._out
-            for m in pattern.finditer(
-                view, max(at, end - _NEUTRAL_TAIL), min(len(view), end + _NEUTRAL_TAIL)
-            ):
+            for m in pattern.finditer(view, max(at, end - NEUTRAL_TAIL), min(len(view), end + NEUTRAL_TAIL)):
                 start = m.start()
                 if start >= end:
                     break
