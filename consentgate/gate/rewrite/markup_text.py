@@ -6,7 +6,10 @@ of its own, closed by the first end tag after it. A parser that reads them as ra
 ends them at the first ``</script`` (``</style``) followed by a space, ``/`` or ``>``. The text
 the rewriter judges must cover both readings, so it runs to the later of the two: the end tag
 that closes the element in the markup reading (where every earlier ``</name`` is either in a
-comment, a tag or an attribute, which the rewriter neutralises, or closes a nested one).
+comment, a tag or an attribute, which the rewriter neutralises, or closes a nested one). An
+integration point in its text (``<foreignObject>``, ``<mi>``...) holds HTML, whose raw text may
+hide the end tag and whose elements keep it from closing the element: that is not followed, and
+the text is judged as far as it goes (the script cap).
 
 A script read as script data has one more way to run on: double escaping (``<!--`` then
 ``<script``), which the first ``</script`` the markup reading sees as an end tag only leaves.
@@ -19,6 +22,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from .elements import MATH_IPS, SVG_IPS
 from .script_data import script_end
 from .tokenizer import comment_end, construct_end, self_closing_tag
 from .vocabulary import BREAKOUT
@@ -26,6 +30,9 @@ from .vocabulary import BREAKOUT
 __all__ = ["double_escaped", "markup_text_end", "raw_context"]
 
 _DELIM = rb"(?=[\t\n\f\r />])"
+#: Integration points (in either namespace, and an annotation-xml whatever its encoding: the safe
+#: side), but ``title``, which group 3 finds.
+_IPS: Final = (SVG_IPS | MATH_IPS) - {b"title"}
 #: ``<name`` or ``</name`` followed by what ends a tag name (group 2), a start or end tag of another
 #: element that an HTML parser reads as raw text (group 3), or of one that leaves foreign content
 #: (group 4, with ``<svg>`` and ``<math>``, which enter it again): after it (an HTML ``<p>`` in an
@@ -39,7 +46,7 @@ _TAGS: Final = {
         + rb")|(title|textarea|xmp|iframe|noembed|noframes|plaintext|"
         + other
         + rb")|("
-        + b"|".join(sorted(BREAKOUT | {b"font", b"svg", b"math", b"input", b"keygen", b"select"}))
+        + b"|".join(sorted(BREAKOUT | _IPS | {b"font", b"svg", b"math", b"input", b"keygen", b"select"}))
         + rb"))"
         + _DELIM
         + rb"|(!\[cdata\[))"
@@ -141,7 +148,9 @@ def _tags(
     ``</name`` in it is neutralised there), for the elements in ``context`` (:func:`raw_context`;
     all of them after a tag that leaves foreign content, or an ``</svg>`` or ``</math>`` that may
     close one the element is in, none after an ``<svg>`` or ``<math>``);
-    ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``.
+    ``(where, False, end, _CDATA)`` for a CDATA section in foreign content that ends at ``end``;
+    ``(end, False, -1, -1)`` after the start tag of an integration point in foreign content, and
+    no more.
     A ``</name`` in a ``<select>`` is one of those too (html5lib ignores it there), unless
     ``select_ends`` (where the rewriter takes it for an end tag). The search stops where the
     buffer does not tell."""
@@ -197,6 +206,17 @@ def _tags(
             if end >= 0:
                 yield q, False, end, -1
             kind = found.group(4)
+            if (
+                not (context or found.group(1))
+                and (kind in _IPS or other == b"title")
+                and end >= 0
+                and not self_closing_tag(low, q, end)
+            ):
+                # An integration point in foreign content: HTML in it (raw text that hides an end
+                # tag, an element that keeps one from closing the element) is not followed here,
+                # so where the element ends is not told.
+                yield end, False, -1, -1
+                return
             if kind == b"select":  # (a select ignores the end tags of other elements)
                 select = not found.group(1)
             elif other is not None:

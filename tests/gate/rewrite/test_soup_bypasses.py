@@ -732,3 +732,39 @@ def test_a_nonce_that_would_make_the_injections_first_tag_longer_than_the_cap_is
     assert run(SMALL_CAPS, once, nonce=header) == once
     short = b'<!doctype html><script nonce="n1">x()</script>'
     assert b'<script nonce="n1">/*cg-bootstrap*/' in run(SMALL_CAPS, short, nonce=header)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><style><foreignObject><noembed></style></noembed></foreignObject>@import url({PIXEL});</style>",
+        "<svg><style><foreignObject><p></style></p></foreignObject>@import url({PIXEL});</style>",
+        "<svg><script><desc><p></script></p></desc>new Image().src='{PIXEL}'</script>",
+        "<svg><script><title><xmp></script></xmp></title>new Image().src='{PIXEL}'</script>",
+        "<svg><style><foreignObject><svg><title><b></style></b></title></svg></foreignObject>@import '{PIXEL}';",
+    ],
+)
+def test_html_in_an_integration_point_in_a_foreign_script_or_style_hides_its_end_tag(page: str) -> None:
+    # The HTML in an integration point keeps an SVG style or script open: a '</style>' in HTML raw
+    # text there is text, and one after an HTML element is ignored (the walk up the stack stops
+    # at the integration point). The style was judged to that end tag, and the @import after the
+    # integration point, its own text, loaded.
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ())
+    out = _same_again_and_in_chunks(document)
+    assert leaks(out, HOSTS, ()) == []
+
+
+def test_the_text_in_an_integration_point_in_a_foreign_style_is_judged_with_it() -> None:
+    # html5lib reads the HTML script in the SVG title (in the SVG style) as script data to the end
+    # of the page, so the style "holds" the tracker's URL; browsers read a style's own text nodes
+    # only (Chromium 156 loaded nothing), but the rewriter now judges a foreign style's text past
+    # an integration point, to the script cap: the style is inert (found by the soup fuzzer, seed
+    # 1156813, a leak to html5lib only).
+    document = (
+        b"<svg><script>x</script><style\r\nSRC = 'ht&#x74;p:www.fa\rcebook.com&#x2F;tr'><title></scripts>"
+        b"<script></scripts>--></style>https://%77ww.facebook.com"
+    )
+    assert leaks(document, HOSTS, ())
+    out = _same_again_and_in_chunks(document)
+    assert leaks(out, HOSTS, ()) == []
