@@ -443,6 +443,10 @@ def hostile_pages(size: int) -> dict[str, bytes]:
         "nested <svg><g>": fill(b"<!doctype html><body><svg>", b"<g>"),
         "tags with 2,000 attributes": fill(b"<!doctype html><body>", many_attrs),
         "one tag, all attributes": fill(b"<!doctype html><body><div", b" a=1", b">"),
+        # One tag of (nearly) the whole page, judged once whole (held back until then, and followed
+        # piece by piece from where the last one ended, not read again from its start):
+        "one <img>, one huge value": fill(b'<!doctype html><body><img data-x="', b"a", b'" src=/x.png>'),
+        "one <img>, '>' in its value": fill(b'<!doctype html><body><img data-x="', b"a>", b'" src=/x.png>'),
         "unclosed comment": fill(b"<!doctype html><body><!--", b"x-- -!>"),
         "</noscript in comments": fill(b"<!doctype html><body><noscript>", b"<!--</noscript>-->"),
         "long <select>": fill(b"<!doctype html><body><select>", b"<option>x</option><xmp>a</xmp>"),

@@ -69,6 +69,7 @@ class PlansByHost:
             categories=base.known,
             tag_cap=base.tag_cap,
             script_cap=base.script_cap,
+            hold_cap=base.hold_cap,
         )
 
 

@@ -28,7 +28,6 @@ from .tokenizer import (
     NAME_STOP,
     comment_end,
     construct_end,
-    self_closing_tag,
     tag_close,
 )
 from .tree import RAW_CAPABLE, Tree
@@ -74,8 +73,6 @@ class ExactMode:
         def _may_load_third_party(self, low: bytes, c: int, end: int) -> bool: ...
 
         def _hold_or_pass(self, data: bytes, low: bytes, k: int, n: int, final: bool) -> tuple[int, bool]: ...
-        def _before_big_tag(self, c: int, name: bytes, is_end: bool) -> None: ...
-        def _big_start(self, name: bytes, at: int, self_closing: bool) -> None: ...
         def _push(self, end: int) -> None: ...
         def _replace(self, c: int, end: int, new: bytes) -> None: ...
         def _inject(self, at: int, nonce: str | None) -> None: ...
@@ -164,10 +161,7 @@ class ExactMode:
                 stop_m = NAME_STOP.search(low, e + 2, n)
                 end = tag_close(low, e, stop_m.start(), n) if stop_m is not None else -1
                 if end >= 0 and stop_m is not None:
-                    if end - e <= self._plan.tag_cap:
-                        self._exact_end(low[e + 2 : stop_m.start()], e)
-                    else:  # (passes as it is, as when cut by a chunk: see _before_big_tag)
-                        self._before_big_tag(e, low[e + 2 : stop_m.start()], True)
+                    self._exact_end(low[e + 2 : stop_m.start()], e)
             else:
                 end = construct_end(low, e, n)
                 if end >= 0 and low.startswith(b"<!doctype", e):
@@ -266,9 +260,6 @@ class ExactMode:
             return self._hold_or_pass(data, low, c, n, final)
         name_end = stop_m.start()
         name = low[c + 1 : name_end]
-        if tag_end - c > self._plan.tag_cap:
-            self._big_start(name, tag_end, self_closing_tag(low, c, n))
-            return tag_end, False
         if (
             name in QUIET
             and low[tag_end - 2] != 47

@@ -15,7 +15,7 @@ from typing import Final, cast
 from .memo_store import State
 from .plan import RewritePlan
 from .rewriter import Rewriter
-from .tokenizer import CAND_POST, CAND_PRE, RAW_END, SKIP_POST, SKIP_PRE, TAG_NAME
+from .tokenizer import CAND_POST, CAND_PRE, RAW_END, SKIP_POST, SKIP_PRE
 from .tree import Tree
 
 __all__ = ["CONSTANT_SLOTS", "STATE_SLOTS", "TRANSIENT_SLOTS", "load", "resume", "snapshot"]
@@ -25,26 +25,23 @@ CONSTANT_SLOTS: Final = frozenset(
     {"_plan", "_caches", "_blocked", "_nonce", "_nonce_from_page", "_injection", "_depth", "_record"}
 )
 #: Slots that live only inside one ``feed`` (reset on resume).
-TRANSIENT_SLOTS: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_base"})
+TRANSIENT_SLOTS: Final = frozenset({"_out", "_view", "_emit", "_triggers", "_base", "_held_at"})
 #: Slots whose value is the state: copied as they are (immutable values) ...
 _PLAIN: Final = (
     "_base_url", "_injected", "_page_seen", "_in_noscript", "_held", "_extra_len",
-    "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over",
+    "_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_stopped",
     "_neutral_re", "_finished", "_clean_end", "_frameset",
 )  # fmt: skip
 #: ... and those that follow from the injection's being placed (the candidate and skip patterns):
 #: not in the snapshot, whose hash would otherwise hash their compiled code (several KB) each time.
 _DERIVED: Final = ("_cand", "_skip")
 _INJECTED = _PLAIN.index("_injected")
-_STATE, _SUB, _RAW_END, _PENDING, _PEND_BODY, _PEND_SCAN, _TAG_STATE, _OVER = (
-    _PLAIN.index(name)
-    for name in ("_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan", "_tag_state", "_over")
+_STATE, _SUB, _RAW_END, _PENDING, _PEND_BODY, _PEND_SCAN = (
+    _PLAIN.index(name) for name in ("_state", "_sub", "_raw_end", "_pending", "_pend_body", "_pend_scan")
 )
 #: The rewriter's states that set these leftovers on entry (see rewriter.py's state machine).
-_SCRIPT, _RAWTEXT, _OVER_TAG = 1, 2, 4
+_SCRIPT, _RAWTEXT = 1, 2
 _FIRST_RAW_END: Final = RAW_END[b"style"]
-_FIRST_TAG_STATE: Final = TAG_NAME
-_FIRST_OVER: Final = (b"", False)
 #: ... and those holding a mutable value, frozen into the snapshot.
 _MUTABLE: Final = ("_tree", "_neutral", "_extra")
 #: The plain slots' values in one call (a tuple, in :data:`_PLAIN`'s order).
@@ -68,8 +65,6 @@ def snapshot(rewriter: Rewriter) -> tuple[State, int]:
         values[_SUB] = 0
     if kind != _RAWTEXT:
         values[_RAW_END] = _FIRST_RAW_END
-    if kind != _OVER_TAG:
-        values[_TAG_STATE], values[_OVER] = _FIRST_TAG_STATE, _FIRST_OVER
     if not values[_PENDING]:
         values[_PEND_BODY] = values[_PEND_SCAN] = 0
     state = (

@@ -21,10 +21,15 @@ from .css import script_urls
 from .inert import InertForms
 from .memo_store import SegmentMemo
 
-__all__ = ["SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
+__all__ = ["HOLD_CAP", "SCRIPT_CAP", "TAG_CAP", "UNCLASSIFIED", "RewritePlan"]
 
-#: A tag longer than this passes unchanged (an inline data: URI image, say) instead of being held.
+#: A construct cut by a chunk boundary and longer than this is followed from where its scan stopped
+#: instead of being read again from its start with each piece (a comment, a bogus comment and a
+#: CDATA section pass unchanged; a tag is held back until it is complete, up to HOLD_CAP).
 TAG_CAP: Final = 64 * 1024
+#: The most a rewrite holds back at once (a tag cut by a chunk boundary): past it, the rewrite
+#: ends before that tag (what it would load is not known, so nothing of it goes out).
+HOLD_CAP: Final = 8 * 1024 * 1024
 #: Only this much of an inline script is held back and shown to the catalog's snippet signatures.
 SCRIPT_CAP: Final = 64 * 1024
 _MISSING: Final = object()
@@ -61,8 +66,8 @@ class RewritePlan:
     ``catalog`` answers which service a URL or an inline snippet belongs to. ``injection`` gives the
     bytes to insert for a CSP nonce (``consentgate.gate.injection.Injection.render``), or None for no
     injection (a nonce that would make its first tag longer than ``tag_cap`` is left out). ``categories`` are the config's categories: a tag explicitly assigned to a category
-    not among them is treated as refused (a typo must not let a tag run). ``tag_cap`` and
-    ``script_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
+    not among them is treated as refused (a typo must not let a tag run). ``tag_cap``,
+    ``script_cap`` and ``hold_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
 
     ``reading``: how the bytes of a value, a script or a style are read (:func:`read_as` gives the
     plan for a page in a known encoding; this one, for a page whose encoding is not known, reads
@@ -75,6 +80,7 @@ class RewritePlan:
         "_views",
         "caches",
         "catalog",
+        "hold_cap",
         "inert",
         "injection",
         "known",
@@ -92,9 +98,10 @@ class RewritePlan:
         categories: Iterable[str] = (),
         tag_cap: int = TAG_CAP,
         script_cap: int = SCRIPT_CAP,
+        hold_cap: int = HOLD_CAP,
     ) -> None:
-        if tag_cap < 16 or script_cap < 1:
-            raise ValueError("tag_cap must be at least 16 and script_cap at least 1.")
+        if tag_cap < 16 or script_cap < 1 or hold_cap < tag_cap:
+            raise ValueError("tag_cap must be at least 16, script_cap at least 1, hold_cap at least tag_cap.")
         self.catalog = catalog
         #: The catalog's answer per URL authority (see ``Catalog.match_authority``), when it has one.
         self._by_authority: Callable[[str], tuple[bool, ServiceLike | None]] | None = getattr(
@@ -104,6 +111,7 @@ class RewritePlan:
         self.known = frozenset(categories)
         self.tag_cap = tag_cap
         self.script_cap = script_cap
+        self.hold_cap = hold_cap
         self.caches = VerdictCaches()
         self.inert = InertForms()
         self.memo = SegmentMemo()

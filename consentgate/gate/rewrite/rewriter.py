@@ -22,8 +22,9 @@ twice (a page that already carries it, byte for byte, keeps it as it is).
 A rewrite renames loading attributes and adds the category (``docs/ARCHITECTURE.md``). Every byte outside a rewritten tag is copied unchanged, a page with nothing
 to block comes back byte for byte (plus the injection), rewriting is idempotent, and the output
 does not depend on how the input is split into chunks. Only an incomplete tag is held back
-between chunks (a tag longer than ``tag_cap`` passes unchanged instead), and an inline script's
-text until its ``</script>`` (only the first ``script_cap`` bytes of it are inspected).
+between chunks, however long (:mod:`.big_tags`: past ``hold_cap`` bytes held, the rewrite ends
+before it), and an inline script's text until its ``</script>`` (only the first ``script_cap``
+bytes of it are inspected).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .big_tags import NEUTRAL_TAIL, BigTagPart
+from .big_tags import NEUTRAL_TAIL, NO_TAG, BigTagPart
 from .exact import ExactMode
 from .neutral import neutral_pattern
 from .plan import RewritePlan
@@ -57,7 +58,6 @@ from .tokenizer import (
     RAW_TAIL,
     SKIP_POST,
     SKIP_PRE,
-    TAG_NAME,
     construct_end,
     in_data,
     maybe_quoted,
@@ -92,7 +92,9 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
 
     ``blocked`` are the categories whose tags are made inert. ``nonce`` is the response's CSP
     nonce from its header, if known; with ``nonce_from_page`` the nonce of the page's first script
-    wins (it is the one the page's CSP allows). Never raises on any input and never drops a byte.
+    wins (it is the one the page's CSP allows). Never raises on any input and never drops a byte,
+    but for a tag that would make it hold more than the plan's ``hold_cap``: then the output ends
+    before that tag (``stopped``).
     ``record``, for tests and diagnostics, receives ``(name, start, end)`` of every start tag the
     scanner recognized among the candidates (offsets in the whole input).
     """
@@ -111,6 +113,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         "_finished",
         "_frameset",
         "_held",
+        "_held_at",
         "_in_noscript",
         "_injected",
         "_injection",
@@ -119,7 +122,6 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         "_nonce",
         "_nonce_from_page",
         "_out",
-        "_over",
         "_page_seen",
         "_pend_body",
         "_pend_scan",
@@ -129,6 +131,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         "_record",
         "_skip",
         "_state",
+        "_stopped",
         "_sub",
         "_tag_state",
         "_tree",
@@ -174,8 +177,9 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         self._pending = False  # an inline script held back until its text is known
         self._pend_body = 0
         self._pend_scan = 0
-        self._tag_state = TAG_NAME
-        self._over: tuple[bytes, bool] = (b"", False)  # (name, is end tag) of a tag over the cap
+        self._tag_state = NO_TAG  # the tokenizer's in a tag over the cap held back (see big_tags)
+        self._held_at = -1
+        self._stopped = False
         self._out: list[bytes | memoryview] = []
         self._view = memoryview(b"")
         self._emit = 0
@@ -188,15 +192,18 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         """The rewritten bytes that can be released after ``chunk`` (possibly empty)."""
         if self._finished:
             raise RuntimeError("Rewriter.feed() called after finish().")
-        if not chunk:
+        if not chunk or self._stopped:
             return b""
         if self._state == _PLAINTEXT and not self._held and not self._neutral:
             return bytes(chunk)
         held = self._held
         if held:
+            if self._tag_state != NO_TAG:
+                if self._follow_held(chunk):  # (a tag over the cap, followed: read again once)
+                    return b""
             # A construct held back only completes with a '>': a big one fed in small pieces
             # without one waits, so that re-reading it stays linear in its size.
-            if len(held) > 8192 and b">" not in chunk and (self._extra_len + len(chunk)) * 8 < len(held):
+            elif len(held) > 8192 and b">" not in chunk and (self._extra_len + len(chunk)) * 8 < len(held):
                 self._extra.append(bytes(chunk))
                 self._extra_len += len(chunk)
                 return b""
@@ -213,8 +220,15 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         """Everything still held back, then the injection if the page had no place for it."""
         if self._finished:
             return b""
+        if self._stopped:
+            self._finished = True
+            return b""
         data = self._held + b"".join(self._extra)
         self._extra.clear()
+        if self._tag_state != NO_TAG and not self._neutral:
+            # The page ends inside a tag, which browsers drop: it goes out as it is, unread.
+            self._finished = True
+            return data
         self._clean_end = self._state == _DATA
         out = self._process(data, True) if data else b""
         self._finished = True
@@ -228,6 +242,11 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
             self._injected = True
             out += self._injection(self._nonce)
         return out
+
+    @property
+    def stopped(self) -> bool:
+        """True once a tag longer than the plan's ``hold_cap`` ended the output there."""
+        return self._stopped
 
     # --- the driver ------------------------------------------------------------------------------
 
@@ -273,8 +292,10 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
                 self._out.append(data[pos : pos + 2])
                 self._emit = pos + 2
             pos = n
+        if self._tag_state != NO_TAG and (pos != self._held_at or final):
+            self._tag_state = NO_TAG
         emit = self._emit
-        self._held = data[pos:]
+        self._held = data[pos:] if not self._stopped else b""
         self._base += pos
         if emit == 0 and not out and not self._neutral:
             self._out = []
@@ -297,7 +318,6 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
         cand = self._cand
         find = low.find
         kinds = KINDS
-        tag_cap = self._plan.tag_cap
         quick = self._record is None
         passed = self._caches.passive
         quiets = self._caches.quiet
@@ -414,23 +434,19 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
                 return self._hold_or_pass(data, low, c, n, final)
             if self._record is not None:
                 self._record.append((name, self._base + c, self._base + tag_end))
-            if tag_end - c > tag_cap:
-                self._before_big_tag(c, name, False)
-                self._after_big_tag(name, False, tag_end)
-            elif kind == KIND_SCRIPT:
+            if kind == KIND_SCRIPT:
                 pos, stop = self._script_tag(data, low, c, name_end, tag_end, n, final)
                 if stop or self._state != _DATA:
                     return pos, stop
                 at = pos
                 continue
-            else:
-                if kind == KIND_RAW and name == b"style":
-                    if self._style_tag(data, low, c, name_end, tag_end, n, final):
-                        return c, True
-                elif loads == c or self._may_load_third_party(low, c, tag_end):
-                    self._loader_tag(data, low, c, name_end, tag_end, name)
-                if kind > KIND_LINK:
-                    self._after_tag(name, False, tag_end)
+            if kind == KIND_RAW and name == b"style":
+                if self._style_tag(data, low, c, name_end, tag_end, n, final):
+                    return c, True
+            elif loads == c or self._may_load_third_party(low, c, tag_end):
+                self._loader_tag(data, low, c, name_end, tag_end, name)
+            if kind > KIND_LINK:
+                self._after_tag(name, False, tag_end)
             pos = at = hot_at = tag_end
             if self._exact_on():
                 return pos, False
@@ -454,9 +470,7 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
             if tag_end < 0:
                 return self._hold_or_pass(data, low, c, n, final)
             name = name[1:]
-            if tag_end - c > self._plan.tag_cap:
-                self._before_big_tag(c, name, True)
-            elif name != b"noscript" and not self._injected and not self._in_noscript:  # </head>, </body>
+            if name != b"noscript" and not self._injected and not self._in_noscript:  # </head>, </body>
                 self._inject(c, self._nonce)
             self._after_tag(name, True)
             return tag_end, False

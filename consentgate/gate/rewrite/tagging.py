@@ -239,8 +239,7 @@ class TagPart:
             tag_end = tag_close(low, e, stop.start(), n) if stop is not None else -1
             if tag_end < 0:
                 return self._hold_or_pass(data, low, e, n, final)[0], True
-            if tag_end - e <= self._plan.tag_cap:
-                self._general(data, low, e, stop.start(), tag_end, low[e + 1 : stop.start()], False)  # type: ignore[union-attr]
+            self._general(data, low, e, stop.start(), tag_end, low[e + 1 : stop.start()], False)  # type: ignore[union-attr]
             start = tag_end
             t = self._next_trigger(low, tag_end)
         return start, False

@@ -294,15 +294,16 @@ def test_the_nonce_comes_from_the_page_or_the_header() -> None:
 # --- robustness -----------------------------------------------------------------------------------
 
 
-def test_a_tag_over_the_cap_passes_unchanged() -> None:
+def test_a_tag_over_the_cap_is_judged_like_any_other() -> None:
+    # (it once passed unchanged: tests/gate/rewrite/test_big_tags.py has the cases)
     plan = tiny_plan(tag_cap=64)
     big = b'<img alt="' + b"x" * 100 + b'" src="https://www.facebook.com/tr">'
     small = b'<img src="https://www.facebook.com/tr">'
     page = big + small
     for chunks in (None, [10] * 20, [70, 70]):
         out = run(plan, page, chunks=chunks)
-        assert out.startswith(big)
-        assert out.endswith(b'data-cg-src="https://www.facebook.com/tr">')
+        assert out.startswith(b'<img data-cg-category="advertising" data-cg-service="meta-pixel" alt="x')
+        assert out.count(b'data-cg-src="https://www.facebook.com/tr">') == 2
 
 
 def test_only_the_first_script_cap_bytes_of_an_inline_script_are_inspected() -> None:
