@@ -37,9 +37,10 @@ import { ENDPOINT, claims } from './state.js';
   }
   const json = (url) => w.fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
   const lang = pickLang(p.l, doc.documentElement.lang, w.navigator.languages);
-  // Shared with the banner: `cats` updated after every confirmed choice, `held` set by it, `t` the
-  // texts of the visitor's language (fetched now, in parallel with the banner script), `s` the
-  // gate's word on an unconfirmed state cookie.
+  // Shared with the banner: `cats` updated after every confirmed choice, `held()` (called after the
+  // guard held something) set by it, `q` the guard's pending tags, `t` the texts of the visitor's
+  // language (fetched now, in parallel with the banner script), `s` the gate's word on an
+  // unconfirmed state cookie.
   // Nothing is granted before the gate has said so: a state cookie that claims a choice or a grant
   // is only the browser's word (page code can write it), so such a claim is confirmed with the gate
   // (`s`). The cookie is read asynchronously where the browser can (document.cookie is a synchronous
@@ -47,16 +48,17 @@ import { ENDPOINT, claims } from './state.js';
   const s = (w.cookieStore ? w.cookieStore.get(p.c).then((c) => c && p.c + '=' + c.value) : Promise.resolve(doc.cookie)).then((v) =>
     claims(v, p.c, p.r) ? json(ENDPOINT) : null,
   );
-  const cg = (w.__cg = { p, cats, held: null, lang, t: json(p.a + 'texts.' + lang + '.json'), s });
-  // The guard's table and classifier: a script (CSP allows it with this script's nonce), once.
+  const cg = (w.__cg = { p, cats, held() {}, q: [], lang, t: json(p.a + 'texts.' + lang + '.json'), s });
+  // The guard's table and classifier: a script (CSP allows it with this script's nonce, which an
+  // inline script running has), once.
   const me = doc.currentScript;
   let asked;
   const load = () => {
     if (asked) return;
     asked = doc.createElement('script');
     asked.src = p.a + 'rules.js';
-    if (me && me.nonce) asked.nonce = me.nonce;
-    doc.head.appendChild(asked);
+    asked.nonce = me.nonce;
+    doc.head.append(asked);
   };
   guard(w, cg, load);
 })(CG_PARAMS, window);

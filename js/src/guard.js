@@ -7,7 +7,6 @@ const ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', EMBED: 'src', OBJECT: '
 const TAGS = Object.keys(ATTR);
 const SELECTOR = TAGS.map((t) => t + '[' + ATTR[t] + ']').join();
 const MARKUP = new RegExp('<(' + TAGS.join('|') + ')\\b', 'i');
-const EMBED = { IFRAME: 1, EMBED: 1, OBJECT: 1 };
 
 /** Is `host` the suffix `suffix` or under it? */
 export const under = (host, suffix) => host === suffix || host.endsWith('.' + suffix);
@@ -27,117 +26,118 @@ export function parse(url, base) {
 
 /** Makes `el` inert: its loading attribute (and srcset) kept as data-cg-*, a script typed text/plain. */
 export function sleep(el, attr, url) {
-  if (el.tagName === 'SCRIPT') {
-    const type = el.getAttribute('type');
-    if (type) el.setAttribute('data-cg-type', type);
-    el.setAttribute('type', 'text/plain');
-  }
   el.setAttribute('data-cg-' + attr, url);
   el.removeAttribute(attr);
-  const set = el.getAttribute('srcset');
-  if (set !== null && attr === 'src') {
-    el.setAttribute('data-cg-srcset', set);
-    el.removeAttribute('srcset');
+  if (attr === 'src' && el.hasAttribute('srcset')) sleep(el, 'srcset', el.getAttribute('srcset'));
+  else if (el.tagName === 'SCRIPT' && el.type !== 'text/plain') {
+    // (Not again on a held script given another URL: its type is already kept.)
+    if (el.type) el.setAttribute('data-cg-type', el.type);
+    el.setAttribute('type', 'text/plain');
   }
 }
 
 /**
  * Guards the document: nodes are checked as they are inserted through appendChild/insertBefore/
  * replaceChild/append/prepend/before/after/replaceWith/replaceChildren/Range.insertNode (before the
- * browser starts loading them), and HTML strings given to innerHTML/outerHTML/insertAdjacentHTML/
- * document.write before they are parsed. `cg` is the bootstrap's shared object: `cats`, `held()`;
- * the guard adds `q` (the pending elements), `h(el)` (hold one), `c(node)` (hold a subtree);
- * rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js once.
- * Returns `cg.c`.
+ * browser starts loading them), HTML strings given to innerHTML/outerHTML/insertAdjacentHTML/
+ * document.write before they are parsed, and a URL given to a guarded tag's loading attribute or
+ * srcset (setAttribute, setAttributeNS, the property) before it is set. `cg` is the bootstrap's
+ * shared object: `cats`, `held()` (called after something was held), `q` (the pending elements);
+ * the guard adds `h(el)` (hold one), `c(node)` (hold a subtree), both true when they held
+ * something; rules.js adds `k(url)` ([category, service] or nothing). `load()` fetches rules.js
+ * once. Returns `cg.c`.
  */
 export function guard(w, cg, load) {
   const doc = w.document;
   const site = siteOf(w.location.hostname);
-  cg.q = [];
-  let held = 0; // how many tags were held so far
-  // A tag marked with a granted category (by the site, or let through) passes; a held one has no
-  // loading attribute left. A marked tag given a URL while its category is refused is judged anew.
-  const hold = (cg.h = (el) => {
-    const attr = ATTR[el.tagName];
-    if (!attr || cg.cats[el.getAttribute('data-cg-category')]) return 0;
-    const url = el.getAttribute(attr);
-    let c;
-    if (!url) return 0;
-    if (cg.k) c = cg.k(url);
-    else {
-      const u = parse(url, doc.baseURI);
-      if (u && !under(u.hostname, site)) c = [''];
-    }
-    if (!c || cg.cats[c[0]]) return 0;
-    sleep(el, attr, url);
-    held++;
-    if (!c[1]) {
+  // A third-party URL is held pending until the table (rules.js) is here, then as it says.
+  const judge = (url) => {
+    if (cg.k) return cg.k(url);
+    const u = parse(url, doc.baseURI);
+    return u && !under(u.hostname, site) && [''];
+  };
+  // `el`'s loading attribute or srcset `name`, with the value `v` it has or is about to get (each
+  // URL of a srcset). A tag marked with a granted category (by the site, or let through) passes; a
+  // held one has no loading attribute left. A marked tag given a URL while its category is refused
+  // is judged anew.
+  const hold = (cg.h = (el, name = ATTR[el.tagName], v = el.getAttribute(name)) => {
+    if (!v || (name !== ATTR[el.tagName] && name !== 'srcset') || cg.cats[el.getAttribute('data-cg-category')]) return 0;
+    const c = (name === 'srcset' ? v.split(/[\s,]+/) : [v]).map(judge).find((c) => c && !cg.cats[c[0]]);
+    if (!c) return 0;
+    sleep(el, name, v);
+    if (c[1]) {
+      el.setAttribute('data-cg-category', c[0]);
+      el.setAttribute('data-cg-service', c[1]);
+    } else {
       el.setAttribute('data-cg-pending', '');
       cg.q.push(el);
       load();
-      return 0;
     }
-    el.setAttribute('data-cg-category', c[0]);
-    el.setAttribute('data-cg-service', c[1]);
-    return EMBED[el.tagName] || 0;
+    return 1;
   });
   const check = (cg.c = (n) => {
-    if (!n || n.nodeType !== 1 && n.nodeType !== 11) return 0;
-    let embeds = n.nodeType === 1 ? hold(n) : 0;
-    if (n.firstElementChild) for (const el of n.querySelectorAll(SELECTOR)) embeds = hold(el) || embeds;
-    return embeds;
+    let h = n?.tagName && hold(n);
+    if (n?.firstElementChild) for (const el of n.querySelectorAll(SELECTOR)) h = hold(el) || h;
+    return h;
   });
-  const wrap = (proto, name, all) => {
-    const orig = proto && proto[name];
-    if (typeof orig !== 'function') return;
-    proto[name] = function (...args) {
-      let embeds = 0;
-      for (const n of all ? args : args.slice(0, 1)) if (n && typeof n === 'object') embeds = check(n) || embeds;
-      const out = orig.apply(this, args);
-      if (embeds && cg.held) cg.held();
-      return out;
-    };
+  // Nodes inserted (the first `one` arguments, or all) are checked first; `html`: the arguments are
+  // HTML strings.
+  const wrap = (proto, name, one, html) => {
+    const orig = proto[name];
+    if (orig) {
+      proto[name] = function (...args) {
+        let h;
+        for (const n of args.slice(0, one)) h = check(n) || h;
+        const out = orig.apply(this, html ? args.map(safe) : args);
+        if (h) cg.held();
+        return out;
+      };
+    }
   };
   // HTML strings: an iframe set through innerHTML starts loading before any MutationObserver hears
   // of it, so markup that may hold a tag is parsed in an inert <template> first.
   const E = w.Element.prototype;
   const inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
   const safe = (html) => {
-    html = String(html);
     if (!MARKUP.test(html)) return html;
     const tpl = doc.createElement('template');
     inner.set.call(tpl, html);
-    const n = held;
-    check(tpl.content);
-    return n === held ? html : inner.get.call(tpl);
+    return check(tpl.content) ? inner.get.call(tpl) : html;
   };
-  // And `new Image().src = url`, which fetches at once, detached, where no insertion is checked.
-  for (const [proto, name] of [[E, 'innerHTML'], [E, 'outerHTML'], [w.HTMLImageElement.prototype, 'src']]) {
-    const d = Object.getOwnPropertyDescriptor(proto, name);
-    if (d && d.set) {
-      Object.defineProperty(proto, name, {
-        ...d,
-        set(v) {
-          if (name !== 'src') return d.set.call(this, safe(v));
-          d.set.call(this, v);
-          hold(this);
-        },
-      });
+  const D = w.Document.prototype;
+  for (const [proto, name] of [[E, 'insertAdjacentHTML'], [E, 'setHTMLUnsafe'], [D, 'write'], [D, 'writeln']]) wrap(proto, name, 0, 1);
+  // A URL given to an element: an image fetches at once even detached (`new Image().src = url`),
+  // an iframe, script, link, embed or object in the document fetches at once; so it is judged
+  // before it is set (a detached one when it is inserted, with what was set on it meanwhile, such
+  // as a script's type). The properties set the attribute (they reflect it), through this.
+  for (const name of ['setAttribute', 'setAttributeNS']) {
+    const orig = E[name];
+    E[name] = function (...a) {
+      const [n, v] = a.slice(-2);
+      return (this.isConnected || this.tagName === 'IMG') && hold(this, (n + '').toLowerCase(), v + '') ? cg.held() : orig.apply(this, a);
+    };
+  }
+  // The properties: innerHTML and outerHTML (the names longer than six letters) parse HTML, the URL
+  // ones set their attribute.
+  for (const [proto, ...names] of [[E, 'innerHTML', 'outerHTML'], ...TAGS.map((t) => [Object.getPrototypeOf(doc.createElement(t)), ATTR[t], 'srcset'])]) {
+    for (const name of names) {
+      const d = Object.getOwnPropertyDescriptor(proto, name);
+      if (d) {
+        Object.defineProperty(proto, name, {
+          ...d,
+          set(v) {
+            if (name[6]) d.set.call(this, safe(v));
+            else this.setAttribute(name, v);
+          },
+        });
+      }
     }
   }
-  for (const [proto, name] of [[E, 'insertAdjacentHTML'], [E, 'setHTMLUnsafe'], [w.Document.prototype, 'write'], [w.Document.prototype, 'writeln']]) {
-    const orig = proto[name];
-    if (typeof orig === 'function') {
-      proto[name] = function (...args) {
-        return orig.apply(this, name === 'insertAdjacentHTML' ? [args[0], safe(args[1])] : args.map(safe));
-      };
-    }
-  }
-  for (const name of ['appendChild', 'insertBefore', 'replaceChild']) wrap(w.Node.prototype, name);
+  for (const name of ['appendChild', 'insertBefore', 'replaceChild']) wrap(w.Node.prototype, name, 1);
   for (const name of ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren']) {
-    wrap(E, name, 1);
-    wrap(w.CharacterData && w.CharacterData.prototype, name, 1);
+    wrap(E, name);
+    wrap(w.CharacterData.prototype, name);
   }
-  wrap(w.Range && w.Range.prototype, 'insertNode');
+  wrap(w.Range.prototype, 'insertNode', 1);
   return check;
 }

@@ -48,7 +48,7 @@ test('classifier with unknown hosts blocked: unclassified unless first party or 
 test('guard with the table known: holds refused tags inserted by page code (appendChild, insertBefore, append, innerHTML, document.write)', () => {
   const w = dom('<div id="box"></div>');
   const d = w.document;
-  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held: null };
+  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held() {}, q: [] };
   let embeds = 0;
   cg.held = () => embeds++;
   cg.k = classifier(TABLE, w.location.hostname, () => d.baseURI);
@@ -65,7 +65,7 @@ test('guard with the table known: holds refused tags inserted by page code (appe
   frame.src = 'https://www.youtube.com/embed/x';
   d.getElementById('box').append(frame);
   assert.equal(frame.hasAttribute('src'), false);
-  assert.equal(embeds, 1);
+  assert.equal(embeds, 2); // after each insertion that held something (the banner's placeholders)
   d.getElementById('box').innerHTML += '<img src="https://www.youtube.com/t.gif" srcset="https://www.youtube.com/t2.gif 2x"><b>kept</b>';
   const img = d.querySelector('img');
   assert.equal(img.getAttribute('data-cg-src'), 'https://www.youtube.com/t.gif');
@@ -107,7 +107,7 @@ test('guard with the table known: holds refused tags inserted by page code (appe
 test('guard before the table: every third-party insertion is held pending and the table asked for once', async () => {
   const w = dom('<div id="box"></div>', { scripts: true });
   const d = w.document;
-  const cg = { cats: { necessary: true }, held: null };
+  const cg = { cats: { necessary: true }, held() {}, q: [] };
   let asked = 0;
   guard(w, cg, () => asked++);
   d.body.innerHTML += '<img src="https://img.anything.example/a.png">';
@@ -128,7 +128,7 @@ test('guard before the table: every third-party insertion is held pending and th
 test('guard: new Image().src to a refused host is held though the image is never inserted; granted, own and re-set URLs judged anew', () => {
   const w = dom('<div id="box"></div>');
   const d = w.document;
-  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held: null };
+  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, held() {}, q: [] };
   cg.k = classifier(TABLE, w.location.hostname, () => d.baseURI);
   guard(w, cg, () => assert.fail('no table needed'));
   const pixel = new w.Image();
@@ -153,4 +153,70 @@ test('guard: new Image().src to a refused host is held though the image is never
   marked.setAttribute('data-cg-category', 'necessary');
   marked.src = 'https://www.youtube.com/t.gif';
   assert.equal(marked.getAttribute('src'), 'https://www.youtube.com/t.gif');
+});
+
+test('guard: a URL given by setAttribute(NS) or a property is judged before it is set (images detached, other tags in the document)', () => {
+  const w = dom('<div id="box"></div>');
+  const d = w.document;
+  const cg = { cats: { necessary: true, social: false, advertising: false, analytics: true }, q: [] };
+  let placed = 0;
+  cg.held = () => placed++;
+  cg.k = classifier(TABLE, w.location.hostname, () => d.baseURI);
+  guard(w, cg, () => assert.fail('no table needed'));
+  const fb = 'https://connect.facebook.net/en_US/fbevents.js';
+  const held = (el, attr = 'src', url = fb) => {
+    assert.equal(el.hasAttribute(attr), false, el.outerHTML);
+    assert.equal(el.getAttribute('data-cg-' + attr), url, el.outerHTML);
+    assert.equal(el.getAttribute('data-cg-category'), 'advertising');
+  };
+  held(Object.assign(new w.Image(), { srcset: fb + ' 1x' }), 'srcset', fb + ' 1x');
+  const img = d.createElement('img');
+  img.setAttribute('SRC', fb);
+  held(img);
+  const ns = new w.Image();
+  ns.setAttributeNS(null, 'src', fb);
+  held(ns);
+  const set = new w.Image();
+  set.setAttribute('srcset', '/own.png 1x, ' + fb + ' 2x');
+  held(set, 'srcset', '/own.png 1x, ' + fb + ' 2x');
+  const box = d.getElementById('box');
+  for (const [tag, attr] of [['iframe', 'src'], ['script', 'src'], ['link', 'href'], ['embed', 'src'], ['object', 'data']]) {
+    const byProperty = box.appendChild(d.createElement(tag));
+    byProperty[attr] = fb;
+    held(byProperty, attr);
+    const byAttribute = box.appendChild(d.createElement(tag));
+    byAttribute.setAttribute(attr, fb);
+    held(byAttribute, attr);
+  }
+  assert.equal(placed, 14);
+  const script = box.querySelector('script');
+  assert.equal(script.getAttribute('type'), 'text/plain');
+  // A detached script is judged when inserted, with what was set on it meanwhile.
+  const later = d.createElement('script');
+  later.src = fb;
+  later.type = 'module';
+  assert.equal(later.getAttribute('src'), fb);
+  box.append(later);
+  held(later);
+  assert.equal(later.getAttribute('data-cg-type'), 'module');
+  // Given another URL while held: held under it, its own type still kept.
+  later.src = 'https://www.youtube.com/x.js';
+  assert.equal(later.getAttribute('data-cg-src'), 'https://www.youtube.com/x.js');
+  assert.equal(later.getAttribute('data-cg-category'), 'social');
+  assert.equal(later.getAttribute('data-cg-type'), 'module');
+  assert.equal(later.getAttribute('type'), 'text/plain');
+  // Own, granted and marked URLs are set as given; other attributes untouched.
+  const own = box.appendChild(d.createElement('iframe'));
+  own.src = '/embed';
+  own.setAttribute('title', fb);
+  assert.equal(own.getAttribute('src'), '/embed');
+  assert.equal(own.getAttribute('title'), fb);
+  const ga = new w.Image();
+  ga.setAttribute('src', 'https://www.google-analytics.com/collect?v=2');
+  assert.equal(ga.getAttribute('src'), 'https://www.google-analytics.com/collect?v=2');
+  const marked = box.appendChild(d.createElement('iframe'));
+  marked.setAttribute('data-cg-category', 'necessary');
+  marked.setAttribute('src', 'https://www.youtube.com/embed/x');
+  assert.equal(marked.getAttribute('src'), 'https://www.youtube.com/embed/x');
+  assert.equal(placed, 16);
 });
