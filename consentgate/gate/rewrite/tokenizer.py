@@ -137,7 +137,7 @@ URL_BREAKS: Final = frozenset(b"\t\n\r")
 
 RAW_END = {name: re.compile(rb"</" + name + _DELIM) for name in (*RAW_TEXT_ELEMENTS, b"iframe")}
 
-# The exact tag tokenizer, step by step, for a tag longer than the cap (passed through unchanged).
+# The exact tag tokenizer, step by step, for a tag longer than the cap (followed while held back).
 TAG_NAME, _BEFORE_ATTR, _ATTR_NAME, _AFTER_ATTR_NAME, _BEFORE_VALUE, _DQ, _SQ, _UNQUOTED = range(8)
 #: After a ``/`` outside a value (the standard's self-closing start tag state): a tag that
 #: :func:`follow_tag` ends in it is self-closing.
