@@ -202,8 +202,13 @@ class Rewriter(ExactMode, TagPart, ScriptPart, BigTagPart):
                 if self._follow_held(chunk):  # (a tag over the cap, followed: read again once)
                     return b""
             # A construct held back only completes with a '>': a big one fed in small pieces
-            # without one waits, so that re-reading it stays linear in its size.
-            elif len(held) > 8192 and b">" not in chunk and (self._extra_len + len(chunk)) * 8 < len(held):
+            # without one waits, so that re-reading it stays linear in its size; one over the tag
+            # cap (a long tag waiting for its script's or style's text) waits for an eighth more.
+            elif (
+                len(held) > 8192
+                and (b">" not in chunk or len(held) > self._plan.tag_cap)
+                and (self._extra_len + len(chunk)) * 8 < len(held)
+            ):
                 self._extra.append(bytes(chunk))
                 self._extra_len += len(chunk)
                 return b""
