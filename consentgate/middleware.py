@@ -32,6 +32,14 @@ from .gate.cookie_filter import CookieFilter
 from .gate.header_loads import LINK, POLICIES, REFRESH, REPORTING, gated_header_loads
 from .gate.html_response import HtmlRewriting
 from .gate.injection import Injection
+from .gate.partial_pages import (
+    PARTIAL_BODY,
+    PARTIAL_START,
+    asked_again,
+    dropped,
+    rendered_whole,
+    whole_receive,
+)
 from .gate.xml import XmlRewriting
 from .ledger.retention import start_background
 from .logs.request_log import RequestLog
@@ -47,8 +55,9 @@ __all__ = ["ConsentMiddleware"]
 _new = object.__new__
 
 #: The response headers the way back reads (1: Content-Type, 2: Set-Cookie, 3: headers that load,
-#: gate/header_loads.py; 4: a CSP, which loads only through a report-uri) and common ones it skips
-#: (0), by lower-case name: one look-up per header.
+#: gate/header_loads.py; 4: a CSP, which loads only through a report-uri; 5: Content-Range, a
+#: response in part, gate/partial_pages.py) and common ones it skips (0), by lower-case name: one
+#: look-up per header.
 _HEADS: Final = {
     b"content-type": 1,
     b"set-cookie": 2,
@@ -56,6 +65,7 @@ _HEADS: Final = {
     REFRESH: 3,
     **dict.fromkeys(REPORTING, 3),
     **dict.fromkeys(POLICIES, 4),
+    b"content-range": 5,
     **dict.fromkeys((b"content-length", b"date", b"server", b"etag", b"cache-control", b"vary"), 0),
 }
 #: Common Content-Type values that are not HTML, exactly as apps send them: found without
@@ -205,6 +215,20 @@ class ConsentMiddleware:
             if log is not None and tap is not None:
                 log.end(scope, tap)
 
+    async def _whole_page(self, first: _Responder, send: Send) -> None:
+        """A document the site answered in part: asked for again without the range, while the
+        part goes nowhere; refused when the request may not be sent twice or was asked again
+        already (see gate/partial_pages.py)."""
+        scope = asked_again(first.scope)
+        if scope is None:
+            await send(PARTIAL_START)
+            await send({"type": "http.response.body", "body": PARTIAL_BODY})
+            return
+        responder = _new(_Responder)
+        responder.gate, responder.consent, responder.cookie = self, first.consent, first.cookie
+        responder.scope, responder.send_on = scope, send
+        await self.app(scope, whole_receive(), responder.send)
+
     async def link(
         self,
         request_or_scope: Any,
@@ -248,7 +272,8 @@ class _Responder:
         # only rules out: one Content-Type that is not HTML rules it out; none, or several, leave
         # it to the body, sniffed), and whether it sets cookies (for the cookie filter).
         types = 0
-        html = xml = cookies = loads = False
+        html = xml = cookies = False
+        loads = 0  # (1: headers that load; 2: a response in part)
         try:
             for name, value in headers:
                 kind = _HEADS.get(name)
@@ -266,11 +291,14 @@ class _Responder:
                 elif kind == 2:
                     cookies = True
                 elif kind == 3:
-                    loads = True
+                    loads |= 1
                 elif kind == 4:
                     # A CSP only sends reports to its report-uri URLs (most pages have a CSP, few
                     # a report-uri): the filter runs for those only.
-                    loads = loads or value.lower().find(b"report-uri") >= 0
+                    if value.lower().find(b"report-uri") >= 0:
+                        loads |= 1
+                elif kind == 5:
+                    loads |= 2
         except TypeError:  # a bytearray name or value (unhashable): the same headers as bytes
             return self.send({**message, "headers": [(bytes(n), bytes(v)) for n, v in headers]})
         if cookies or html or xml or loads or types != 1:
@@ -286,7 +314,7 @@ class _Responder:
         *,
         cookies: bool,
         html: bool,
-        loads: bool = False,
+        loads: int = 0,
         xml: bool = False,
     ) -> Awaitable[None]:
         # The start of a response that sets cookies, may be HTML, or has headers that load.
@@ -294,9 +322,15 @@ class _Responder:
         consent = self.consent
         # cookie filter: Set-Cookie headers of refused categories are dropped here.
         kept = gate.cookie_filter.filter(headers, consent.granted) if cookies else headers
-        if loads:  # Link and Refresh headers to a refused tracker (gate/header_loads.py)
-            paths = gate.html
-            kept = gated_header_loads(kept, paths.plans.plan_for(self.scope)[1], paths.blocked(consent))
+        if loads:
+            if loads & 2 and (html or xml) and message.get("status") == 206 and rendered_whole(self.scope):
+                # Bytes of a page the gate never read, which the browser would join to a part it
+                # kept: the middleware asks for the whole page instead (gate/partial_pages.py).
+                send, self.send_on = self.send_on, dropped
+                return gate._whole_page(self, send)
+            if loads & 1:  # Link and Refresh headers to a refused tracker (gate/header_loads.py)
+                paths = gate.html
+                kept = gated_header_loads(kept, paths.plans.plan_for(self.scope)[1], paths.blocked(consent))
         if html:
             # An undecided visitor under the opt-out regime has tags granted by default; the banner
             # (which cannot read the signed cookie) learns that from a state cookie set on pages.
