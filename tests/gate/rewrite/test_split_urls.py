@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from consentgate.gate.rewrite.tagging import HOT, next_trigger
+from consentgate.gate.rewrite.tagging import _REFERENCE, HOT, _sparse_search, next_trigger
 from tests.support.rewriter import activity, fake_injection, host_of, leaks, run, tiny_plan
 
 HOSTS = ("facebook.com",)
@@ -127,6 +127,22 @@ def test_every_match_of_hot_holds_a_trigger(text: str) -> None:
     for m in HOT.finditer(low):
         if m.group() != b"srcdoc":
             assert next_trigger(low, m.start(), []) < m.end(), m
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 700), st.sampled_from(["&", "&#", "&amp;", "&sol", "&so", "&&"])),
+        max_size=40,
+    ),
+    st.integers(0, 100),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_sparse_skim_finds_what_the_regex_finds(pieces: list[tuple[int, str]], at: int) -> None:
+    # The trigger for character references skims to each '&' while they are sparse and hands over
+    # to the regex engine where they are dense: the same first match either way.
+    low = "".join(" " * gap + piece for gap, piece in pieces).encode()
+    m = _REFERENCE.search(low, at)
+    assert _sparse_search(low, at, b"&", _REFERENCE) == (m.start() if m is not None else -1)
 
 
 # --- CSS -----------------------------------------------------------------------------------------
