@@ -21,6 +21,7 @@ __all__ = [
     "decodings",
     "explicit_category",
     "first_value",
+    "font_breaks",
     "reading_of",
     "runs_script",
     "value_of",
@@ -239,3 +240,9 @@ def runs_script(data: bytes, attrs: list[Attr]) -> bool:
     return script_runs(
         None if kind is None else decoded(kind), None if language is None else decoded(language)
     )
+
+
+def font_breaks(low_tag: bytes) -> bool:
+    """Whether a ``<font>`` start tag (lower case, whole) leaves foreign content: with a ``color``,
+    ``face`` or ``size`` attribute it is one of the HTML standard's breakout tags."""
+    return any(a[0] in (b"color", b"face", b"size") for a in attributes(low_tag, 5, len(low_tag)))

@@ -22,6 +22,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Final
 
+from .attributes import font_breaks
 from .elements import MATH_IPS, RAW_CAPABLE, SPECIAL, SVG_IPS, VOID
 from .select_readings import OPEN, select_after_end, select_after_start
 from .vocabulary import BREAKOUT, SELECT_KEEPS
@@ -94,7 +95,7 @@ class Tree:
             top = stack[-1][1]
             if top == _LOST:  # (a breakout tag is an HTML element wherever it stands)
                 return name in (b"svg", b"math") or (stack[-2][1] == _FOREIGN and name not in BREAKOUT)
-            if top == _FOREIGN and (name in BREAKOUT or (name == b"font" and _font_breaks(low_tag))):
+            if top == _FOREIGN and (name in BREAKOUT or (name == b"font" and font_breaks(low_tag))):
                 # Out to the nearest integration point or HTML element (every such entry is in
                 # _html or _barriers), or out of foreign content.
                 html, barriers = self._html, self._barriers
@@ -392,9 +393,3 @@ class Tree:
         for marks in (self._html, self._barriers):
             if marks and marks[-1] >= at:
                 del marks[bisect_left(marks, at) :]
-
-
-def _font_breaks(low_tag: bytes) -> bool:
-    from .attributes import attributes
-
-    return any(a[0] in (b"color", b"face", b"size") for a in attributes(low_tag, 5, len(low_tag)))
