@@ -127,9 +127,7 @@ class Tree:
         """An end tag."""
         if self.select:
             self.select = select_after_end(self.select, name, bool(self._stack))
-        if not self._stack:
-            return
-        if self._stack[-1][1] == _LOST:
+        if not self._stack or self._stack[-1][1] == _LOST:
             return
         # (``</p>`` and ``</br>`` leave foreign content in the current standard, not in older
         # parsers: staying is the safe side for both.)
@@ -150,14 +148,20 @@ class Tree:
 
     def _ip_by_name(self, name: bytes) -> None:
         """An end tag that closes no HTML element: the standard ignores it at the integration point
-        it meets (a "special" element), but parsers that match names without namespaces
-        (html5lib) close an ``<svg><title>`` or a ``<math><mi>`` of that name across the HTML
-        elements in it, and read what follows in its parent's namespace. The tree cannot follow
-        both stacks: it closes the integration point and puts the mark on top (see
+        it meets (a "special" element), but html5lib's walk up the stack matches names without
+        namespaces and stops only at HTML's special elements and a foreignObject: it closes an SVG
+        ``<title>`` or a MathML ``<mi>`` of that name across the HTML elements in it, or one of that
+        name above which only such integration points stand, and reads on in its parent's namespace.
+        The tree cannot follow both stacks: it closes the element and puts the mark on top (see
         :data:`_DEPTH`), so that a start tag under the parent is judged as SVG/MathML and as HTML
-        from then on."""
+        from then on (past more than 16 integration points too: the safe side). The root stays open."""
         found = self._foreign_at.get(name)
-        if found and self._stack[found[-1]][1] == _IP:
+        if not found or not found[-1]:
+            return
+        stack, at = self._stack, bisect_right(self._barriers, found[-1])
+        above = self._barriers[at : at + 17]  # (more than 16: believed to walk past them)
+        walks = not any(stack[b][1] == _HTML or stack[b][0] == b"foreignobject" for b in above)
+        if stack[found[-1]][1] == _IP or len(above) > 16 or walks:
             self._cut(found[-1])
             self._push(name, _LOST)
 

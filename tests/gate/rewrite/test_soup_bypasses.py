@@ -768,3 +768,24 @@ def test_the_text_in_an_integration_point_in_a_foreign_style_is_judged_with_it()
     assert leaks(document, HOSTS, ())
     out = _same_again_and_in_chunks(document)
     assert leaks(out, HOSTS, ()) == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><g><desc><b></g><image href={PIXEL}>",
+        "<svg><g><script><title><desc></script ><image href={PIXEL}>",
+        "<svg><g><style><desc><mglyph></style ><image href={PIXEL}>",
+        "<svg><g><title><mi><font color=1></g><image href={PIXEL}>",
+    ],
+)
+def test_an_end_tag_that_html5lib_lets_close_a_foreign_element_past_an_integration_point(page: str) -> None:
+    # html5lib's walk up the stack for an end tag stops only at HTML's special elements and a
+    # foreignObject, not at an SVG desc or title or a MathML mi (special in the standard, which
+    # ignores the end tag there): it closed the <g>, the SVG script or style across the HTML in
+    # it, so the <image> after was an SVG image in the <g>, whose href loads; the rewriter took it
+    # for an HTML one in the integration point (found by a fuzzer of foreign markup, this round).
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ())
+    out = _same_again_and_in_chunks(document)
+    assert leaks(out, HOSTS, ()) == []
