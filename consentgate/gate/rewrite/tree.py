@@ -154,13 +154,14 @@ class Tree:
         name above which only such integration points stand, and reads on in its parent's namespace.
         The tree cannot follow both stacks: it closes the element and puts the mark on top (see
         :data:`_DEPTH`), so that a start tag under the parent is judged as SVG/MathML and as HTML
-        from then on (past more than 16 integration points too: the safe side). The root stays open."""
+        from then on; past HTML's special elements too (html5lib ignores some of the tree's, as a
+        ``<td>`` outside a table), and more than 16 barriers: the safe side. The root stays open."""
         found = self._foreign_at.get(name)
         if not found or not found[-1]:
             return
         stack, at = self._stack, bisect_right(self._barriers, found[-1])
         above = self._barriers[at : at + 17]  # (more than 16: believed to walk past them)
-        walks = not any(stack[b][1] == _HTML or stack[b][0] == b"foreignobject" for b in above)
+        walks = all(stack[b][0] != b"foreignobject" for b in above)  # (HTML ones: see above)
         if stack[found[-1]][1] == _IP or len(above) > 16 or walks:
             self._cut(found[-1])
             self._push(name, _LOST)

@@ -777,6 +777,7 @@ def test_the_text_in_an_integration_point_in_a_foreign_style_is_judged_with_it()
         "<svg><g><script><title><desc></script ><image href={PIXEL}>",
         "<svg><g><style><desc><mglyph></style ><image href={PIXEL}>",
         "<svg><g><title><mi><font color=1></g><image href={PIXEL}>",
+        "<svg><g><title><td></g><use href={PIXEL}#x>",
     ],
 )
 def test_an_end_tag_that_html5lib_lets_close_a_foreign_element_past_an_integration_point(page: str) -> None:
@@ -785,6 +786,7 @@ def test_an_end_tag_that_html5lib_lets_close_a_foreign_element_past_an_integrati
     # ignores the end tag there): it closed the <g>, the SVG script or style across the HTML in
     # it, so the <image> after was an SVG image in the <g>, whose href loads; the rewriter took it
     # for an HTML one in the integration point (found by a fuzzer of foreign markup, this round).
+    # html5lib ignores a <td> outside a table, which the tree keeps as a special element.
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
     assert leaks(document, HOSTS, ())
     out = _same_again_and_in_chunks(document)
