@@ -117,7 +117,10 @@ class Tree:
             return True
         if stack:
             # (An HTML element of raw text holds only text: a start tag of its name opens nothing.)
-            if not self_closing and name not in VOID and not (name in _RAW and name in self._html_at):
+            found = self._html_at.get(b"select") if name == b"select" else None
+            if found and all(kind == _HTML for _, kind in stack[found[-1] + 1 :]):
+                self._cut(found[-1])  # (a select in a select ends it, and opens none)
+            elif not self_closing and name not in VOID and not (name in _RAW and name in self._html_at):
                 self._push(name, _HTML)
         elif name == b"select" and not select:
             self.select = OPEN
@@ -143,19 +146,16 @@ class Tree:
             self._cut(found[-1])
         else:
             self._ip_by_name(name)
-        # Nothing matched: it may close an element outside, and foreign content with it; believing
-        # it goes on is the safe side.
+        # Nothing matched: it may close an element outside, foreign content too; staying is the safe side.
 
     def _ip_by_name(self, name: bytes) -> None:
-        """An end tag that closes no HTML element: the standard ignores it at the integration point
-        it meets (a "special" element), but html5lib's walk up the stack matches names without
-        namespaces and stops only at HTML's special elements and a foreignObject: it closes an SVG
-        ``<title>`` or a MathML ``<mi>`` of that name across the HTML elements in it, or one of that
-        name above which only such integration points stand, and reads on in its parent's namespace.
-        The tree cannot follow both stacks: it closes the element and puts the mark on top (see
-        :data:`_DEPTH`), so that a start tag under the parent is judged as SVG/MathML and as HTML
-        from then on; past HTML's special elements too (html5lib ignores some of the tree's, as a
-        ``<td>`` outside a table), and more than 16 barriers: the safe side. The root stays open."""
+        """An end tag that closes no HTML element: the standard ignores it at the integration point it
+        meets, but html5lib's walk up the stack (names matched without namespaces) stops only at HTML's
+        special elements and a foreignObject: it closes an SVG ``<title>``, a MathML ``<mi>`` or an
+        element above such integration points, and reads on in its parent's namespace. The tree closes
+        it and puts the mark on top (:data:`_DEPTH`): a start tag under the parent is judged as SVG/MathML
+        and as HTML then; past HTML's special elements too (html5lib ignores some: a ``<td>`` outside a
+        table) and over 16 barriers, the safe side. The root stays open."""
         found = self._foreign_at.get(name)
         if not found or not found[-1]:
             return

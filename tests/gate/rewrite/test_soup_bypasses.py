@@ -791,3 +791,21 @@ def test_an_end_tag_that_html5lib_lets_close_a_foreign_element_past_an_integrati
     assert leaks(document, HOSTS, ())
     out = _same_again_and_in_chunks(document)
     assert leaks(out, HOSTS, ()) == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<svg><desc><svg><g><br><select><select><svg></select><use href={PIXEL}#x>",
+        "<svg><desc><select><option><select><svg></select><image href={PIXEL}>",
+    ],
+)
+def test_a_select_in_a_select_in_an_integration_point_ends_it(page: str) -> None:
+    # A <select> in a <select> ends it, in the HTML of an integration point too: the tree opened
+    # a second one, and the '</select>' after an <svg> closed it and that <svg> with it, so the
+    # <use> in the <svg> was taken for an HTML element, and html5lib loaded it (the fuzzer of
+    # foreign markup; Chromium 156 loaded nothing on this page, rewritten or not).
+    document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
+    assert leaks(document, HOSTS, ())
+    out = _same_again_and_in_chunks(document)
+    assert leaks(out, HOSTS, ()) == []
