@@ -82,8 +82,6 @@ def _undecided(token: bytes) -> bool:
 #: once that many (_FREE) have been stepped over.
 _SPARSE: Final = 256
 _FREE: Final = 8
-#: How far the first search for a frame's start tag looks (its matches are at most 8 bytes long).
-_FRAME_WINDOW: Final = 2048
 
 
 def _sparse_search(low: bytes, at: int, lead: bytes, pattern: re.Pattern[bytes]) -> int:
@@ -114,7 +112,7 @@ def next_trigger(low: bytes, at: int, memo: list[Any], frames: bool = True) -> i
     outside a frameset (whose ``<frameset>`` turns the exact mode on for good, which looks for them)."""
     size = len(low)
     if not memo or memo[0] is not low:
-        memo[:] = [low, -1, -1, -1, -1, -1, -1, _FRAME_WINDOW]
+        memo[:] = [low, -1, -1, -1, -1, -1, -1]
     best = size
     p = memo[1]
     if p < at:
@@ -146,17 +144,8 @@ def next_trigger(low: bytes, at: int, memo: list[Any], frames: bool = True) -> i
     if frames:
         p = memo[6]
         if p < at:
-            # A window at a time, twice as long after each that holds none: a stop where no frame
-            # starts costs the caller one construct read exactly (a few of them in a long stretch),
-            # less than the regex engine's steps to a frame far past what it reads.
-            window = memo[7]
-            m = FRAME_START.search(low, at, at + window + 8)
-            if m is not None and m.start() < at + window:
-                p = memo[6] = m.start()
-                memo[7] = _FRAME_WINDOW
-            else:
-                p = memo[6] = min(size, at + window)
-                memo[7] = window * 2
+            m = FRAME_START.search(low, at)
+            p = memo[6] = m.start() if m is not None else size
         if p < best:
             best = p
     return best
