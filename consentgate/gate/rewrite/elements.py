@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MATH_IPS", "RAW_CAPABLE", "SPECIAL", "SVG_IPS", "TABLE_PARTS", "VOID"]
+__all__ = ["BODY_IGNORES", "MATH_IPS", "RAW_CAPABLE", "SPECIAL", "SVG_IPS", "TABLE_PARTS", "VOID"]
 
 #: Start tags that make an HTML parser read raw text (or script data) up to their end tag.
 RAW_CAPABLE: Final = frozenset(
@@ -39,3 +39,7 @@ SPECIAL: Final = frozenset(
 #: The start and end tags that end a ``<select>`` in a table (html5lib's "in select in table"; a
 #: current parser's table insertion modes close it as well).
 TABLE_PARTS: Final = frozenset({b"caption", b"table", b"tbody", b"tfoot", b"thead", b"tr", b"td", b"th"})
+#: Start tags the body ignores (outside a table): a table's parts, ``head``, ``html`` and ``body``.
+BODY_IGNORES: Final = frozenset(
+    {b"caption", b"colgroup", b"head", b"tbody", b"td", b"tfoot", b"th", b"thead", b"tr", b"html", b"body"}
+)

@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Final
 
 from .attributes import font_breaks
-from .elements import MATH_IPS, RAW_CAPABLE, SPECIAL, SVG_IPS, VOID
+from .elements import BODY_IGNORES, MATH_IPS, RAW_CAPABLE, SPECIAL, SVG_IPS, VOID
 from .select_readings import OPEN, select_after_end, select_after_start
 from .vocabulary import BREAKOUT, SELECT_KEEPS
 
@@ -132,8 +132,7 @@ class Tree:
             self.select = select_after_end(self.select, name, bool(self._stack))
         if not self._stack or self._stack[-1][1] == _LOST:
             return
-        # (``</p>`` and ``</br>`` leave foreign content in the current standard, not in older
-        # parsers: staying is the safe side for both.)
+        # (``</p>``, ``</br>`` leave foreign content in the current standard, not in older parsers: stay.)
         # Foreign content: the nearest element of that name above the nearest HTML element.
         found = self._foreign_at.get(name)
         if found and found[-1] > (self._html[-1] if self._html else -1):
@@ -200,8 +199,7 @@ class Tree:
                 self.end(name)
 
     def repeat(self, tags: list[tuple[bytes, bytes, bytes, bytes]], times: int) -> None:
-        """:meth:`ordinary` of ``tags`` ``times`` over, in bulk once a reading does what the one
-        before it did.
+        """:meth:`ordinary` of ``tags`` ``times`` over, in bulk once a reading does what the last did.
 
         A reading is a function of the stack. One after which the stack is as it found it (what
         it cut, it pushed again) changes nothing, and neither will the next. One that cuts
@@ -303,6 +301,8 @@ class Tree:
         return MATH_IPS if self._math[-1] else SVG_IPS
 
     def _push(self, name: bytes, kind: int) -> None:
+        if kind == _HTML and name in BODY_IGNORES and b"table" not in self._html_at:
+            return  # (the body ignores it, and so does the HTML of an integration point, no table open)
         at = len(self._stack)
         if at >= _DEPTH or kind == _LOST or (at and self._stack[-1][1] == _LOST):
             if self._stack[-1][1] != _LOST:
