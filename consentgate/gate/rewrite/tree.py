@@ -154,14 +154,14 @@ class Tree:
         element above such integration points, and reads on in its parent's namespace. The tree closes
         it and puts the mark on top (:data:`_DEPTH`): a start tag under the parent is judged as SVG/MathML
         and as HTML then; past HTML's special elements too (html5lib ignores some: a ``<td>`` outside a
-        table) and over 16 barriers, the safe side. The root stays open."""
+        table) and over 16 barriers, the safe side. The root stays open; in raw text, it is text."""
         found = self._foreign_at.get(name)
         if not found or not found[-1]:
             return
         stack, at = self._stack, bisect_right(self._barriers, found[-1])
         above = self._barriers[at : at + 17]  # (more than 16: believed to walk past them)
-        walks = all(stack[b][0] != b"foreignobject" for b in above)  # (HTML ones: see above)
-        if stack[found[-1]][1] == _IP or len(above) > 16 or walks:
+        walks = len(above) > 16 or all(stack[b][0] != b"foreignobject" for b in above)
+        if stack[found[-1]][1] == _IP or (walks and not self.in_raw_text):
             self._cut(found[-1])
             self._push(name, _LOST)
 
