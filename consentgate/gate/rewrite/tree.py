@@ -88,8 +88,7 @@ class Tree:
     def start(self, name: bytes, low_tag: bytes, self_closing: bool) -> bool:
         """A start tag; True when it is read as an SVG/MathML element (so no raw text after it)."""
         stack = self._stack
-        select = self.select
-        if select:
+        if select := self.select:
             self.select = select_after_start(select, name, bool(stack))
         if stack:
             top = stack[-1][1]
@@ -116,12 +115,13 @@ class Tree:
                 self._push(name, _FOREIGN)
             return True
         if stack:
-            # (An HTML element of raw text holds only text: a start tag of its name opens nothing.)
             found = self._html_at.get(b"select") if name == b"select" else None
             if found and all(kind == _HTML for _, kind in stack[found[-1] + 1 :]):
                 self._cut(found[-1])  # (a select in a select ends it, and opens none)
+            elif name == b"select" and select:
+                return False  # (it ends the select outside, and foreign content: staying is the safe side)
             elif not self_closing and name not in VOID and not (name in _RAW and name in self._html_at):
-                self._push(name, _HTML)
+                self._push(name, _HTML)  # (an HTML element of raw text holds only text: no namesake)
         elif name == b"select" and not select:
             self.select = OPEN
         return False
