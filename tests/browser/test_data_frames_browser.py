@@ -44,11 +44,25 @@ FRAMES = (
     f'<svg><foreignObject><iframe src="data:text/html;base64,{_b64(f"<img src={PIXEL}foreign>")}"></iframe></foreignObject></svg>'
     f"<iframe src=\"data:text/html,<iframe src='data:text/html;base64,{_b64(f'<img src={PIXEL}nested>')}'></iframe>\"></iframe>"
 )
+#: A data: style sheet and script where the rewriter reads markup exactly: HTML in SVG's
+#: foreignObject (a link and a script of HTML there), and a noscript read as markup (scripting off).
+EXACT = (
+    '<svg><foreignObject><link rel="stylesheet" href="data:text/css;base64,'
+    + _b64(f"@import url({PIXEL}fosheet);")
+    + '"><script src="data:text/javascript,new%20Image().src=%22'
+    + PIXEL
+    + 'foscript%22"></script></foreignObject></svg>'
+    '<noscript><link rel="stylesheet" href="data:text/css;base64,'
+    + _b64(f"@import url({PIXEL}noscriptsheet);")
+    + '"></noscript>'
+)
 PAGES = {
     "/frames": "<!doctype html><html><head><title>frames</title></head><body><h1>Frames</h1>"
     '<img src="/own.gif">' + FRAMES + "</body></html>",
     "/frameset": "<!doctype html><html><head><title>frameset</title></head><frameset>"
     f'<frame src="data:text/html;base64,{_b64(f"<img src={PIXEL}frameset>")}"><frame src="/own.gif"></frameset></html>',
+    "/exact": "<!doctype html><html><head><title>exact</title></head><body><h1>Exact</h1>"
+    '<img src="/own.gif">' + EXACT + "</body></html>",
 }
 
 
@@ -94,4 +108,15 @@ def test_every_frame_of_the_page_loads_its_tracker_without_the_gate(
     """Each form above is one Chromium renders as a document (so each is worth its rename)."""
     loaded = " ".join(_visit(bare_context, "/frames").third_party)
     for marker in ("percent", "base64", "svg", "objecttype", "fbevents.js", "foreign", "nested"):
+        assert marker in loaded, marker
+
+
+@pytest.mark.parametrize(
+    ("scripts", "markers"), [(True, ("fosheet", "foscript")), (False, ("fosheet", "noscriptsheet"))]
+)
+def test_each_data_sheet_and_script_read_exactly_loads_without_the_gate(
+    bare_context: ContextFactory, scripts: bool, markers: tuple[str, ...]
+) -> None:
+    loaded = " ".join(_visit(bare_context, "/exact", scripts=scripts).third_party)
+    for marker in markers:
         assert marker in loaded, marker

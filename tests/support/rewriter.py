@@ -11,6 +11,7 @@ import html
 import re
 import sys
 import tomllib
+import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,6 +314,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
             elif _runs(attrs):
                 if "src" in attrs:
                     yield url(name, attrs["src"])
+                    yield from _data_contents(name, attrs["src"], "inline")
                 else:
                     yield name, "inline", element.text or ""
         elif name == "style":
@@ -321,11 +323,14 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
         elif name == "iframe":
             if "src" in attrs:
                 yield url(name, attrs["src"])
+                yield from _data_document(attrs["src"], scripting, depth)
             if "srcdoc" in attrs and depth < 3:
                 yield from activity(attrs["srcdoc"].encode("utf-8"), scripting=scripting, depth=depth + 1)
         elif name in ("embed", "frame", "track", "audio", "input"):
             if "src" in attrs:
                 yield url(name, attrs["src"])
+                if name in ("embed", "frame"):
+                    yield from _data_document(attrs["src"], scripting, depth)
         elif name == "video":
             for key in ("src", "poster"):
                 if key in attrs:
@@ -333,6 +338,7 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
         elif name == "object":
             if "data" in attrs:
                 yield url(name, attrs["data"])
+                yield from _data_document(attrs["data"], scripting, depth)
         elif name in ("img", "source"):
             if "src" in attrs:
                 yield url(name, attrs["src"])
@@ -342,6 +348,8 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
             rel = set(attrs.get("rel", "").lower().split())
             if rel & _FETCH_RELS and "href" in attrs:
                 yield url(name, attrs["href"])
+                if "stylesheet" in rel:
+                    yield from _data_contents(name, attrs["href"], "text")
             for one in _srcset_urls(attrs.get("imagesrcset", "")):
                 yield url(name, one)
         elif name == "meta" and attrs.get("http-equiv", "").strip().lower() == "refresh":
@@ -350,6 +358,34 @@ def activity(document: bytes, *, scripting: bool, depth: int = 0) -> Iterator[tu
                 yield url(name, m.group(1))
         elif name == "base" and "href" in attrs:
             yield url(name, attrs["href"])
+
+
+def _data_text(value: str) -> str | None:
+    """The text a ``data:`` URL holds (percent-encoded or base64; tabs and newlines dropped, as a
+    browser's URL parser does), decoded by the standard library's ``data:`` handler; None for any
+    other URL or one it cannot read."""
+    value = re.sub("[\t\n\r]", "", value.strip(_SPACE))
+    if value[:5].lower() != "data:":
+        return None
+    try:
+        with urllib.request.urlopen("data:" + value[5:]) as answer:  # (a data: URL: read in memory)
+            return str(answer.read().decode("utf-8", "replace"))
+    except (ValueError, OSError):
+        return None
+
+
+def _data_contents(tag: str, value: str, kind: str) -> Iterator[tuple[str, str, str]]:
+    """A ``data:`` script's code (run) or style sheet's CSS (its URLs fetched), as ``kind``."""
+    text = _data_text(value)
+    if text is not None:
+        yield tag, kind, text
+
+
+def _data_document(value: str, scripting: bool, depth: int) -> Iterator[tuple[str, str, str]]:
+    """What a frame's ``data:`` document loads or runs (Chromium renders it, whatever its type)."""
+    text = _data_text(value)
+    if text is not None and depth < 3:
+        yield from activity(text.encode("utf-8"), scripting=scripting, depth=depth + 1)
 
 
 def leaks(document: bytes, hosts: Iterable[str], inline: Iterable[str]) -> list[str]:

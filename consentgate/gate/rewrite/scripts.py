@@ -152,12 +152,15 @@ class ScriptPart:
     def _inline_in_markup(
         self, data: bytes, low: bytes, c: int, name_end: int, tag_end: int, text_end: int
     ) -> None:
-        """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` and by its text up
-        to the first ``</script`` (where a raw-text reading ends it)."""
+        """An HTML ``<script>`` inside SVG/MathML markup: judged by its ``src`` (a ``data:`` one by
+        the code it holds) and by its text up to the first ``</script`` (where a raw-text reading
+        ends it)."""
         attrs = attributes(low, name_end, tag_end - 1)
         verdict = script_verdict(self._plan, self._blocked, data, c, name_end, tag_end, attrs, self._base_url)
         if verdict is INLINE:
             verdict = inline_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, text_end)
+        elif verdict is None:  # (its src may be a data: URL whose code names a refused URL)
+            verdict = data_script_verdict(self._plan, self._blocked, data, low, c, name_end, tag_end, attrs)
         if isinstance(verdict, bytes):
             self._replace(c, tag_end, verdict)
 

@@ -34,8 +34,9 @@ _SLASHLESS_SRC = (
 #: What makes an ordinary tag worth a verdict: a ``//host`` URL (group 1: the catalog decides), a
 #: scheme not followed by ``//`` (``http:host``, ``http:/host``), a character reference that may
 #: spell one (a slash, backslash, colon, tab, newline or a letter of ``https``), a backslash, the
-#: site's explicit category, an ``srcdoc`` document, a frame's tag with ``data:`` or a reference in it
-#: (its ``data:`` URL may be a document: :mod:`.data_frames`; a base64 one holds none of the rest).
+#: site's explicit category, an ``srcdoc`` document, a frame's (or a link's) tag with ``data:`` or a
+#: reference in it (its ``data:`` URL may be a document or a style sheet: :mod:`.data_frames`; a
+#: base64 one holds none of the rest).
 HOT = re.compile(
     rb"(/"
     + _WS
@@ -44,7 +45,7 @@ HOT = re.compile(
     + rb"|&(?:#0*+(?:47|92|58|9|10|13|104|116|112|115|72|84|80|83)(?![0-9])"
     rb"|#x0*+(?:2f|5c|3a|9|a|d|68|74|70|73|48|54|50|53)(?![0-9a-f])|sol|bsol|colon|tab|newline)"
     rb"|data-cg-category|srcdoc|\\"
-    rb"|<(?:i?frame|object|embed)[\t\n\f\r />](?s:.)*?(?:d[\t\n\r]*+a[\t\n\r]*+t[\t\n\r]*+a[\t\n\r]*+:|&)"
+    rb"|<(?:i?frame|object|embed|link)[\t\n\f\r />](?s:.)*?(?:d[\t\n\r]*+a[\t\n\r]*+t[\t\n\r]*+a[\t\n\r]*+:|&)"
 )
 #: Where HOT may match in an ordinary tag (not a candidate: an ``srcdoc`` only matters on an
 #: ``<iframe>``, which is one), as separate searches that each start with a literal byte, so that

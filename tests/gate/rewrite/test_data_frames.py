@@ -170,3 +170,53 @@ def test_the_sites_explicit_category_decides_as_for_an_srcdoc() -> None:
     social = _body(frame.replace("CATEGORY", "social"))
     assert b"data-cg-src" in run(PLAN, social)
     assert run(PLAN, social, blocked=("advertising",)) == social
+
+
+#: Where the rewriter reads markup exactly (an integration point of SVG/MathML, whose HTML is HTML)
+#: or where one reading parses what another takes for text (noscript, scripting off).
+PLACES = {
+    "noscript in head": ("<noscript>", "</noscript>"),
+    "noscript in body": ("<p>x<noscript>", "</noscript>"),
+    "svg foreignObject": ("<svg><foreignObject>", "</foreignObject></svg>"),
+    "svg desc": ("<svg><desc>", "</desc></svg>"),
+    "math mtext": ("<math><mtext>", "</mtext></math>"),
+}
+DATA_LOADERS = {
+    "style sheet": f'<link rel="stylesheet" href="data:text/css;base64,{_b64(SHEET)}">',
+    "script": f'<script src="data:text/javascript,{quote(f"fetch({PIXEL!r})")}"></script>',
+}
+
+
+@pytest.mark.parametrize("place", PLACES.values(), ids=PLACES.keys())
+@pytest.mark.parametrize("inner", DATA_LOADERS.values(), ids=DATA_LOADERS.keys())
+def test_a_data_sheet_or_script_is_inert_where_markup_is_read_exactly(
+    place: tuple[str, str], inner: str
+) -> None:
+    # Both passed live in these places (html5lib: the link and the HTML script in the integration
+    # point, scripting on and off; the link in noscript, scripting off): the exact reading asked
+    # for a verdict only on tags holding a URL trigger, which a base64 URL has none of, and its
+    # HTML script was judged by its src alone.
+    document = _body(place[0] + inner + place[1])
+    out = _settled(document).lower()
+    assert b' href="data:' not in out and b' src="data:' not in out
+    assert b'data-cg-category="advertising"' in out
+    assert run(PLAN, document, blocked=frozenset()) == document
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "data:,gtag('js')",
+        "d\ta\nta:,gtag('js')",
+        "data&#58;,gta&Tab;&#X67('js')",
+        "data:text/javascript;base64,Z3RhZygnanMnKQ==",
+    ],
+)
+def test_a_data_script_holding_a_refused_snippet_is_inert(src: str) -> None:
+    # As an inline script with that text is: its src named no URL, so the code was judged by the
+    # URLs it names alone (the soup fuzzer, with data: URLs among its trackers).
+    for place in ("{}", "<svg><foreignObject>{}</foreignObject></svg>"):
+        document = _body(place.format(f'<script src="{src}"></script>'))
+        out = _settled(document)
+        assert b'<script type="text/plain" data-cg-category="analytics"' in out
+        assert run(PLAN, document, blocked=frozenset()) == document

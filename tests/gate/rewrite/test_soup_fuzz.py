@@ -36,6 +36,10 @@ TRACKERS = [
     "https://\uff57\uff57\uff57.youtube.com/x", "https://%77ww.facebook.com/tr", "https://u:p@www.facebook.com:443/tr",
     "https://www.googletagmanager.com/gtm.js?id=G", "//connect.facebook.net/en_US/fbevents.js",
     "https://www.face\u00adbook.com/tr", "https://WWW.FaceBook.COM./tr", "https://www.facebook.com%2F@x/tr",
+    # data: URLs whose document, style sheet or code loads one (read by the oracle for frames,
+    # stylesheet links and scripts): percent-encoded, base64, and a scheme split by a tab.
+    "data:text/html,%3Cimg%20src%3Dhttps://www.facebook.com/tr%3E", "data:text/javascript,fetch('//www.facebook.com/tr')",
+    "data:text/css;base64,QGltcG9ydCB1cmwoaHR0cHM6Ly93d3cuZmFjZWJvb2suY29tL3RyKTs=", "d\ta\nta:,gtag('js')",
 ]  # fmt: skip
 HARMLESS = ["/local.js", "https://cdn.example.com/x.png", "x.png", "#a", "", "data:image/png;base64,AA==", "?q"]  # fmt: skip
 RELATIVE = ["tr?id=2", "ga.js", "./x"]  # a tracker only under a tracker's <base href>

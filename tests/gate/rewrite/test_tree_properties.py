@@ -30,6 +30,10 @@ TRACKER_URLS = [
     "HTTPS://WWW.YOUTUBE.COM/embed/x",
     "tr?id=2",  # relative: a tracker only under a tracker's <base href>
     "/a.png 1x,https://www.facebook.com/tr,",
+    # data: URLs whose document (a frame's), style sheet (a link's) or code (a script's) loads one
+    "data:text/html,%3Cimg%20src%3D//www.facebook.com/tr%3E",
+    "data:text/css;base64,QGltcG9ydCB1cmwoaHR0cHM6Ly93d3cuZmFjZWJvb2suY29tL3RyKTs=",
+    "data:,gtag('js')",
 ]
 URLS = st.sampled_from([*TRACKER_URLS, "/local.js", "https://cdn.example.com/x.png", ""])
 NAMES = st.sampled_from(
