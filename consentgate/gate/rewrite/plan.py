@@ -48,24 +48,12 @@ _MAY_LEAVE: Final = re.compile(rb"//|[\\&:]|/[\t\n\r]")
 UNCLASSIFIED: Final = "unclassified"
 
 
-def _within_cap(injection: Callable[[str | None], bytes], tag_cap: int) -> Callable[[str | None], bytes]:
-    """``injection``, but without a nonce that would make its first tag longer than ``tag_cap``:
-    a tag over the cap passes unread, so a second rewrite would not know the injection there and
-    would inject again before it (no nonce of a real page comes near the 64 KB cap)."""
-
-    def render(nonce: str | None) -> bytes:
-        out = injection(nonce)
-        return injection(None) if nonce and out.find(b">") >= tag_cap else out
-
-    return render
-
-
 class RewritePlan:
     """Everything a rewrite needs that depends only on the gate's configuration; built once.
 
     ``catalog`` answers which service a URL or an inline snippet belongs to. ``injection`` gives the
     bytes to insert for a CSP nonce (``consentgate.gate.injection.Injection.render``), or None for no
-    injection (a nonce that would make its first tag longer than ``tag_cap`` is left out). ``categories`` are the config's categories: a tag explicitly assigned to a category
+    injection. ``categories`` are the config's categories: a tag explicitly assigned to a category
     not among them is treated as refused (a typo must not let a tag run). ``tag_cap``,
     ``script_cap`` and ``hold_cap`` bound what a rewriter holds back (see :mod:`.rewriter`).
 
@@ -107,7 +95,7 @@ class RewritePlan:
         self._by_authority: Callable[[str], tuple[bool, ServiceLike | None]] | None = getattr(
             catalog, "match_authority", None
         )
-        self.injection = None if injection is None else _within_cap(injection, tag_cap)
+        self.injection = injection
         self.known = frozenset(categories)
         self.tag_cap = tag_cap
         self.script_cap = script_cap
