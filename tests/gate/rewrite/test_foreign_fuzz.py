@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 
+from tests.support.fuzzing import check_range, long_run
 from tests.support.rewriter import SMALL_CAPS, fake_injection, leaks, run, tiny_plan
 
 DOCUMENTS = int(os.environ.get("CG_FOREIGN_DOCUMENTS", "1000"))
@@ -121,18 +121,8 @@ def check(seed: int) -> str | None:
 
 
 def test_foreign_content_around_integration_points() -> None:
-    for seed in range(SEED, SEED + DOCUMENTS):
-        problem = check(seed)
-        assert problem is None, f"{problem}\n  replay: CG_FOREIGN_SEED={seed} CG_FOREIGN_DOCUMENTS=1"
+    check_range(check, SEED, DOCUMENTS, "CG_FOREIGN_SEED={seed} CG_FOREIGN_DOCUMENTS=1")
 
 
 if __name__ == "__main__":  # a long run that goes on past failures
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    failed = 0
-    for seed in range(first, first + count):
-        problem = check(seed)
-        if problem:
-            failed += 1
-            print(problem, flush=True)
-        if (seed - first) % 1000 == 999:
-            print(f"# {seed - first + 1} documents, {failed} failing", flush=True)
+    long_run(check)

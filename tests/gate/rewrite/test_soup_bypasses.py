@@ -22,6 +22,13 @@ def _same_again_and_in_chunks(document: bytes) -> bytes:
     return once
 
 
+def _leaks_until_rewritten(document: bytes) -> None:
+    """``document`` loads a tracker per html5lib, and its rewrite (the same again and in pieces)
+    loads none."""
+    assert leaks(document, HOSTS, ())
+    assert leaks(_same_again_and_in_chunks(document), HOSTS, ()) == []
+
+
 @pytest.mark.parametrize(
     "page",
     [
@@ -621,9 +628,7 @@ def test_a_comment_that_html5lib_ends_at_a_gt_after_nuls(document: bytes) -> Non
     # a whole comment there, where a browser reads on to '-->' (the soup fuzzer's leak at seed
     # 999314: the rewriter read an <svg onload> as comment text). Whole, in chunks, and with the
     # comment over the cap (tiny caps: whose judging of a style's text stops at 24 bytes).
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
     small = same_at_every_cut(SMALL_CAPS, document)
     assert run(SMALL_CAPS, small) == small
 
@@ -654,9 +659,7 @@ def test_a_start_tag_inside_raw_text_in_an_integration_point_opens_nothing(docum
     # '</title>' closes it. The tree read a second HTML title there, which that end tag closed, and
     # so took the <form> or <image> after for an HTML element inside the first; an SVG one, it
     # loaded (found by the soup fuzzer, seed 1078637).
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 @pytest.mark.parametrize("name", ["NOFRAMES", "xmp", "title"])
@@ -682,9 +685,7 @@ def test_an_end_tag_of_noscript_inside_rcdata_in_an_integration_point_ends_nothi
     document = (
         b'<svg><title><noscript><title></noscript></title><isindex href="https://connect.facebook.net/x.js">'
     )
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 @pytest.mark.parametrize("href", ["/\\www.facebook.com/tr", "https:\\\\www.facebook.com\\tr"])
@@ -751,9 +752,7 @@ def test_html_in_an_integration_point_in_a_foreign_script_or_style_hides_its_end
     # at the integration point). The style was judged to that end tag, and the @import after the
     # integration point, its own text, loaded.
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 def test_the_text_in_an_integration_point_in_a_foreign_style_is_judged_with_it() -> None:
@@ -766,9 +765,7 @@ def test_the_text_in_an_integration_point_in_a_foreign_style_is_judged_with_it()
         b"<svg><script>x</script><style\r\nSRC = 'ht&#x74;p:www.fa\rcebook.com&#x2F;tr'><title></scripts>"
         b"<script></scripts>--></style>https://%77ww.facebook.com"
     )
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 @pytest.mark.parametrize(
@@ -789,9 +786,7 @@ def test_an_end_tag_that_html5lib_lets_close_a_foreign_element_past_an_integrati
     # for an HTML one in the integration point (found by a fuzzer of foreign markup, this round).
     # html5lib ignores a <td> outside a table, which the tree keeps as a special element.
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 def test_an_end_tag_in_raw_text_in_an_integration_point_closes_nothing() -> None:
@@ -802,9 +797,7 @@ def test_an_end_tag_in_raw_text_in_an_integration_point_closes_nothing() -> None
         b"<!doctype html><body><svg><script><title><svg><desc><iframe></svg></iframe></desc>"
         b"<image href=https://www.facebook.com/tr>"
     )
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 @pytest.mark.parametrize(
@@ -820,9 +813,7 @@ def test_a_select_in_a_select_in_an_integration_point_ends_it(page: str) -> None
     # <use> in the <svg> was taken for an HTML element, and html5lib loaded it (the fuzzer of
     # foreign markup; Chromium 156 loaded nothing on this page, rewritten or not).
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 @pytest.mark.parametrize(
@@ -839,9 +830,7 @@ def test_a_tag_that_the_body_ignores_opens_nothing_in_an_integration_point(page:
     # and the <image> in that <svg> was taken for an HTML one: Chromium 156 loaded it through the
     # gate (the fuzzer of foreign markup).
     document = ("<!doctype html><body>" + page.format(PIXEL=PIXEL)).encode()
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)
 
 
 def test_a_select_in_an_integration_point_in_a_select_opens_none() -> None:
@@ -853,6 +842,4 @@ def test_a_select_in_an_integration_point_in_a_select_opens_none() -> None:
         b"<!doctype html><body><select><math><semantics><annotation-xml encoding=text/html><select>"
         b"<malignmark><svg></select><image href=https://www.facebook.com/tr>"
     )
-    assert leaks(document, HOSTS, ())
-    out = _same_again_and_in_chunks(document)
-    assert leaks(out, HOSTS, ()) == []
+    _leaks_until_rewritten(document)

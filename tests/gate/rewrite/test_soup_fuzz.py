@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from consentgate.gate.rewrite import RewritePlan
+from tests.support.fuzzing import check_range, long_run
 from tests.support.rewriter import SMALL_CAPS, TinyCatalog, fake_injection, leaks, run, tiny_plan
 
 DOCUMENTS = int(os.environ.get("CG_SOUP_DOCUMENTS", "300"))
@@ -381,16 +381,8 @@ def test_a_page_nonce_that_is_not_ascii_is_written_back_as_it_is_read(nonce: str
 
 
 def test_token_soup() -> None:
-    for seed in range(SEED, SEED + DOCUMENTS):
-        problem = check(seed)
-        assert problem is None, f"{problem}\n  replay: CG_SOUP_SEED={seed} CG_SOUP_DOCUMENTS=1"
+    check_range(check, SEED, DOCUMENTS, "CG_SOUP_SEED={seed} CG_SOUP_DOCUMENTS=1")
 
 
 if __name__ == "__main__":  # a long run that goes on past failures
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    for seed in range(first, first + count):
-        problem = check(seed)
-        if problem:
-            print(problem, flush=True)
-        if (seed - first) % 1000 == 999:
-            print(f"# {seed - first + 1} documents", flush=True)
+    long_run(check)
