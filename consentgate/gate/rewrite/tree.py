@@ -140,11 +140,11 @@ class Tree:
             return
         # Then HTML's "any other end tag": the nearest HTML element of that name, unless an
         # integration point or a special element stands above it.
-        found = self._html_at.get(name)
+        found, select = self._html_at.get(name), self._html_at.get(b"select")
         if found and found[-1] >= (self._barriers[-1] if self._barriers else -1):
             self._cut(found[-1])
-        else:
-            self._ip_by_name(name)
+        elif not select or any(kind != _HTML for _, kind in self._stack[select[-1] :]):
+            self._ip_by_name(name)  # (in a select, every parser ignores it: '<desc><select></svg>')
         # Nothing matched: it may close an element outside, foreign content too; staying is the safe side.
 
     def _ip_by_name(self, name: bytes) -> None:
