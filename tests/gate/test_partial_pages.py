@@ -2,7 +2,8 @@
 gate never read, so a browser that joins them to a part it kept (Chromium's cache resumes a page
 it had cut short with a range request) would run what the gate makes inert. A range request for a
 document gets the whole page, rewritten (HTTP lets a server ignore ``Range``); a ``fetch()`` of a
-part (``Sec-Fetch-Dest: empty``) gets the part, as the site sent it."""
+part (``Sec-Fetch-Dest: empty``) gets the part, as the site sent it. (nginx's ranges through the
+proxy: tests/proxy/test_partial_through_proxy.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from starlette.applications import Starlette
 from starlette.responses import FileResponse
 from starlette.routing import Route
 
-from tests.proxy.conftest import gated, nginx_origin  # noqa: F401  (fixtures)
 from tests.support.site import GateFactory, client_for
 
 PIXEL = "https://www.facebook.com/tr?id=partial"
@@ -130,22 +130,3 @@ async def test_a_post_answered_in_part_is_refused_not_sent_again(make_gate: Gate
         await gate.aclose()
     assert response.status_code == 502
     assert calls == ["POST"]
-
-
-async def test_a_page_from_nginx_asked_for_in_part_through_the_proxy_comes_whole(
-    gated: Any, nginx_origin: str
-) -> None:
-    gtag = b'src="https://www.googletagmanager.com/gtag/js?id=G-FERN2LEAF9"'
-    async with httpx.AsyncClient() as plain:
-        part = await plain.get(
-            nginx_origin + "/index.html", headers={"range": "bytes=300-", "accept-encoding": "identity"}
-        )
-    assert part.status_code == 206 and gtag in part.content  # nginx answers ranges of its files
-    async with gated(nginx_origin) as client:
-        response = await client.get(
-            "/index.html",
-            headers={"range": "bytes=300-", "accept-encoding": "identity", "sec-fetch-dest": "document"},
-        )
-    assert response.status_code == 200
-    assert response.content.startswith(b"<!")
-    assert b"data-cg-" + gtag in response.content and b" " + gtag not in response.content
