@@ -291,7 +291,15 @@ class TagPart:
                 framed = frame_verdict(
                     self._plan, self._blocked, whole, name_end - c, name, self._nested, self._depth
                 )
-                new = framed if framed is not None else new
+                if framed is not None:
+                    # Its category is explicit now, so a second rewrite renames every loading
+                    # attribute of it, as any refused tag's: so does this one (idempotence).
+                    again = tag_verdict(
+                        self._plan, self._blocked, framed, 0, name_end - c, len(framed), name,
+                        attributes(framed.lower(), name_end - c, len(framed) - 1),
+                        foreign=foreign, base=self._base_url, nested=self._nested, depth=self._depth,
+                    )  # fmt: skip
+                    new = again if again is not None else framed
             self._caches.remember_tag(key, new)
         if new is not None:
             self._replace(c, tag_end, new)  # type: ignore[arg-type]

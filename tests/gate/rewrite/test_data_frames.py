@@ -220,3 +220,22 @@ def test_a_data_script_holding_a_refused_snippet_is_inert(src: str) -> None:
         out = _settled(document)
         assert b'<script type="text/plain" data-cg-category="analytics"' in out
         assert run(PLAN, document, blocked=frozenset()) == document
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        b'<embed\nbackground=`ht&#116;ps:/&#x2F;%77ww.facebo&#xAD;ok&#46;com/tr\nSRC="" '
+        b"SRC=data:text/html,%3Cimg%20src%3Dhttps://www.facebook.com/tr%3E/>",
+        b"<svg><script>]]>gtag('config')</SCRIPT><iframe lowsrc=javascript&colon;fetch('ga.js') xlink:Href\t =\t ''"
+        b"/Src=data:text/html,%3Cimg%20src%3Dhttps://www.facebook.com/tr%3E / imagesrcset = "
+        b'"https://u:p@www.facebook.com:443/tr"/ >',
+    ],
+)
+def test_a_data_frame_made_inert_renames_every_loader_as_a_second_rewrite_would(tag: bytes) -> None:
+    # Made inert for its data: document, the frame got the category and only its frame attribute
+    # renamed; a second rewrite read the category as the site's own and renamed its other loading
+    # attributes (the soup fuzzer, seeds 2504239 and 2611886, once it made data: URLs).
+    out = run(PLAN, tag)
+    assert b'data-cg-category="' in out
+    assert run(PLAN, out) == out
