@@ -25,9 +25,8 @@ export function liven(el) {
     placeholders.delete(el);
     el.hidden = false;
   }
-  const parent = el.parentElement;
   // A <source> only counts when its media element reloads; an <object> only when re-inserted.
-  if (el.tagName === 'SOURCE' && parent && typeof parent.load === 'function') parent.load();
+  if (el.tagName === 'SOURCE') el.parentElement?.load?.();
   if (el.tagName === 'OBJECT') el.replaceWith(el.cloneNode(true));
 }
 
@@ -73,9 +72,10 @@ function run(old, nonce) {
  */
 export function activate(doc, granted, nonce, ran) {
   for (const el of doc.querySelectorAll('[data-cg-category]')) {
-    if (claimed.has(el) || !granted.has(el.getAttribute('data-cg-category')) || !isInert(el)) continue;
+    const cat = el.getAttribute('data-cg-category');
+    if (claimed.has(el) || !granted.has(cat) || !isInert(el)) continue;
     claimed.add(el);
-    if (ran) ran.add(el.getAttribute('data-cg-category'));
+    if (ran) ran.add(cat);
     if (el.tagName === 'SCRIPT') run(el, nonce);
     else liven(el);
   }

@@ -38,7 +38,7 @@ export function createUI(doc, o) {
     // Early in the body, so the keyboard reaches it before the page; but after a skip link that
     // opens the page (an in-page link that is the page's first link stays its first).
     const skip = doc.body.querySelector('a[href]');
-    if (skip && skip.getAttribute('href')[0] === '#') skip.after(back, panel);
+    if (skip?.getAttribute('href')[0] === '#') skip.after(back, panel);
     else doc.body.prepend(back, panel);
     // Moving the control would take the focus off it; append it only once.
     if (!pc.isConnected) doc.body.append(pc);
@@ -76,7 +76,8 @@ export function createUI(doc, o) {
     if (!panel) build();
     mode(false);
     const focus = () => panel.hidden || panel.focus({ preventScroll: true });
-    if (later) doc.defaultView.requestAnimationFrame(() => doc.defaultView.setTimeout(focus));
+    const w = doc.defaultView;
+    if (later) w.requestAnimationFrame(() => w.setTimeout(focus));
     else focus();
   }
 
