@@ -34,8 +34,8 @@ the first body message, so that it can still fix the headers:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Final
 
 from starlette.types import Message, Scope, Send
 
@@ -44,6 +44,7 @@ from ..consent.model import Consent
 from .body import BodyPipeline, NotHtml
 from .charsets import charset_param, http_encoding, read_as_it_is, with_charset
 from .codings import Codec, Undecodable, codec_for
+from .done import DONE
 from .first_party import PlansByHost
 from .page_cache import PageCache, PageKey
 from .page_headers import REFUSED_BODY, REFUSED_START, csp_nonce, page_headers
@@ -133,19 +134,6 @@ class HtmlRewriting:
 _WAIT, _REWRITE, _PASS, _DROP = range(4)
 
 
-class _Held:
-    """An awaitable that is already done: what ``send`` gives back for a message it holds on to."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # a generator that ends at once
-
-
-_HELD = _Held()
-
-
 class _HtmlResponder:
     __slots__ = (
         "_charset",
@@ -188,13 +176,13 @@ class _HtmlResponder:
         if state == _PASS:
             return self._send(message)
         if state == _DROP:
-            return _HELD
+            return DONE
         kind = message["type"]
         if kind == "http.response.body":
             return self._first_body(message) if state == _WAIT else self._next_body(message)
         if kind == "http.response.start":
             self._begin(message)
-            return self._send(message) if self._state == _PASS else _HELD
+            return self._send(message) if self._state == _PASS else DONE
         return self._send_other(message)
 
     async def _send_other(self, message: Message) -> None:

@@ -21,6 +21,7 @@ from typing import Final
 
 from starlette.types import Message, Receive, Scope
 
+from .done import DONE
 from .page_headers import refused_answer
 
 __all__ = ["PARTIAL_BODY", "PARTIAL_START", "asked_again", "dropped", "rendered_whole", "whole_receive"]
@@ -70,10 +71,6 @@ def whole_receive() -> Receive:
     return again
 
 
-async def _nothing() -> None:
-    return None
-
-
 def dropped(message: Message) -> Awaitable[None]:
     """The ``send`` of a response in part that goes nowhere (the page is asked for again)."""
-    return _nothing()
+    return DONE
