@@ -20,19 +20,16 @@ __all__ = ["InertForms"]
 _ADDED_LIMIT: Final = 1024
 #: (is a script, category to add, service id to add)
 _AddedKey = tuple[bool, str | None, str | None]
-#: The attributes added per key: bytes that depend on the key alone, so one bounded table serves
-#: every plan (a new plan's inert tags cost a lookup each, not an escape and a concatenation).
-_ADDED: Final[dict[_AddedKey, bytes]] = {}
 
 
 class InertForms:
-    """Builds inert tags; the attributes it adds are kept per (script?, category, service) in a
-    table every plan shares (they depend on nothing else), bounded: full, it starts over."""
+    """Builds inert tags, keeping the attributes it adds per (script?, category, service): a plan
+    owns one, so that what it keeps belongs to one configuration and is bounded with it."""
 
     __slots__ = ("_added",)
 
     def __init__(self) -> None:
-        self._added = _ADDED
+        self._added: dict[_AddedKey, bytes] = {}
 
     def tag(
         self,
@@ -58,9 +55,8 @@ class InertForms:
         added = self._added.get(key)
         if added is None:
             added = _added_attributes(*key)
-            if len(self._added) >= _ADDED_LIMIT:
-                self._added.clear()
-            self._added[key] = added
+            if len(self._added) < _ADDED_LIMIT:
+                self._added[key] = added
         out = [data[c:name_end], added]
         cursor = name_end
         for attr in attrs:
